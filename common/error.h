@@ -1,0 +1,18 @@
+/* common/error.h — errors are values: a status code plus a message naming the file and the problem.
+ * The types themselves live in the public vkmm.h so that every layer and every user shares them. */
+#ifndef VKMM_COMMON_ERROR_H
+#define VKMM_COMMON_ERROR_H
+
+#include <stdarg.h>
+
+#include "vkmm.h"
+
+/* Sets err (if non-NULL) and returns code, so callers can write `return vkmm_fail(err, ...)`. */
+vkmm_status vkmm_fail(vkmm_error *err, vkmm_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+vkmm_status vkmm_vfail(vkmm_error *err, vkmm_status code, const char *fmt, va_list ap);
+/* Prefixes an existing message with context ("loading x.gguf: ..."); returns err->code. */
+vkmm_status vkmm_error_prefix(vkmm_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vkmm_error_clear(vkmm_error *err);
+
+#endif

@@ -1,0 +1,134 @@
+/* runtime/gpu/gpu_internal.h — the Vulkan objects behind vkmm_gpu, shared by the files of runtime/gpu/ only. */
+#ifndef VKMM_GPU_INTERNAL_H
+#define VKMM_GPU_INTERNAL_H
+
+#include <vulkan/vulkan.h>
+
+#include "gpu.h"
+
+/* ---- instance (instance.c) ---- */
+
+typedef struct vkmm_instance {
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    bool debug_utils;
+    bool validation;
+    vkmm_validation_counts *counts; /* owned here; heap so the callback's pointer stays put */
+} vkmm_instance;
+
+vkmm_status vkmm_instance_create(bool validation, vkmm_instance *out, vkmm_error *err);
+/* final (optional) receives the counts including anything reported during destruction. */
+void vkmm_instance_destroy(vkmm_instance *inst, vkmm_validation_counts *final);
+/* Is the validation layer wanted? opt: -1 env, 0 no, 1 yes. */
+bool vkmm_validation_wanted(int opt);
+
+/* ---- probe (probe.c) ---- */
+
+void vkmm_probe_device(VkPhysicalDevice pd, int index, bool debug_utils, vkmm_device_info *info);
+/* Picks a device: spec is an index or a name substring (NULL or "" = best). Returns the index or -1. */
+int vkmm_device_choose(const vkmm_device_info *devs, int n, const char *spec, vkmm_error *err);
+
+/* ---- memory (memory.c) ---- */
+
+typedef struct vkmm_span { uint64_t offset, size; } vkmm_span;
+
+typedef struct vkmm_block {
+    VkDeviceMemory memory;
+    VkBuffer buffer;
+    uint64_t size;
+    uint32_t type_index;
+    vkmm_mem_kind kind;
+    void *mapped;          /* persistent map when host-visible */
+    bool dedicated;        /* holds exactly one allocation */
+    vkmm_span *free;       /* sorted by offset, coalesced */
+    uint32_t n_free, cap_free;
+    uint32_t live;         /* allocations inside */
+    struct vkmm_block *next;
+} vkmm_block;
+
+struct vkmm_buffer {
+    vkmm_gpu *gpu;
+    vkmm_block *block;
+    uint64_t offset, size, reserved;
+    char name[48];
+};
+
+typedef struct vkmm_memory {
+    vkmm_block *blocks;
+    int32_t type_device, type_host;  /* memory type indices */
+    bool device_host_visible;        /* device memory can be mapped (UMA, lavapipe, ReBAR) */
+    uint64_t block_size;
+    uint64_t budget;                 /* 0 = none */
+    uint64_t device_bytes, host_bytes;
+    uint32_t n_blocks;
+} vkmm_memory;
+
+vkmm_status vkmm_memory_init(vkmm_gpu *gpu, uint64_t budget, vkmm_error *err);
+void vkmm_memory_destroy(vkmm_gpu *gpu);
+
+/* ---- pipelines (pipeline.c, pipeline_cache.c) ---- */
+
+struct vkmm_pipeline {
+    char key[160];
+    VkPipeline pipeline;
+    VkPipelineLayout layout;
+    VkDescriptorSetLayout set_layout;
+    uint32_t n_bindings;
+    struct vkmm_pipeline *next;
+};
+
+void vkmm_pipelines_destroy(vkmm_gpu *gpu);
+void vkmm_pipeline_cache_open(vkmm_gpu *gpu, const char *dir);
+void vkmm_pipeline_cache_close(vkmm_gpu *gpu);
+
+/* ---- RenderDoc (renderdoc.c) ---- */
+
+void vkmm_renderdoc_init(vkmm_gpu *gpu);
+
+/* ---- the context ---- */
+
+struct vkmm_gpu {
+    vkmm_instance inst;
+    vkmm_device_info info;
+    VkPhysicalDevice phys;
+    VkDevice device;
+    VkQueue queue;               /* compute */
+    uint32_t queue_family;
+    VkQueue transfer_queue;      /* dedicated transfer family, or VK_NULL_HANDLE */
+    uint32_t transfer_family;
+    VkCommandPool transfer_pool; /* for uploads/downloads (on whichever queue does them) */
+    VkFence transfer_fence;
+    bool force_staging;
+    bool lost;
+    uint32_t max_dispatches_per_submit;
+    bool subgroup_size_control_enabled;
+
+    vkmm_memory mem;
+    vkmm_buffer *staging;        /* grown on demand */
+
+    VkPipelineCache pipeline_cache;
+    char cache_path[1024];
+    bool cache_dirty;
+    vkmm_pipeline *pipelines;
+
+    PFN_vkCmdBeginDebugUtilsLabelEXT begin_label;
+    PFN_vkCmdEndDebugUtilsLabelEXT end_label;
+    PFN_vkSetDebugUtilsObjectNameEXT set_name;
+
+    void *renderdoc;             /* RENDERDOC_API_1_1_2 * when running under RenderDoc */
+    bool capture_wanted, capturing;
+    uint32_t captures_done;
+
+    vkmm_gpu_stats stats;
+    uint32_t inject_lost_at;     /* $VKMM_INJECT_DEVICE_LOST: fail the Nth submit as a lost device */
+};
+
+/* Maps a VkResult to a status, marks the device lost when it is, and fills err. */
+vkmm_status vkmm_vk_fail(vkmm_gpu *gpu, VkResult r, vkmm_error *err, const char *what);
+const char *vkmm_vk_result_name(VkResult r);
+/* Common submit path: counts submits, applies fault injection, waits on fence. */
+vkmm_status vkmm_gpu_submit_wait(vkmm_gpu *gpu, VkQueue q, const VkCommandBuffer *cbs, uint32_t n,
+                                 VkFence fence, vkmm_error *err);
+void vkmm_gpu_name_object(vkmm_gpu *gpu, VkObjectType type, uint64_t handle, const char *name);
+
+#endif

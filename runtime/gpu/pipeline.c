@@ -1,0 +1,179 @@
+/* runtime/gpu/pipeline.c — compute pipelines from embedded SPIR-V: binding count read from the module itself,
+ * specialization constants, an optional required subgroup size, created once per (shader, constants). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu_internal.h"
+#include "shader_registry.h"
+
+/* Highest Binding decoration + 1: the layout gets that many storage-buffer bindings. */
+static uint32_t reflect_bindings(const uint32_t *w, uint32_t n)
+{
+    enum { OP_DECORATE = 71, DECORATION_BINDING = 33 };
+    uint32_t count = 0;
+    for (uint32_t i = 5; i < n;) {
+        uint32_t len = w[i] >> 16, op = w[i] & 0xffff;
+        if (len == 0 || i + len > n)
+            break;
+        if (op == OP_DECORATE && len >= 4 && w[i + 2] == DECORATION_BINDING && w[i + 3] + 1 > count)
+            count = w[i + 3] + 1;
+        i += len;
+    }
+    return count;
+}
+
+static void make_key(const vkmm_pipeline_desc *d, char *key, size_t n)
+{
+    int len = snprintf(key, n, "%s", d->shader);
+    for (uint32_t i = 0; i < d->n_spec && len > 0 && (size_t)len < n; i++)
+        len += snprintf(key + len, n - (size_t)len, ",%u", d->spec[i]);
+    if (d->required_subgroup_size && len > 0 && (size_t)len < n)
+        snprintf(key + len, n - (size_t)len, "/sg%u", d->required_subgroup_size);
+}
+
+static void pipeline_free(vkmm_gpu *gpu, vkmm_pipeline *p)
+{
+    if (p->pipeline)
+        vkDestroyPipeline(gpu->device, p->pipeline, NULL);
+    if (p->layout)
+        vkDestroyPipelineLayout(gpu->device, p->layout, NULL);
+    if (p->set_layout)
+        vkDestroyDescriptorSetLayout(gpu->device, p->set_layout, NULL);
+    free(p);
+}
+
+void vkmm_pipelines_destroy(vkmm_gpu *gpu)
+{
+    vkmm_pipeline *p = gpu->pipelines;
+    while (p) {
+        vkmm_pipeline *next = p->next;
+        pipeline_free(gpu, p);
+        p = next;
+    }
+    gpu->pipelines = NULL;
+}
+
+uint32_t vkmm_pipeline_bindings(const vkmm_pipeline *p)
+{
+    return p->n_bindings;
+}
+
+static vkmm_status create(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, const vkmm_shader_blob *blob,
+                          vkmm_pipeline *p, vkmm_error *err)
+{
+    p->n_bindings = reflect_bindings(blob->words, blob->n_words);
+    if (p->n_bindings > VKMM_MAX_BINDINGS)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "shader %s uses %u bindings (max %d)", d->shader, p->n_bindings,
+                         VKMM_MAX_BINDINGS);
+    VkDescriptorSetLayoutBinding binds[VKMM_MAX_BINDINGS];
+    for (uint32_t i = 0; i < p->n_bindings; i++)
+        binds[i] = (VkDescriptorSetLayoutBinding){
+            .binding = i,
+            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorCount = 1,
+            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+        };
+    VkDescriptorSetLayoutCreateInfo dl = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .bindingCount = p->n_bindings,
+        .pBindings = binds,
+    };
+    VkResult r = vkCreateDescriptorSetLayout(gpu->device, &dl, NULL, &p->set_layout);
+    if (r != VK_SUCCESS)
+        return vkmm_vk_fail(gpu, r, err, "vkCreateDescriptorSetLayout");
+    VkPushConstantRange pc = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = VKMM_PUSH_MAX};
+    VkPipelineLayoutCreateInfo pl = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .setLayoutCount = 1,
+        .pSetLayouts = &p->set_layout,
+        .pushConstantRangeCount = 1,
+        .pPushConstantRanges = &pc,
+    };
+    r = vkCreatePipelineLayout(gpu->device, &pl, NULL, &p->layout);
+    if (r != VK_SUCCESS)
+        return vkmm_vk_fail(gpu, r, err, "vkCreatePipelineLayout");
+
+    VkShaderModuleCreateInfo mi = {
+        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+        .codeSize = (size_t)blob->n_words * 4,
+        .pCode = blob->words,
+    };
+    VkShaderModule module;
+    r = vkCreateShaderModule(gpu->device, &mi, NULL, &module);
+    if (r != VK_SUCCESS)
+        return vkmm_vk_fail(gpu, r, err, "vkCreateShaderModule");
+
+    VkSpecializationMapEntry entries[VKMM_MAX_SPEC];
+    for (uint32_t i = 0; i < d->n_spec; i++)
+        entries[i] = (VkSpecializationMapEntry){.constantID = i, .offset = i * 4, .size = 4};
+    VkSpecializationInfo si = {
+        .mapEntryCount = d->n_spec,
+        .pMapEntries = entries,
+        .dataSize = d->n_spec * 4,
+        .pData = d->spec,
+    };
+    VkPipelineShaderStageRequiredSubgroupSizeCreateInfoEXT sg = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO_EXT,
+        .requiredSubgroupSize = d->required_subgroup_size,
+    };
+    VkComputePipelineCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+            .pNext = d->required_subgroup_size ? &sg : NULL,
+            .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+            .module = module,
+            .pName = "main",
+            .pSpecializationInfo = d->n_spec ? &si : NULL,
+        },
+        .layout = p->layout,
+    };
+    r = vkCreateComputePipelines(gpu->device, gpu->pipeline_cache, 1, &ci, NULL, &p->pipeline);
+    vkDestroyShaderModule(gpu->device, module, NULL);
+    if (r != VK_SUCCESS) {
+        p->pipeline = VK_NULL_HANDLE;
+        return vkmm_vk_fail(gpu, r, err, "vkCreateComputePipelines");
+    }
+    vkmm_gpu_name_object(gpu, VK_OBJECT_TYPE_PIPELINE, (uint64_t)p->pipeline, p->key);
+    return VKMM_OK;
+}
+
+vkmm_status vkmm_pipeline_get(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, vkmm_pipeline **out, vkmm_error *err)
+{
+    *out = NULL;
+    char key[160];
+    make_key(d, key, sizeof key);
+    for (vkmm_pipeline *p = gpu->pipelines; p; p = p->next)
+        if (!strcmp(p->key, key)) {
+            *out = p;
+            return VKMM_OK;
+        }
+    const vkmm_shader_blob *blob = vkmm_shader_find(d->shader);
+    if (!blob)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "no embedded shader named %s", d->shader);
+    if (d->n_spec > VKMM_MAX_SPEC)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "too many specialization constants for %s", d->shader);
+    if (d->required_subgroup_size) {
+        const vkmm_device_info *i = &gpu->info;
+        if (!gpu->subgroup_size_control_enabled || d->required_subgroup_size < i->subgroup_size_min ||
+            d->required_subgroup_size > i->subgroup_size_max)
+            return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: subgroup size %u not available on %s (range %u-%u)",
+                             d->shader, d->required_subgroup_size, i->name, i->subgroup_size_min, i->subgroup_size_max);
+    }
+    vkmm_pipeline *p = calloc(1, sizeof *p);
+    if (!p)
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+    snprintf(p->key, sizeof p->key, "%s", key);
+    vkmm_status s = create(gpu, d, blob, p, err);
+    if (s) {
+        pipeline_free(gpu, p);
+        return vkmm_error_prefix(err, "pipeline %s", key);
+    }
+    p->next = gpu->pipelines;
+    gpu->pipelines = p;
+    gpu->stats.pipelines_created++;
+    gpu->cache_dirty = true;
+    *out = p;
+    return VKMM_OK;
+}

@@ -1,0 +1,54 @@
+/* runtime/ops/ops.h — host side of every kernel family: shape checks, choice of shader variant and
+ * specialization constants (from the tuning table), push constants, dispatch size. No Vulkan calls. */
+#ifndef VKMM_OPS_H
+#define VKMM_OPS_H
+
+#include "dtype.h"
+#include "runtime/gpu/gpu.h"
+#include "loader/tuning.h"
+
+typedef struct vkmm_ops {
+    vkmm_gpu *gpu;
+    const vkmm_device_info *dev;
+    vkmm_tuning tuning;      /* built-in table for this device, then the user's file on top */
+    char label[96];          /* what the caller is computing ("blk.3.ffn_up"); prefixed to dispatch labels */
+} vkmm_ops;
+
+/* tuning_file: NULL reads $VKMM_TUNING (if set); the built-in table always applies first. */
+vkmm_status vkmm_ops_create(vkmm_gpu *gpu, const char *tuning_file, vkmm_ops **out, vkmm_error *err);
+void vkmm_ops_destroy(vkmm_ops *ops);
+/* A tuning value for this device (e.g. family "elementwise", key "workgroup"). */
+int64_t vkmm_ops_param(const vkmm_ops *ops, const char *family, const char *key, int64_t dflt);
+/* Overrides a tuning value (tests run kernels under several settings this way). */
+vkmm_status vkmm_ops_set_param(vkmm_ops *ops, const char *family, const char *key, int64_t value);
+void vkmm_ops_set_label(vkmm_ops *ops, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- helpers for op implementations ---- */
+
+/* A binding for range r plus how many elements of elem_size bytes into it the data starts
+ * (bindings must start at the device's offset alignment; data need not). */
+vkmm_binding vkmm_ops_bind(const vkmm_ops *ops, vkmm_range r, bool write, uint32_t elem_size, uint32_t *elem_offset);
+/* Workgroup size from the tuning table, clamped to the device. */
+uint32_t vkmm_ops_workgroup(const vkmm_ops *ops, const char *family, uint32_t dflt);
+/* Groups for a grid-stride kernel over n items. */
+uint32_t vkmm_ops_groups_for(const vkmm_ops *ops, uint64_t n, uint32_t per_group);
+/* Records one dispatch; label is "<what>" or "<ops->label>:<what>". */
+vkmm_status vkmm_ops_record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_pipeline_desc *pd, const vkmm_binding *b,
+                            uint32_t n_b, const void *push, uint32_t push_size, const uint32_t groups[3],
+                            const char *what, vkmm_error *err);
+
+/* ---- elementwise (f32) ---- */
+
+/* out[i] = a[i] + b[i % b_period] for i < n; b_period = n for plain elementwise, < n broadcasts rows. */
+vkmm_status vkmm_op_add(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range b, vkmm_range out, uint32_t n,
+                        uint32_t b_period, vkmm_error *err);
+vkmm_status vkmm_op_mul(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range b, vkmm_range out, uint32_t n,
+                        uint32_t b_period, vkmm_error *err);
+/* out[i] = a[i] * s; a and out may be the same range. */
+vkmm_status vkmm_op_scale(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range out, uint32_t n, float s,
+                          vkmm_error *err);
+/* Converts n elements between F32 and F16 (either direction). */
+vkmm_status vkmm_op_convert(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_dtype a_type, vkmm_range out,
+                            vkmm_dtype out_type, uint32_t n, vkmm_error *err);
+
+#endif

@@ -1,0 +1,125 @@
+/* tests/harness.c — the shared test harness (see harness.h). */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int test_failures;
+
+vkmm_gpu *test_gpu_open(const vkmm_gpu_options *opt)
+{
+    vkmm_gpu_options o = {0};
+    if (opt)
+        o = *opt;
+#ifdef VKMM_TEST_NO_VALIDATION
+    o.validation = 0;
+#else
+    o.validation = 1;
+#endif
+    if (!o.cache_dir)
+        o.cache_dir = ""; /* tests never touch the user's pipeline cache unless they ask */
+    vkmm_gpu *gpu = NULL;
+    vkmm_error err;
+    vkmm_status s = vkmm_gpu_create(&o, &gpu, &err);
+    if (s == VKMM_ERR_NO_DEVICE) {
+        fprintf(stderr, "SKIP: %s\n", err.msg);
+        exit(77);
+    }
+    if (s) {
+        fprintf(stderr, "FAIL: cannot open the GPU: %s\n", err.msg);
+        exit(1);
+    }
+#ifndef VKMM_TEST_NO_VALIDATION
+    if (!vkmm_gpu_validation(gpu).active) {
+        fprintf(stderr, "FAIL: the validation layer is not reporting (VK_EXT_debug_utils missing?)\n");
+        exit(1);
+    }
+#endif
+    return gpu;
+}
+
+void test_gpu_close(vkmm_gpu *gpu)
+{
+    if (!gpu)
+        return;
+    /* counted after destruction, so leaked objects reported by the layer fail the test too */
+    vkmm_validation_counts c = vkmm_gpu_destroy_report(gpu);
+    if (c.errors || c.warnings) {
+        test_failures++;
+        fprintf(stderr, "FAIL: %u validation error(s) and %u warning(s); first: %s\n", c.errors, c.warnings,
+                c.first);
+    }
+}
+
+int test_finish(const char *name)
+{
+    if (test_failures) {
+        fprintf(stderr, "%s: %d check(s) FAILED\n", name, test_failures);
+        return 1;
+    }
+    printf("%s: all checks passed\n", name);
+    return 0;
+}
+
+test_rng test_rng_seed(uint64_t seed)
+{
+    test_rng r = {seed * 0x9E3779B97F4A7C15ull + 1};
+    return r;
+}
+
+uint32_t test_rand_u32(test_rng *r)
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return (uint32_t)((r->s * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+float test_rand_uniform(test_rng *r, float lo, float hi)
+{
+    for (;;) {
+        float u = (test_rand_u32(r) >> 8) * (1.0f / 16777216.0f);
+        float v = lo + (hi - lo) * u;
+        if (v != 0.0f || (lo == 0.0f && hi == 0.0f))
+            return v;
+    }
+}
+
+void test_fill_uniform(test_rng *r, float *x, size_t n, float lo, float hi)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = test_rand_uniform(r, lo, hi);
+}
+
+double test_nmse(const float *a, const float *ref, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(a[i]) || isnan(ref[i]))
+            return INFINITY;
+        double d = (double)a[i] - ref[i];
+        num += d * d;
+        den += (double)ref[i] * ref[i];
+    }
+    return den > 0 ? num / den : num;
+}
+
+double test_max_abs_diff(const float *a, const float *ref, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(a[i]) || isnan(ref[i]))
+            return INFINITY;
+        double d = fabs((double)a[i] - ref[i]);
+        if (d > m)
+            m = d;
+    }
+    return m;
+}
+
+#include "f16.h"
+
+float vkmm_test_f16_round(float x)
+{
+    return vkmm_f16_to_f32(vkmm_f32_to_f16(x));
+}

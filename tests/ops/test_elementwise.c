@@ -1,0 +1,139 @@
+/* tests/ops/test_elementwise.c — add, mul (with row broadcast), scale and f32<->f16 against the C reference:
+ * random inputs, NaN-poisoned outputs, ragged sizes, unaligned sub-ranges, two workgroup settings. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "ref/ref.h"
+#include "runtime/ops/ops.h"
+
+typedef struct ctx {
+    vkmm_gpu *gpu;
+    vkmm_ops *ops;
+    test_rng rng;
+} ctx;
+
+/* A device buffer holding `pad` poison floats, then n values (so the data starts unaligned). */
+static vkmm_buffer *upload_at(ctx *c, const void *data, size_t bytes, size_t pad_bytes, vkmm_range *r)
+{
+    vkmm_error err;
+    vkmm_buffer *b;
+    CHECK_OK(vkmm_buffer_create(c->gpu, pad_bytes + bytes, VKMM_MEM_DEVICE, "t", &b, &err), &err, NULL);
+    uint8_t *tmp = malloc(pad_bytes + bytes);
+    memset(tmp, 0xff, pad_bytes + bytes); /* 0xffffffff is a NaN: unwritten output shows up */
+    if (data)
+        memcpy(tmp + pad_bytes, data, bytes);
+    CHECK_OK(vkmm_buffer_upload(c->gpu, b, 0, tmp, pad_bytes + bytes, &err), &err, NULL);
+    free(tmp);
+    *r = vkmm_range_sub(vkmm_range_whole(b), pad_bytes, bytes);
+    return b;
+}
+
+static void download(ctx *c, vkmm_range r, void *out)
+{
+    vkmm_error err;
+    CHECK_OK(vkmm_buffer_download(c->gpu, r.buf, r.offset, out, r.size, &err), &err, );
+}
+
+static void check_binary(ctx *c, bool is_add, uint32_t n, uint32_t period, uint32_t pad)
+{
+    vkmm_error err;
+    float *a = malloc(n * 4), *b = malloc(period * 4), *ref = malloc(n * 4), *out = malloc(n * 4);
+    test_fill_uniform(&c->rng, a, n, -3, 3);
+    test_fill_uniform(&c->rng, b, period, -3, 3);
+    vkmm_range A, B, O;
+    vkmm_buffer *ba = upload_at(c, a, n * 4, pad * 4, &A), *bb = upload_at(c, b, period * 4, 0, &B),
+                *bo = upload_at(c, NULL, n * 4, (pad + 1) * 4, &O);
+    vkmm_cmd *cmd;
+    CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
+    if (is_add)
+        CHECK_OK(vkmm_op_add(c->ops, cmd, A, B, O, n, period, &err), &err, );
+    else
+        CHECK_OK(vkmm_op_mul(c->ops, cmd, A, B, O, n, period, &err), &err, );
+    CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+    download(c, O, out);
+    (is_add ? ref_add : ref_mul)(a, b, ref, n, period);
+    double nmse = test_nmse(out, ref, n);
+    CHECK(nmse < 1e-12, "%s n=%u period=%u pad=%u: nmse %g", is_add ? "add" : "mul", n, period, pad, nmse);
+    vkmm_cmd_destroy(cmd);
+    vkmm_buffer_destroy(ba);
+    vkmm_buffer_destroy(bb);
+    vkmm_buffer_destroy(bo);
+    free(a);
+    free(b);
+    free(ref);
+    free(out);
+}
+
+static void check_scale_convert(ctx *c, uint32_t n, uint32_t pad)
+{
+    vkmm_error err;
+    float *a = malloc(n * 4), *ref = malloc(n * 4), *out = malloc(n * 4);
+    uint16_t *h_ref = malloc(n * 2), *h_out = malloc(n * 2);
+    test_fill_uniform(&c->rng, a, n, -70000, 70000); /* past f16's range: infinities must match */
+    vkmm_range A, O, H, F;
+    vkmm_buffer *ba = upload_at(c, a, n * 4, pad * 4, &A), *bo = upload_at(c, NULL, n * 4, 0, &O),
+                *bh = upload_at(c, NULL, n * 2, pad * 2 + 2, &H), *bf = upload_at(c, NULL, n * 4, pad * 4 + 4, &F);
+    vkmm_cmd *cmd;
+    CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
+    CHECK_OK(vkmm_op_scale(c->ops, cmd, A, O, n, -0.375f, &err), &err, );
+    CHECK_OK(vkmm_op_convert(c->ops, cmd, A, VKMM_F32, H, VKMM_F16, n, &err), &err, );
+    CHECK_OK(vkmm_op_convert(c->ops, cmd, H, VKMM_F16, F, VKMM_F32, n, &err), &err, );
+    CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+
+    download(c, O, out);
+    ref_scale(a, ref, n, -0.375f);
+    CHECK(test_max_abs_diff(out, ref, n) == 0, "scale n=%u pad=%u differs", n, pad);
+
+    download(c, H, h_out);
+    ref_f32_to_f16(a, h_ref, n);
+    uint32_t bad = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        /* devices may round f32->f16 to nearest or toward zero (both allowed by Vulkan): one ulp */
+        int d = (int)h_out[i] - (int)h_ref[i];
+        if (d < -1 || d > 1)
+            bad++;
+    }
+    CHECK(bad == 0, "f32->f16 n=%u: %u of %u differ by more than one ulp", n, bad, n);
+
+    download(c, F, out);
+    ref_f16_to_f32(h_out, ref, n);
+    CHECK(memcmp(out, ref, n * 4) == 0, "f16->f32 n=%u is not exact", n);
+
+    vkmm_cmd_destroy(cmd);
+    vkmm_buffer_destroy(ba);
+    vkmm_buffer_destroy(bo);
+    vkmm_buffer_destroy(bh);
+    vkmm_buffer_destroy(bf);
+    free(a);
+    free(ref);
+    free(out);
+    free(h_ref);
+    free(h_out);
+}
+
+int main(void)
+{
+    vkmm_error err;
+    ctx c = {.gpu = test_gpu_open(NULL), .rng = test_rng_seed(42)};
+    CHECK_OK(vkmm_ops_create(c.gpu, NULL, &c.ops, &err), &err, 1);
+    static const uint32_t sizes[] = {1, 7, 33, 4096 + 32, 100003};
+    static const uint32_t workgroups[] = {32, 256};
+    for (size_t w = 0; w < 2; w++) {
+        vkmm_ops_set_param(c.ops, "elementwise", "workgroup", workgroups[w]);
+        for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+            uint32_t n = sizes[i];
+            check_binary(&c, true, n, n, 0);
+            check_binary(&c, false, n, n, 3);
+            if (n % 33 == 0 || n == 4096 + 32) {
+                uint32_t period = n == 33 ? 11 : 64;
+                check_binary(&c, true, n, period, 1);
+                check_binary(&c, false, n, period, 0);
+            }
+            check_scale_convert(&c, n, (uint32_t)i);
+        }
+    }
+    vkmm_ops_destroy(c.ops);
+    test_gpu_close(c.gpu);
+    return test_finish("elementwise");
+}

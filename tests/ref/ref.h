@@ -1,0 +1,15 @@
+/* tests/ref/ref.h — plain-C reference implementations of every kernel, in float64 where it matters. */
+#ifndef VKMM_TEST_REF_H
+#define VKMM_TEST_REF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* elementwise */
+void ref_add(const float *a, const float *b, float *out, size_t n, size_t b_period);
+void ref_mul(const float *a, const float *b, float *out, size_t n, size_t b_period);
+void ref_scale(const float *a, float *out, size_t n, float s);
+void ref_f32_to_f16(const float *a, uint16_t *out, size_t n);
+void ref_f16_to_f32(const uint16_t *a, float *out, size_t n);
+
+#endif

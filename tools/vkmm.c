@@ -1,0 +1,41 @@
+/* tools/vkmm.c — the `vkmm` command: dispatches to one subcommand per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vkmm.h"
+
+static const vkmm_cli_command commands[] = {
+    {"devices", "list Vulkan devices and their capabilities (--json)", vkmm_cmd_devices},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "vkmm %s — multimodal language models on any Vulkan GPU\n\nusage: vkmm <command> [options]\n\n",
+            vkmm_version());
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n  --version  print the version\n  --help     this text\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("vkmm %s\n", vkmm_version());
+        return 0;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "vkmm: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
