@@ -133,8 +133,8 @@ vkmm_status vkmm_image_load_memory(const void *data, size_t len, const char *nam
     return VKMM_OK;
 }
 
-/* Reads at most cap + 1 bytes, so an oversized (or endless) file is refused without reading it all. */
-static vkmm_status read_capped(const char *path, uint64_t cap, uint8_t **buf, size_t *len, vkmm_error *err)
+vkmm_status vkmm_read_file_capped(const char *path, uint64_t cap, const char *what, uint8_t **buf, size_t *len,
+                                  vkmm_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -143,12 +143,13 @@ static vkmm_status read_capped(const char *path, uint64_t cap, uint8_t **buf, si
     if (fstat(fileno(f), &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             fclose(f);
-            return vkmm_fail(err, VKMM_ERR_IO, "%s: is a directory, not an image", path);
+            return vkmm_fail(err, VKMM_ERR_IO, "%s: is a directory, not a%s %s", path,
+                             strchr("aeiou", what[0]) ? "n" : "", what);
         }
         if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > cap) {
             fclose(f);
-            return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: file is %llu bytes, over the cap of %llu bytes", path,
-                             (unsigned long long)st.st_size, (unsigned long long)cap);
+            return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: %s file is %llu bytes, over the cap of %llu bytes", path,
+                             what, (unsigned long long)st.st_size, (unsigned long long)cap);
         }
     }
     size_t n = 0, alloc = 0;
@@ -182,7 +183,7 @@ static vkmm_status read_capped(const char *path, uint64_t cap, uint8_t **buf, si
     }
     if (n > cap) {
         free(p);
-        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: file is over the cap of %llu bytes", path,
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: %s file is over the cap of %llu bytes", path, what,
                          (unsigned long long)cap);
     }
     *buf = p;
@@ -196,7 +197,7 @@ vkmm_status vkmm_image_load(const char *path, const vkmm_image_options *opt, vkm
     vkmm_image_options o = sane(opt);
     uint8_t *buf = NULL;
     size_t len = 0;
-    vkmm_status s = read_capped(path, o.max_file_bytes, &buf, &len, err);
+    vkmm_status s = vkmm_read_file_capped(path, o.max_file_bytes, "image", &buf, &len, err);
     if (s)
         return s;
     s = vkmm_image_load_memory(buf, len, path, &o, out, err);

@@ -33,6 +33,11 @@ vkmm_status vkmm_image_load_memory(const void *data, size_t len, const char *nam
                                    vkmm_image *out, vkmm_error *err);
 void vkmm_image_free(vkmm_image *img);
 
+/* Reads a whole file of at most cap bytes, reading no more than cap + 1 (an oversized or endless file is
+ * refused without reading it all); what names the kind of file in errors. Free *buf with free(). */
+vkmm_status vkmm_read_file_capped(const char *path, uint64_t cap, const char *what, uint8_t **buf, size_t *len,
+                                  vkmm_error *err);
+
 /* Names a format by its magic bytes ("png", "gif", "tiff", ...) or returns NULL when nothing matches. */
 const char *vkmm_image_sniff(const uint8_t *data, size_t len);
 

@@ -12,6 +12,8 @@ typedef struct vkmm_cli_command {
 
 /* One line per subcommand file: */
 int vkmm_cmd_devices(int argc, char **argv);
+int vkmm_info_image(int argc, char **argv);    /* tools/info_inputs.c: `vkmm info --image FILE` */
+int vkmm_info_manifest(int argc, char **argv); /* tools/info_inputs.c: `vkmm info --model-file FILE.yaml` */
 
 /* JSON string output with escaping. */
 void vkmm_cli_json_string(FILE *f, const char *s);

@@ -7,6 +7,8 @@
 
 static const vkmm_cli_command commands[] = {
     {"devices", "list Vulkan devices and their capabilities (--json)", vkmm_cmd_devices},
+    {"info-image", "check an image and show its preprocessed tensor (temporary: becomes info --image)", vkmm_info_image},
+    {"info-manifest", "check a YAML model manifest (temporary: becomes info --model-file)", vkmm_info_manifest},
 };
 
 static void usage(FILE *f)
