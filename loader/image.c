@@ -89,27 +89,39 @@ vkmm_status vkmm_image_load_memory(const void *data, size_t len, const char *nam
     if (!k->supported)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: %s images are not supported (only PNG, JPEG and BMP)", name,
                          k->display);
-    vkmm_status s = !strcmp(k->name, "png")    ? vkmm_image_check_png(d, len, name, err)
-                    : !strcmp(k->name, "jpeg") ? vkmm_image_check_jpeg(d, len, name, err)
-                                               : vkmm_image_check_bmp(d, len, name, err);
-    if (s)
-        return s;
-    int w = 0, h = 0, ch = 0;
-    if (!vkmm_stb_info(d, len, &w, &h, &ch))
-        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt or unsupported %s: %s", name, k->display,
-                         vkmm_stb_failure());
-    if (!strcmp(k->name, "bmp") && h < 0 && h != INT32_MIN)
-        h = -h; /* stb's BMP header reader reports a top-down image's height as stored, negative */
-    if (w <= 0 || h <= 0)
-        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: %s header gives an empty image (%d x %d)", name, k->display, w, h);
-    if ((uint32_t)w > o.max_side || (uint32_t)h > o.max_side)
-        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: image is %d x %d, over the cap of %u pixels per side", name,
-                         w, h, o.max_side);
-    uint64_t bytes = (uint64_t)w * (uint64_t)h * 4;
+    /* The container check also reads the dimensions; when the header shows them over a cap, that is the
+     * clearer error even if the file is also truncated (a huge BMP is both). */
+    char fmt = k->name[0]; /* 'p', 'j' or 'b' */
+    uint32_t hw = 0, hh = 0;
+    vkmm_error cerr;
+    vkmm_status s = fmt == 'p'   ? vkmm_image_check_png(d, len, name, &hw, &hh, &cerr)
+                    : fmt == 'j' ? vkmm_image_check_jpeg(d, len, name, &hw, &hh, &cerr)
+                                 : vkmm_image_check_bmp(d, len, name, &hw, &hh, &cerr);
+    if (hw > o.max_side || hh > o.max_side)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: image is %u x %u, over the cap of %u pixels per side", name,
+                         hw, hh, o.max_side);
+    uint64_t bytes = (uint64_t)hw * hh * 4;
     if (bytes > o.max_decoded_bytes)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,
-                         "%s: image is %d x %d; decoded (x 4 bytes) it takes %llu bytes, over the cap of %llu", name,
-                         w, h, (unsigned long long)bytes, (unsigned long long)o.max_decoded_bytes);
+                         "%s: image is %u x %u; decoded (x 4 bytes) it takes %llu bytes, over the cap of %llu", name,
+                         hw, hh, (unsigned long long)bytes, (unsigned long long)o.max_decoded_bytes);
+    if (s) {
+        if (err)
+            *err = cerr;
+        return s;
+    }
+    if (hw == 0 || hh == 0)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: %s header gives %u x %u: an empty image (or a JPEG height "
+                         "given later by a DNL marker, which is not supported)", name, k->display, hw, hh);
+    int w = 0, h = 0, ch = 0;
+    if (!vkmm_stb_info(d, len, fmt, &w, &h, &ch))
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt or unsupported %s: %s", name, k->display,
+                         vkmm_stb_failure());
+    if (fmt == 'b' && h < 0 && h != INT32_MIN)
+        h = -h; /* stb's BMP header reader reports a top-down image's height as stored, negative */
+    if ((uint32_t)w != hw || (uint32_t)h != hh)
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: %s headers disagree on the size (%u x %u, then %d x %d)", name,
+                         k->display, hw, hh, w, h);
     int dw = 0, dh = 0, dch = 0;
     uint8_t *pix = vkmm_stb_decode(d, len, &dw, &dh, &dch);
     if (!pix)

@@ -101,7 +101,8 @@ static void chunk_name(const uint8_t *p, char out[8])
     out[4] = 0;
 }
 
-vkmm_status vkmm_image_check_png(const uint8_t *d, size_t n, const char *name, vkmm_error *err)
+vkmm_status vkmm_image_check_png(const uint8_t *d, size_t n, const char *name, uint32_t *w, uint32_t *h,
+                                 vkmm_error *err)
 {
     size_t off = 8;
     bool idat = false;
@@ -132,9 +133,13 @@ vkmm_status vkmm_image_check_png(const uint8_t *d, size_t n, const char *name, v
         if (index == 0 && (memcmp(type, "IHDR", 4) || len != 13))
             return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt PNG: the first chunk is '%s', not a 13-byte IHDR",
                              name, tn);
-        if (index == 0 && (be32(d + off + 8) == 0 || be32(d + off + 12) == 0))
-            return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt PNG: IHDR gives a zero dimension (%u x %u)", name,
-                             be32(d + off + 8), be32(d + off + 12));
+        if (index == 0) {
+            *w = be32(d + off + 8);
+            *h = be32(d + off + 12);
+            if (!*w || !*h || *w > 0x7fffffffu || *h > 0x7fffffffu)
+                return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt PNG: IHDR gives a bad size (%u x %u)", name, *w,
+                                 *h);
+        }
         if (!memcmp(type, "IDAT", 4))
             idat = true;
         off += (size_t)len + 12;
@@ -151,7 +156,8 @@ static bool jpeg_is_sof(uint8_t m)
     return m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc;
 }
 
-vkmm_status vkmm_image_check_jpeg(const uint8_t *d, size_t n, const char *name, vkmm_error *err)
+vkmm_status vkmm_image_check_jpeg(const uint8_t *d, size_t n, const char *name, uint32_t *w, uint32_t *h,
+                                  vkmm_error *err)
 {
     size_t off = 2;
     bool sof = false, sos = false;
@@ -187,8 +193,19 @@ vkmm_status vkmm_image_check_jpeg(const uint8_t *d, size_t n, const char *name, 
             return vkmm_fail(err, VKMM_ERR_FORMAT,
                              "%s: %s JPEG: segment 0xff%02x at offset %zu claims %zu bytes, %zu remain", name,
                              len < 2 ? "corrupt" : "truncated", m, at, len, n - off);
-        if (jpeg_is_sof(m))
+        if (jpeg_is_sof(m) && !sof) {
+            if (len < 8)
+                return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: frame header at offset %zu is %zu bytes",
+                                 name, at, len);
+            if (m > 0xc2)
+                return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,
+                                 "%s: JPEG with %s coding (marker 0xff%02x) is not supported (baseline and progressive "
+                                 "only)", name, m == 0xc3 || m == 0xc7 || m == 0xcb || m == 0xcf ? "lossless"
+                                               : m >= 0xc9 ? "arithmetic" : "hierarchical", m);
+            *h = (uint32_t)d[off + 3] << 8 | d[off + 4];
+            *w = (uint32_t)d[off + 5] << 8 | d[off + 6];
             sof = true;
+        }
         off += len;
         if (m != 0xda)
             continue;
@@ -215,7 +232,8 @@ vkmm_status vkmm_image_check_jpeg(const uint8_t *d, size_t n, const char *name, 
     }
 }
 
-vkmm_status vkmm_image_check_bmp(const uint8_t *d, size_t n, const char *name, vkmm_error *err)
+vkmm_status vkmm_image_check_bmp(const uint8_t *d, size_t n, const char *name, uint32_t *wout, uint32_t *hout,
+                                 vkmm_error *err)
 {
     if (n < 26)
         return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: truncated BMP: %zu bytes, the headers need at least 26", name, n);
@@ -253,6 +271,8 @@ vkmm_status vkmm_image_check_bmp(const uint8_t *d, size_t n, const char *name, v
     if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32)
         return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt BMP: %u bits per pixel", name, bpp);
     uint64_t ah = (uint64_t)(h < 0 ? -h : h);
+    *wout = (uint32_t)w;
+    *hout = (uint32_t)ah;
     uint64_t row = ((uint64_t)w * bpp + 31) / 32 * 4, need = row * ah;
     if (data_off < 14 + hsz || data_off > n || need > n - data_off)
         return vkmm_fail(err, VKMM_ERR_FORMAT,

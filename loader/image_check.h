@@ -18,10 +18,14 @@ typedef struct vkmm_image_kind {
 /* NULL when no known signature matches. */
 const vkmm_image_kind *vkmm_image_kind_sniff(const uint8_t *data, size_t len);
 
-/* Each returns VKMM_ERR_FORMAT with "name: ..." naming the byte offset of the problem. */
-vkmm_status vkmm_image_check_png(const uint8_t *d, size_t n, const char *name, vkmm_error *err);
-vkmm_status vkmm_image_check_jpeg(const uint8_t *d, size_t n, const char *name, vkmm_error *err);
-vkmm_status vkmm_image_check_bmp(const uint8_t *d, size_t n, const char *name, vkmm_error *err);
+/* Each returns VKMM_ERR_FORMAT with "name: ..." naming the byte offset of the problem, and on success the
+ * dimensions the headers give (JPEG: the first frame header; a height of 0 means "given later"). */
+vkmm_status vkmm_image_check_png(const uint8_t *d, size_t n, const char *name, uint32_t *w, uint32_t *h,
+                                 vkmm_error *err);
+vkmm_status vkmm_image_check_jpeg(const uint8_t *d, size_t n, const char *name, uint32_t *w, uint32_t *h,
+                                  vkmm_error *err);
+vkmm_status vkmm_image_check_bmp(const uint8_t *d, size_t n, const char *name, uint32_t *w, uint32_t *h,
+                                 vkmm_error *err);
 
 uint32_t vkmm_crc32(const uint8_t *p, size_t n);
 

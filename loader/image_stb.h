@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Header only: dimensions and channels in the file. Returns 0 on failure. len must fit in an int. */
-int vkmm_stb_info(const uint8_t *data, size_t len, int *w, int *h, int *channels);
+/* Header only, by the decoder of format 'p' (PNG), 'j' (JPEG) or 'b' (BMP): dimensions and channels in the
+ * file. Returns 0 on failure (vkmm_stb_failure says why). len must fit in an int. */
+int vkmm_stb_info(const uint8_t *data, size_t len, char format, int *w, int *h, int *channels);
 /* Full decode to 8 bits per channel in the file's own channel count; free with vkmm_stb_free. */
 uint8_t *vkmm_stb_decode(const uint8_t *data, size_t len, int *w, int *h, int *channels);
 void vkmm_stb_free(void *p);

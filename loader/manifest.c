@@ -138,8 +138,8 @@ static vkmm_status number(ctx *c, const field *f, const char *v, vkmm_manifest *
         return fail(c, integer ? "`%s` must be an integer, got \"%s\"" : "`%s` must be a finite number, got \"%s\"",
                     f->key, v);
     if (d < f->lo || d > f->hi || (f->lo_open && d <= f->lo))
-        return fail(c, "`%s` must be %s%g and %g, got %s", f->key, f->lo_open ? "above " : "between ", f->lo, f->hi,
-                    v);
+        return f->lo_open ? fail(c, "`%s` must be above %.10g and at most %.10g, got %s", f->key, f->lo, f->hi, v)
+                          : fail(c, "`%s` must be between %.10g and %.10g, got %s", f->key, f->lo, f->hi, v);
     if (f->type == F_UINT) {
         uint32_t u = (uint32_t)d;
         memcpy(dst, &u, sizeof u);

@@ -57,11 +57,20 @@ static void *stb_realloc_capped(void *p, size_t n)
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 
-int vkmm_stb_info(const uint8_t *data, size_t len, int *w, int *h, int *channels)
+int vkmm_stb_info(const uint8_t *data, size_t len, char format, int *w, int *h, int *channels)
 {
     if (len > INT32_MAX)
         return 0;
-    return stbi_info_from_memory(data, (int)len, w, h, channels);
+    /* stbi_info_from_memory would try every decoder in turn and leave the last one's complaint ("unknown
+     * image type"); asking the one decoder the magic bytes chose keeps its real reason. */
+    stbi__context s;
+    stbi__start_mem(&s, data, (int)len);
+    switch (format) {
+    case 'p': return stbi__png_info(&s, w, h, channels);
+    case 'j': return stbi__jpeg_info(&s, w, h, channels);
+    case 'b': return stbi__bmp_info(&s, w, h, channels);
+    }
+    return 0;
 }
 
 uint8_t *vkmm_stb_decode(const uint8_t *data, size_t len, int *w, int *h, int *channels)
