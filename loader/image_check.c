@@ -151,6 +151,26 @@ vkmm_status vkmm_image_check_png(const uint8_t *d, size_t n, const char *name, u
     return VKMM_OK;
 }
 
+/* Huffman tables: class 0/1, id 0..3, and at most 256 codes whose symbols are all present. libjpeg refuses
+ * more; stb_image 2.27 does not check and writes past its 257-entry size table (found by fuzzing). */
+static vkmm_status jpeg_check_dht(const uint8_t *p, size_t len, size_t at, const char *name, vkmm_error *err)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (len - i < 17 || (p[i] >> 4) > 1 || (p[i] & 15) > 3)
+            return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: bad Huffman table header in segment at offset "
+                             "%zu", name, at);
+        size_t n = 0;
+        for (int k = 1; k <= 16; k++)
+            n += p[i + k];
+        if (n > 256 || n > len - i - 17)
+            return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: Huffman table in segment at offset %zu has %zu "
+                             "codes (at most 256, all present)", name, at, n);
+        i += 17 + n;
+    }
+    return VKMM_OK;
+}
+
 static bool jpeg_is_sof(uint8_t m)
 {
     return m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc;
@@ -193,6 +213,11 @@ vkmm_status vkmm_image_check_jpeg(const uint8_t *d, size_t n, const char *name, 
             return vkmm_fail(err, VKMM_ERR_FORMAT,
                              "%s: %s JPEG: segment 0xff%02x at offset %zu claims %zu bytes, %zu remain", name,
                              len < 2 ? "corrupt" : "truncated", m, at, len, n - off);
+        if (m == 0xc4) {
+            vkmm_status s = jpeg_check_dht(d + off + 2, len - 2, at, name, err);
+            if (s)
+                return s;
+        }
         if (jpeg_is_sof(m) && !sof) {
             if (len < 8)
                 return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: frame header at offset %zu is %zu bytes",
