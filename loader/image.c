@@ -136,7 +136,13 @@ vkmm_status vkmm_image_load_memory(const void *data, size_t len, const char *nam
         vkmm_stb_free(pix);
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "%s: out of host memory for %d x %d pixels", name, w, h);
     }
-    to_rgb(pix, dch, (size_t)w * (size_t)h, o.background, out->rgb);
+    if (fmt == 'b' && dch == 4 && vkmm_image_bmp_alpha_is_padding(d, len)) {
+        for (size_t i = 0; i < (size_t)w * h; i++)
+            memcpy(out->rgb + 3 * i, pix + 4 * i, 3);
+        dch = 3;
+    } else {
+        to_rgb(pix, dch, (size_t)w * (size_t)h, o.background, out->rgb);
+    }
     vkmm_stb_free(pix);
     out->width = (uint32_t)w;
     out->height = (uint32_t)h;

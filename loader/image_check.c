@@ -306,3 +306,9 @@ vkmm_status vkmm_image_check_bmp(const uint8_t *d, size_t n, const char *name, u
                          name, (long long)w, (long long)h, bpp, (unsigned long long)need, data_off, n);
     return VKMM_OK;
 }
+
+int vkmm_image_bmp_alpha_is_padding(const uint8_t *d, size_t n)
+{
+    /* 32-bit BI_RGB: the fourth byte is padding to Pillow ("BGRX"); stb_image reads it as alpha */
+    return n >= 54 && le32(d + 14) >= 40 && le16(d + 28) == 32 && le32(d + 30) == 0;
+}

@@ -27,6 +27,9 @@ vkmm_status vkmm_image_check_jpeg(const uint8_t *d, size_t n, const char *name, 
 vkmm_status vkmm_image_check_bmp(const uint8_t *d, size_t n, const char *name, uint32_t *w, uint32_t *h,
                                  vkmm_error *err);
 
+/* True for a 32-bit uncompressed BMP, whose fourth byte Pillow (and so HF) ignores. */
+int vkmm_image_bmp_alpha_is_padding(const uint8_t *d, size_t n);
+
 uint32_t vkmm_crc32(const uint8_t *p, size_t n);
 
 #endif

@@ -81,6 +81,16 @@ def bmp_top_down(path, arr):
         f.write(hdr + dib + px)
 
 
+def bmp32_bgrx(path, arr, alpha):
+    """32-bit BI_RGB BMP whose fourth bytes are not zero: Pillow reads them as padding (BGRX)."""
+    h, w, _ = arr.shape
+    px = np.concatenate([arr[::-1, :, ::-1], alpha[::-1, :, None]], -1).astype(np.uint8).tobytes()
+    hdr = struct.pack("<2sIHHI", b"BM", 54 + len(px), 0, 0, 54)
+    dib = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 32, 0, len(px), 2835, 2835, 0, 0)
+    with open(path, "wb") as f:
+        f.write(hdr + dib + px)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     files = {}
@@ -118,6 +128,8 @@ def main():
     save("palette_15x9.bmp", Image.fromarray(smooth(15, 9, 11)).quantize(8))
     bmp_top_down(os.path.join(OUT, "topdown_11x5.bmp"), smooth(11, 5, 12))
     files["topdown_11x5.bmp"] = True
+    bmp32_bgrx(os.path.join(OUT, "bgrx_13x7.bmp"), smooth(13, 7, 18), smooth(13, 7, 19)[..., 0])
+    files["bgrx_13x7.bmp"] = True
     save("photo_48x32_q90.jpg", Image.fromarray(smooth(48, 32, 13)), quality=90)
     save("photo_48x32_444.jpg", Image.fromarray(smooth(48, 32, 14)), quality=95, subsampling=0)
     save("progressive_40x24.jpg", Image.fromarray(smooth(40, 24, 15)), quality=85, progressive=True)
@@ -166,7 +178,7 @@ def main():
                                                           fnv64(u8.tobytes()), fnv64(t.astype("<f4").tobytes())))
 
     for name in ["rgb_37x23.png", "adam7_37x23.png", "grey_17x40.png", "greyalpha_21x13.png", "palette_trns_19x11.png",
-                 "rgb_33x21.bmp", "rgb_1x50.png", "rgb_50x1.png", "topdown_11x5.bmp"]:
+                 "rgb_33x21.bmp", "rgb_1x50.png", "rgb_50x1.png", "topdown_11x5.bmp", "bgrx_13x7.bmp"]:
         for size in (1, 5, 16, 23, 48):
             prep(name, "square", size, 0, "bilinear")
             prep(name, "square", size, 0, "bicubic")
