@@ -1,4 +1,5 @@
-/* loader/image_check.c — format identification by magic bytes and container checks for PNG, JPEG and BMP.
+/* loader/image_check.c — format identification by magic bytes and container checks for PNG and BMP (JPEG's
+ * is in image_check_jpeg.c).
  * stb_image ignores PNG CRCs and reads zeros past the end of a truncated JPEG or BMP, returning a partly grey
  * image as success; Pillow (which HF uses) refuses such files, and so do we, before decoding. */
 #include <stdbool.h>
@@ -149,112 +150,6 @@ vkmm_status vkmm_image_check_png(const uint8_t *d, size_t n, const char *name, u
     if (!idat)
         return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt PNG: no IDAT chunk (no pixel data)", name);
     return VKMM_OK;
-}
-
-/* Huffman tables: class 0/1, id 0..3, and at most 256 codes whose symbols are all present. libjpeg refuses
- * more; stb_image 2.27 does not check and writes past its 257-entry size table (found by fuzzing). */
-static vkmm_status jpeg_check_dht(const uint8_t *p, size_t len, size_t at, const char *name, vkmm_error *err)
-{
-    size_t i = 0;
-    while (i < len) {
-        if (len - i < 17 || (p[i] >> 4) > 1 || (p[i] & 15) > 3)
-            return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: bad Huffman table header in segment at offset "
-                             "%zu", name, at);
-        size_t n = 0;
-        for (int k = 1; k <= 16; k++)
-            n += p[i + k];
-        if (n > 256 || n > len - i - 17)
-            return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: Huffman table in segment at offset %zu has %zu "
-                             "codes (at most 256, all present)", name, at, n);
-        i += 17 + n;
-    }
-    return VKMM_OK;
-}
-
-static bool jpeg_is_sof(uint8_t m)
-{
-    return m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc;
-}
-
-vkmm_status vkmm_image_check_jpeg(const uint8_t *d, size_t n, const char *name, uint32_t *w, uint32_t *h,
-                                  vkmm_error *err)
-{
-    size_t off = 2;
-    bool sof = false, sos = false;
-    for (;;) {
-        if (off >= n)
-            return vkmm_fail(err, VKMM_ERR_FORMAT,
-                             "%s: truncated JPEG: file ends at offset %zu before the end-of-image marker", name, n);
-        if (d[off] != 0xff)
-            return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: expected a marker at offset %zu, found 0x%02x",
-                             name, off, d[off]);
-        while (off < n && d[off] == 0xff) /* fill bytes */
-            off++;
-        if (off >= n)
-            continue;
-        uint8_t m = d[off++];
-        size_t at = off - 2;
-        if (m == 0xd9) {
-            if (!sos)
-                return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: end of image at offset %zu before any scan",
-                                 name, at);
-            return VKMM_OK;
-        }
-        if ((m >= 0xd0 && m <= 0xd7) || m == 0x01)
-            continue; /* standalone markers */
-        if (m == 0xd8 || m == 0x00)
-            return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: unexpected marker 0xff%02x at offset %zu", name,
-                             m, at);
-        if (n - off < 2)
-            return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: truncated JPEG: marker 0xff%02x at offset %zu has no length",
-                             name, m, at);
-        size_t len = (size_t)d[off] << 8 | d[off + 1];
-        if (len < 2 || len > n - off)
-            return vkmm_fail(err, VKMM_ERR_FORMAT,
-                             "%s: %s JPEG: segment 0xff%02x at offset %zu claims %zu bytes, %zu remain", name,
-                             len < 2 ? "corrupt" : "truncated", m, at, len, n - off);
-        if (m == 0xc4) {
-            vkmm_status s = jpeg_check_dht(d + off + 2, len - 2, at, name, err);
-            if (s)
-                return s;
-        }
-        if (jpeg_is_sof(m) && !sof) {
-            if (len < 8)
-                return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: frame header at offset %zu is %zu bytes",
-                                 name, at, len);
-            if (m > 0xc2)
-                return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,
-                                 "%s: JPEG with %s coding (marker 0xff%02x) is not supported (baseline and progressive "
-                                 "only)", name, m == 0xc3 || m == 0xc7 || m == 0xcb || m == 0xcf ? "lossless"
-                                               : m >= 0xc9 ? "arithmetic" : "hierarchical", m);
-            *h = (uint32_t)d[off + 3] << 8 | d[off + 4];
-            *w = (uint32_t)d[off + 5] << 8 | d[off + 6];
-            sof = true;
-        }
-        off += len;
-        if (m != 0xda)
-            continue;
-        if (!sof)
-            return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: corrupt JPEG: scan at offset %zu before any frame header",
-                             name, at);
-        sos = true;
-        /* entropy-coded data: 0xff00 is a stuffed byte, 0xffd0..d7 a restart, any other 0xffxx a marker */
-        for (;;) {
-            while (off < n && d[off] != 0xff)
-                off++;
-            if (n - off < 2)
-                return vkmm_fail(err, VKMM_ERR_FORMAT,
-                                 "%s: truncated JPEG: scan data from offset %zu runs to the end of the file", name,
-                                 at);
-            uint8_t b = d[off + 1];
-            if (b == 0x00 || (b >= 0xd0 && b <= 0xd7))
-                off += 2;
-            else if (b == 0xff)
-                off++;
-            else
-                break;
-        }
-    }
 }
 
 vkmm_status vkmm_image_check_bmp(const uint8_t *d, size_t n, const char *name, uint32_t *wout, uint32_t *hout,
