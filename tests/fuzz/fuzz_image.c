@@ -1,8 +1,10 @@
 /* tests/fuzz/fuzz_image.c — libFuzzer target for the image path: decode from memory (magic bytes, container
  * checks, caps, stb_image, compositing) and, when that succeeds, every preprocessing mode on small outputs.
  * Build alone: clang -fsanitize=fuzzer,address,undefined -I. -Icommon -Iruntime/engine -I/usr/include/stb
- *   -DVKMM_STB_KEEP_ASSERTS tests/fuzz/fuzz_image.c loader/image.c loader/image_check.c loader/image_prep.c
- *   loader/resample.c loader/stb_image_impl.c common/error.c -lm */
+ *   -DVKMM_STB_KEEP_ASSERTS -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION tests/fuzz/fuzz_image.c loader/image.c
+ *   loader/image_check.c loader/image_check_jpeg.c loader/image_prep.c loader/resample.c loader/stb_image_impl.c
+ *   common/error.c -lm
+ * (the last define skips PNG CRC checks so that mutated PNGs reach stb's decoder). */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,7 +1,7 @@
 /* tests/fuzz/fuzz_manifest.c — libFuzzer target for YAML model manifests parsed from memory (files are not
  * checked: base_dir NULL). Build alone: clang -fsanitize=fuzzer,address,undefined -I. -Icommon
  *   -Iruntime/engine tests/fuzz/fuzz_manifest.c loader/manifest.c loader/image.c loader/image_check.c
- *   loader/image_prep.c loader/resample.c loader/stb_image_impl.c common/error.c -I/usr/include/stb -lyaml -lm */
+ *   loader/image_check_jpeg.c loader/image_prep.c loader/resample.c loader/stb_image_impl.c common/error.c -I/usr/include/stb -lyaml -lm */
 #include <stddef.h>
 #include <stdint.h>
 
