@@ -57,24 +57,28 @@ void main()
     for (uint i = 0u; i < ROWS * NCOLS; i++)
         acc[i] = 0.0;
 
+    // Rows are the inner, constant-trip loop so it unrolls and acc[] stays in registers.
     uint units = p.k / 32u;
-    for (uint r = 0u; r < ROWS; r++) {
-        uint row = min(row0 + r, p.rows - 1u); // clamped rows are computed but never written
-        uint rb = p.w_off + row * p.row_bytes;
-        for (uint u = tid; u < units; u += gl_WorkGroupSize.x) {
+    uint rb[ROWS];
+    for (uint r = 0u; r < ROWS; r++)
+        rb[r] = p.w_off + min(row0 + r, p.rows - 1u) * p.row_bytes; // clamped rows: computed, never written
+    for (uint u = tid; u < units; u += gl_WorkGroupSize.x) {
+        for (uint r = 0u; r < ROWS; r++) {
             vec4 w[8];
-            load_unit(rb, u, w);
+            load_unit(rb[r], u, w);
             accumulate(r, u * 32u, w);
         }
+    }
 #if W_PLAIN
-        // ragged tail of plain-typed rows (k not a multiple of 32)
-        for (uint e = units * 32u + tid; e < p.k; e += gl_WorkGroupSize.x) {
-            float wv = w_elem(rb, e);
+    // ragged tail of plain-typed rows (k not a multiple of 32)
+    for (uint e = units * 32u + tid; e < p.k; e += gl_WorkGroupSize.x) {
+        for (uint r = 0u; r < ROWS; r++) {
+            float wv = w_elem(rb[r], e);
             for (uint c = 0u; c < NCOLS; c++)
                 acc[r * NCOLS + c] += wv * x1[p.x_off + c * p.x_stride + e];
         }
-#endif
     }
+#endif
 
 #if USE_SUBGROUP
     for (uint i = 0u; i < ROWS * NCOLS; i++) {
