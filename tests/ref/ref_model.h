@@ -61,4 +61,39 @@ typedef struct ref_siglip {
 void ref_siglip_encode(const ref_siglip *m, const float *image, float *out);
 uint32_t ref_siglip_tokens(const ref_siglip *m);
 
+/* ---- Mistral 3 (mistral3.md §2.4, §4.3-4.5) ---- */
+
+typedef struct ref_mistral_layer {
+    const float *attn_norm, *wq, *wk, *wv, *wo, *ffn_norm, *w_gate, *w_up, *w_down;
+} ref_mistral_layer;
+
+typedef struct ref_mistral {
+    uint32_t n_layer, n_embd, n_head, n_kv, head_dim, n_ff, n_vocab;
+    float eps, rope_base;
+    const float *tok_embd, *output_norm, *output; /* output NULL: tied to tok_embd */
+    ref_mistral_layer *layers;
+} ref_mistral;
+
+/* Causal, NORM (adjacent-pair) RoPE from position 0; images are rows of items with emb set. */
+void ref_mistral_forward(const ref_mistral *m, const ref_item *items, uint32_t n, bool kv_f16, float *logits);
+
+typedef struct ref_pixtral_layer {
+    const float *ln1, *wq, *wk, *wv, *wo, *ln2, *w_gate, *w_up, *w_down;
+} ref_pixtral_layer;
+
+typedef struct ref_pixtral {
+    uint32_t patch, n_embd, n_head, n_ff, n_layer, merge, n_text_embd;
+    float eps, rope_theta;
+    bool gelu_mlp;                          /* clip.use_gelu instead of SiLU in the encoder MLP */
+    const float *patch_w;                   /* [n_embd][3][patch][patch], no bias */
+    const float *pre_ln, *mm_norm, *merger; /* merger: [n_embd][n_embd*merge*merge] */
+    const float *mm1_w, *mm1_b, *mm2_w, *mm2_b; /* [n_text][n_embd], [n_text][n_text]; biases may be NULL */
+    const float *img_break;                 /* [n_text_embd] */
+    ref_pixtral_layer *layers;
+} ref_pixtral;
+
+/* image [3][h][w] (sides multiples of patch) -> out rows: merged tokens row by row with [IMG_BREAK] rows
+ * between merged rows; returns the row count. out holds at least that many x n_text_embd floats. */
+uint32_t ref_pixtral_encode(const ref_pixtral *m, const float *image, uint32_t h, uint32_t w, float *out);
+
 #endif
