@@ -12,6 +12,7 @@ typedef struct vkmm_cli_command {
 
 /* One line per subcommand file: */
 int vkmm_cmd_devices(int argc, char **argv);
+int vkmm_cmd_tokenize(int argc, char **argv);
 
 /* JSON string output with escaping. */
 void vkmm_cli_json_string(FILE *f, const char *s);

@@ -7,6 +7,7 @@
 
 static const vkmm_cli_command commands[] = {
     {"devices", "list Vulkan devices and their capabilities (--json)", vkmm_cmd_devices},
+    {"tokenize", "text to token ids or pieces with a model's tokenizer", vkmm_cmd_tokenize},
 };
 
 static void usage(FILE *f)
