@@ -15,6 +15,11 @@
 //     as Hugging Face's added-token matcher does.
 //
 // Every line: {"text": str, "add_special": bool, "special": bool, "ids": [int]}.
+//
+// Pre-tokenizers (tests/data/tokenizer/pretokenize.jsonl, {"kind", "text", "pieces"}): the Tekken, Llama 3 and
+// GPT-2 split regexes run by JavaScript's regex engine (backtracking, leftmost-first alternation, as the
+// Oniguruma / fancy-regex engines of the reference tokenizers), the Llama 3 (?i:...) group spelled out with
+// character classes since Node 20 lacks inline flags.
 import fs from 'fs';
 import path from 'path';
 import { createRequire } from 'module';
@@ -172,8 +177,26 @@ function tekken(lines) {
   }
 }
 
+// ---- pre-tokenizer splits ----
+const PATTERNS = {
+  tekken: String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
+  llama3: String.raw`'(?:[sS\u017f]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
+  gpt2: String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
+};
+function pretokenize(lines) {
+  for (const [kind, pat] of Object.entries(PATTERNS)) {
+    const re = new RegExp(pat, 'gu');
+    for (const text of strings) {
+      if (jsRegexDiffers(text) || text.length > 2000) continue;
+      const pieces = text.match(re) || [];
+      if (pieces.join('') !== text) throw new Error(`${kind}: pattern does not cover ${JSON.stringify(text)}`);
+      lines.push(JSON.stringify({ kind, text, pieces }));
+    }
+  }
+}
+
 fs.mkdirSync(outDir, { recursive: true });
-for (const [name, fn] of [['gemma3', gemma], ['tekken', tekken]]) {
+for (const [name, fn] of [['gemma3', gemma], ['tekken', tekken], ['pretokenize', pretokenize]]) {
   const lines = [];
   fn(lines);
   fs.writeFileSync(path.join(outDir, `${name}.jsonl`), lines.join('\n') + '\n');
