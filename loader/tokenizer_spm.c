@@ -97,10 +97,10 @@ vkmm_status vkmm_spm_encode(const vkmm_tokenizer *tok, const char *text, size_t 
                             vkmm_tokens *out, vkmm_error *err)
 {
     static const char sp[3] = {'\xE2', '\x96', '\x81'}; /* U+2581 */
-    size_t spaces = space_prefix ? 1 : 0;
+    size_t spaces = 0;
     for (size_t i = 0; i < len; i++)
         spaces += text[i] == ' ';
-    size_t blen = len + 2 * spaces;
+    size_t blen = len + 2 * spaces + (space_prefix ? 3 : 0); /* each space grows to 3 bytes */
     if (blen == 0)
         return VKMM_OK;
     if (blen > UINT32_MAX / 2)

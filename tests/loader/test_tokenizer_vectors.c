@@ -12,6 +12,7 @@
 #include "loader/hf_tokenizer.h"
 #include "loader/json.h"
 #include "loader/tokenizer.h"
+#include "loader/unicode.h"
 
 static void print_escaped(const char *s, size_t n)
 {
@@ -148,6 +149,22 @@ int main(int argc, char **argv)
                     fputc('\n', stderr);
                 }
             }
+            /* streaming, one id at a time: every chunk is whole characters and they add up to the same text */
+            vkmm_detok d;
+            vkmm_detok_init(&d, tok, special ? VKMM_DETOK_RENDER_SPECIAL : 0);
+            vkmm_text streamed = {0};
+            bool whole = true;
+            for (size_t i = skip; i < got.n; i++) {
+                size_t before = streamed.len, pend;
+                if (vkmm_detok_push(&d, got.ids[i], &streamed, &err))
+                    whole = false;
+                whole &= vkmm_utf8_valid_prefix((const unsigned char *)streamed.s + before, streamed.len - before,
+                                                &pend) == streamed.len - before;
+            }
+            vkmm_detok_flush(&d, &streamed, &err);
+            CHECK(whole && streamed.len == back.len && !memcmp(streamed.s ? streamed.s : "", back.s ? back.s : "", back.len),
+                  "%s: streamed decoding differs or split a character", name);
+            vkmm_text_free(&streamed);
             vkmm_text_free(&back);
         }
         vkmm_tokens_free(&got);
@@ -157,6 +174,40 @@ int main(int argc, char **argv)
     printf("%s: %zu lines, %zu mismatches, %zu round-trip failures; %zu bytes tokenized in %.3f s\n", family, lines,
            mismatches, roundtrip_bad, tok_bytes, tok_time);
     CHECK(lines >= 600, "%s: only %zu vector lines", vec_path, lines);
+
+    /* 100 KB inputs, the worst cases for each algorithm included, must take well under a second */
+    const size_t big = 100 * 1024;
+    char *text = malloc(big + 8);
+    const char *kinds[] = {"prose", "one long word", "spaces", "digits", "emoji", "random bytes"};
+    test_rng rng = test_rng_seed(42);
+    for (int k = 0; k < 6; k++) {
+        static const char prose[] = "The quick brown fox, 42 times: \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E "
+                                    "\xF0\x9F\x98\x80 caf\xC3\xA9!\n\t";
+        for (size_t i = 0; i < big; i++) {
+            switch (k) {
+            case 0: text[i] = prose[i % (sizeof prose - 1)]; break;
+            case 1: text[i] = "abcdefghij"[i % 7]; break;
+            case 2: text[i] = ' '; break;
+            case 3: text[i] = (char)('0' + i % 10); break;
+            case 4: text[i] = "\xF0\x9F\xA7\xAC"[i % 4]; break;
+            default: text[i] = (char)test_rand_u32(&rng); break;
+            }
+        }
+        vkmm_tokens got = {0};
+        double a = now();
+        s = vkmm_tokenize(tok, text, big, VKMM_TOKENIZE_ADD_SPECIAL, &got, &err);
+        double dt = now() - a;
+        CHECK(s == VKMM_OK, "100 KB of %s: %s", kinds[k], err.msg);
+        CHECK(dt < 1.0, "100 KB of %s took %.3f s", kinds[k], dt);
+        printf("%s: 100 KB of %s: %zu tokens in %.3f s\n", family, kinds[k], got.n, dt);
+        vkmm_text back = {0};
+        s = vkmm_detokenize(tok, got.ids + 1, got.n - 1, 0, &back, &err);
+        CHECK(s == VKMM_OK && (k == 5 || (back.len == big && !memcmp(back.s, text, big))),
+              "100 KB of %s decodes back", kinds[k]);
+        vkmm_text_free(&back);
+        vkmm_tokens_free(&got);
+    }
+    free(text);
     vkmm_tokenizer_free(tok);
     vkmm_vocab_free(&vocab);
     return test_finish(family);
