@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loader/unicode.h"
+
 /* ---- arena: large blocks, freed together ---- */
 
 typedef struct arena_block {
@@ -122,62 +124,6 @@ static const char *describe(parser *ps, char *buf, size_t n)
 
 static vkmm_status parse_value(parser *ps, vkmm_json *out, uint32_t depth);
 
-/* Length of a valid UTF-8 sequence at p (1..4), or 0 if invalid (overlong, surrogate, > U+10FFFF, cut). */
-static size_t utf8_valid_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return n;
-}
-
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12);
-        o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | cp >> 18);
-    o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 static int hex4(const unsigned char *p, const unsigned char *end, uint32_t *out)
 {
     if (end - p < 4)
@@ -254,7 +200,7 @@ static vkmm_status parse_string(parser *ps, const char **s_out, size_t *len_out)
                     ps->p += 6;
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 }
-                n += put_utf8(o + n, cp);
+                n += vkmm_utf8_encode(cp, o + n);
                 break;
             }
             default:
@@ -266,8 +212,8 @@ static vkmm_status parse_string(parser *ps, const char **s_out, size_t *len_out)
             o[n++] = (char)c;
             ps->p++;
         } else {
-            size_t l = utf8_valid_len(ps->p, ps->end);
-            if (!l)
+            size_t l;
+            if (vkmm_utf8_decode(ps->p, (size_t)(ps->end - ps->p), &l) == VKMM_UTF8_INVALID)
                 return fail_at(ps, ps->p, "invalid UTF-8 in a string");
             memcpy(o + n, ps->p, l);
             n += l;

@@ -78,59 +78,13 @@ typedef struct cand {
     int32_t left, right, left_id, right_id, result;
 } cand;
 
-typedef struct cheap {
-    cand *v;
-    size_t n, cap;
-} cheap;
-
-static bool cand_before(const cand *a, const cand *b)
+static bool cand_before(const void *pa, const void *pb)
 {
+    const cand *a = pa, *b = pb;
     return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
 }
 
-static bool cheap_push(cheap *h, cand c)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        cand *v = realloc(h->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        h->v = v;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!cand_before(&c, &h->v[p]))
-            break;
-        h->v[i] = h->v[p];
-        i = p;
-    }
-    h->v[i] = c;
-    return true;
-}
-
-static cand cheap_pop(cheap *h)
-{
-    cand top = h->v[0], last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && cand_before(&h->v[c + 1], &h->v[c]))
-            c++;
-        if (!cand_before(&h->v[c], &last))
-            break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->n)
-        h->v[i] = last;
-    return top;
-}
-
-static bool try_pair(const vkmm_tokenizer *t, cheap *q, const bsym *syms, int32_t left, int32_t right)
+static bool try_pair(const vkmm_tokenizer *t, vkmm_heap *q, const bsym *syms, int32_t left, int32_t right)
 {
     if (left < 0 || right < 0)
         return true;
@@ -138,12 +92,13 @@ static bool try_pair(const vkmm_tokenizer *t, cheap *q, const bsym *syms, int32_
     int32_t result;
     if (syms[left].id < 0 || syms[right].id < 0 || !vkmm_pair_map_get(&t->merges, syms[left].id, syms[right].id, &rank, &result))
         return true;
-    return cheap_push(q, (cand){.rank = rank, .left = left, .right = right, .left_id = syms[left].id,
-                                .right_id = syms[right].id, .result = result});
+    cand c = {.rank = rank, .left = left, .right = right, .left_id = syms[left].id, .right_id = syms[right].id,
+              .result = result};
+    return vkmm_heap_push(q, &c);
 }
 
 /* Merges one piece of n bytes (symbols start as single bytes) and appends the ids. */
-static bool merge_piece(const vkmm_tokenizer *t, const unsigned char *bytes, size_t n, bsym *syms, cheap *q,
+static bool merge_piece(const vkmm_tokenizer *t, const unsigned char *bytes, size_t n, bsym *syms, vkmm_heap *q,
                         vkmm_tokens *out)
 {
     for (size_t i = 0; i < n; i++)
@@ -154,7 +109,8 @@ static bool merge_piece(const vkmm_tokenizer *t, const unsigned char *bytes, siz
         if (!try_pair(t, q, syms, (int32_t)i - 1, (int32_t)i))
             return false;
     while (q->n) {
-        cand c = cheap_pop(q);
+        cand c;
+        vkmm_heap_pop(q, &c);
         bsym *l = &syms[c.left], *r = &syms[c.right];
         if (l->next != c.right || l->id != c.left_id || r->id != c.right_id)
             continue; /* stale */
@@ -186,7 +142,8 @@ vkmm_status vkmm_bpe_encode(const vkmm_tokenizer *t, const char *text, size_t le
         return s;
     char *mapped = malloc(2 * len);
     bsym *syms = malloc(len * sizeof *syms);
-    cheap q = {0};
+    vkmm_heap q;
+    vkmm_heap_init(&q, sizeof(cand), cand_before);
     if (!mapped || !syms)
         goto oom;
     for (size_t k = 0; k < pieces.n; k++) {
@@ -214,7 +171,7 @@ oom:
 done:
     free(mapped);
     free(syms);
-    free(q.v);
+    vkmm_heap_free(&q);
     vkmm_pieces_free(&pieces);
     return s;
 }

@@ -60,6 +60,17 @@ void vkmm_pair_map_put(vkmm_pair_map *m, int32_t left, int32_t right, uint32_t r
 bool vkmm_pair_map_get(const vkmm_pair_map *m, int32_t left, int32_t right, uint32_t *rank, int32_t *result);
 void vkmm_pair_map_free(vkmm_pair_map *m);
 
+/* A binary heap of fixed-size items; `before(a, b)` says a comes out first. */
+typedef struct vkmm_heap {
+    void *v;
+    size_t n, cap, item;
+    bool (*before)(const void *a, const void *b);
+} vkmm_heap;
+void vkmm_heap_init(vkmm_heap *h, size_t item, bool (*before)(const void *a, const void *b));
+bool vkmm_heap_push(vkmm_heap *h, const void *x);
+void vkmm_heap_pop(vkmm_heap *h, void *top); /* h must not be empty */
+void vkmm_heap_free(vkmm_heap *h);
+
 /* Encode one fragment of raw text (no special tokens in it) and append its ids. */
 vkmm_status vkmm_spm_encode(const vkmm_tokenizer *tok, const char *text, size_t len, bool space_prefix,
                             vkmm_tokens *out, vkmm_error *err);

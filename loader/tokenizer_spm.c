@@ -18,64 +18,18 @@ typedef struct bigram {
     uint32_t len;
 } bigram;
 
-typedef struct heap {
-    bigram *v;
-    size_t n, cap;
-} heap;
-
 /* a ranks before b: higher score, then the leftmost pair */
-static bool before(const bigram *a, const bigram *b)
+static bool before(const void *pa, const void *pb)
 {
+    const bigram *a = pa, *b = pb;
     return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-static bool heap_push(heap *h, bigram b)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        bigram *v = realloc(h->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        h->v = v;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!before(&b, &h->v[parent]))
-            break;
-        h->v[i] = h->v[parent];
-        i = parent;
-    }
-    h->v[i] = b;
-    return true;
-}
-
-static bigram heap_pop(heap *h)
-{
-    bigram top = h->v[0], last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && before(&h->v[c + 1], &h->v[c]))
-            c++;
-        if (!before(&h->v[c], &last))
-            break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->n)
-        h->v[i] = last;
-    return top;
 }
 
 typedef struct spm_state {
     const vkmm_tokenizer *tok;
     const char *buf;
     sym *syms;
-    heap q;
+    vkmm_heap q;
 } spm_state;
 
 static bool try_bigram(spm_state *st, int32_t left, int32_t right)
@@ -90,7 +44,8 @@ static bool try_bigram(spm_state *st, int32_t left, int32_t right)
     const float *scores = st->tok->vocab->scores;
     /* without scores the id order stands in for them, as SentencePiece's trainer assigns them */
     float score = scores ? scores[id] : -(float)id;
-    return heap_push(&st->q, (bigram){.score = score, .left = left, .right = right, .len = len});
+    bigram b = {.score = score, .left = left, .right = right, .len = len};
+    return vkmm_heap_push(&st->q, &b);
 }
 
 vkmm_status vkmm_spm_encode(const vkmm_tokenizer *tok, const char *text, size_t len, bool space_prefix,
@@ -108,6 +63,7 @@ vkmm_status vkmm_spm_encode(const vkmm_tokenizer *tok, const char *text, size_t 
     char *buf = malloc(blen);
     sym *syms = malloc(blen * sizeof *syms);
     spm_state st = {.tok = tok, .buf = buf, .syms = syms};
+    vkmm_heap_init(&st.q, sizeof(bigram), before);
     vkmm_status s = VKMM_OK;
     if (!buf || !syms)
         goto oom;
@@ -138,7 +94,8 @@ vkmm_status vkmm_spm_encode(const vkmm_tokenizer *tok, const char *text, size_t 
         if (!try_bigram(&st, i - 1, i))
             goto oom;
     while (st.q.n) {
-        bigram b = heap_pop(&st.q);
+        bigram b;
+        vkmm_heap_pop(&st.q, &b);
         sym *l = &syms[b.left], *r = &syms[b.right];
         if (l->len == 0 || r->len == 0 || l->len + r->len != b.len)
             continue; /* stale: one side was merged since */
@@ -174,6 +131,6 @@ oom:
 done:
     free(buf);
     free(syms);
-    free(st.q.v);
+    vkmm_heap_free(&st.q);
     return s;
 }
