@@ -213,7 +213,8 @@ static vkmm_status derive_merges(vkmm_vocab *v, uint32_t n_special, const char *
                 total += (uint32_t)ns;
                 continue;
             }
-            qsort(sp, ns, sizeof *sp, split_cmp);
+            if (ns > 1)
+                qsort(sp, ns, sizeof *sp, split_cmp);
             if (t->len + 1 > buf_cap) {
                 buf_cap = 2 * (t->len + 1);
                 char *nb = realloc(buf, buf_cap);
