@@ -254,6 +254,7 @@ static vkmm_status parse_header(cursor *c)
         return bad(c, 0, "not a GGUF file: the magic is '%s' (bytes %02x %02x %02x %02x), not 'GGUF'", m,
                    g->base[0], g->base[1], g->base[2], g->base[3]);
     }
+    c->pos = 4;
     if ((s = read_u32(c, "the version", &g->version)))
         return s;
     if (g->version == 0)

@@ -7,6 +7,7 @@
 
 static const vkmm_cli_command commands[] = {
     {"devices", "list Vulkan devices and their capabilities (--json)", vkmm_cmd_devices},
+    {"info", "describe a model file: -m FILE.gguf (--json)", vkmm_cmd_info},
 };
 
 static void usage(FILE *f)
