@@ -131,6 +131,20 @@ static bool is_scalar(uint32_t type)
 
 /* ---- metadata ---- */
 
+/* The value of an encoded non-negative integer of any width. */
+static bool encoded_uint(uint32_t type, const uint8_t *b, size_t size, uint64_t *out)
+{
+    bool is_signed = type == VKMM_GGUF_I8 || type == VKMM_GGUF_I16 || type == VKMM_GGUF_I32 || type == VKMM_GGUF_I64;
+    bool is_unsigned = type == VKMM_GGUF_U8 || type == VKMM_GGUF_U16 || type == VKMM_GGUF_U32 || type == VKMM_GGUF_U64;
+    if ((!is_signed && !is_unsigned) || size != vkmm_gguf_type_size(type) || (is_signed && b[size - 1] & 0x80))
+        return false;
+    uint64_t v = 0;
+    for (size_t i = size; i-- > 0;)
+        v = v << 8 | b[i];
+    *out = v;
+    return true;
+}
+
 /* Takes ownership of bytes (freed on failure too). */
 static vkmm_status add_kv(vkmm_gguf_writer *w, const char *key, uint32_t type, uint8_t *bytes, size_t size)
 {
@@ -145,14 +159,13 @@ static vkmm_status add_kv(vkmm_gguf_writer *w, const char *key, uint32_t type, u
     for (size_t i = 0; !s && i < w->n_kv; i++)
         if (!strcmp(w->kv[i].key, key))
             s = wfail(w, VKMM_ERR_INVALID_ARG, "gguf writer: duplicate key '%s'", key);
+    uint64_t a;
     if (!s && !strcmp(key, "general.alignment")) {
-        uint32_t a = size == 4 ? (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
-                                     (uint32_t)bytes[3] << 24
-                               : 0;
-        if (type != VKMM_GGUF_U32 || a == 0 || (a & (a - 1)) || a > (1u << 30))
-            s = wfail(w, VKMM_ERR_INVALID_ARG, "gguf writer: general.alignment must be a u32 power of two");
+        /* the reader's rule: any integer type holding a power of two up to 2^30 */
+        if (!encoded_uint(type, bytes, size, &a) || a == 0 || (a & (a - 1)) || a > (1u << 30))
+            s = wfail(w, VKMM_ERR_INVALID_ARG, "gguf writer: general.alignment must be a power of two up to 2^30");
         else
-            w->alignment = a;
+            w->alignment = (uint32_t)a;
     }
     if (!s && w->n_kv == w->cap_kv) {
         size_t cap = w->cap_kv ? w->cap_kv * 2 : 32;
