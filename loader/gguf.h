@@ -148,7 +148,8 @@ typedef vkmm_status (*vkmm_gguf_fill_fn)(void *user, uint64_t row0, uint64_t n_r
 vkmm_gguf_writer *vkmm_gguf_writer_new(void);
 void vkmm_gguf_writer_free(vkmm_gguf_writer *w);
 vkmm_status vkmm_gguf_writer_set_version(vkmm_gguf_writer *w, uint32_t version); /* 2 or 3 */
-/* Adds the key general.alignment (u32; a nonzero power of two). Adding that key directly does the same. */
+/* Adds the key general.alignment (u32; a power of two up to 2^30). Adding that key directly, with any
+ * integer type, does the same. */
 vkmm_status vkmm_gguf_writer_set_alignment(vkmm_gguf_writer *w, uint32_t alignment);
 
 /* value points to the C type of a scalar: uint8_t ... double, and bool for BOOL. */

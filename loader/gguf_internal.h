@@ -30,6 +30,9 @@ struct vkmm_gguf {
     vkmm_gguf_chunk *chunks;
 };
 
+/* The little-endian unsigned integer of 1 to 8 bytes at p. */
+uint64_t vkmm_gguf_le(const uint8_t *p, size_t bytes);
+
 /* Zeroed memory from g's arena, or NULL when n overflows or malloc fails. */
 void *vkmm_gguf_alloc(vkmm_gguf *g, uint64_t count, uint64_t elem_size);
 void vkmm_gguf_free_arena(vkmm_gguf *g);

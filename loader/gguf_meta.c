@@ -139,10 +139,10 @@ const vkmm_gguf_tensor *vkmm_gguf_tensor_at(const vkmm_gguf *g, uint64_t i)
 
 /* ---- value conversions ---- */
 
-static uint64_t le(const uint8_t *p, int bytes)
+uint64_t vkmm_gguf_le(const uint8_t *p, size_t bytes)
 {
     uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--)
+    for (size_t i = bytes; i-- > 0;)
         v = v << 8 | p[i];
     return v;
 }
@@ -154,14 +154,14 @@ static bool int_value(const vkmm_gguf_value *v, bool *neg, uint64_t *u, int64_t 
     *neg = false;
     *s = 0;
     switch (v->type) {
-    case VKMM_GGUF_U8: *u = le(v->raw, 1); return true;
-    case VKMM_GGUF_U16: *u = le(v->raw, 2); return true;
-    case VKMM_GGUF_U32: *u = le(v->raw, 4); return true;
-    case VKMM_GGUF_U64: *u = le(v->raw, 8); return true;
-    case VKMM_GGUF_I8: *s = (int8_t)le(v->raw, 1); break;
-    case VKMM_GGUF_I16: *s = (int16_t)le(v->raw, 2); break;
-    case VKMM_GGUF_I32: *s = (int32_t)le(v->raw, 4); break;
-    case VKMM_GGUF_I64: *s = (int64_t)le(v->raw, 8); break;
+    case VKMM_GGUF_U8: *u = vkmm_gguf_le(v->raw, 1); return true;
+    case VKMM_GGUF_U16: *u = vkmm_gguf_le(v->raw, 2); return true;
+    case VKMM_GGUF_U32: *u = vkmm_gguf_le(v->raw, 4); return true;
+    case VKMM_GGUF_U64: *u = vkmm_gguf_le(v->raw, 8); return true;
+    case VKMM_GGUF_I8: *s = (int8_t)vkmm_gguf_le(v->raw, 1); break;
+    case VKMM_GGUF_I16: *s = (int16_t)vkmm_gguf_le(v->raw, 2); break;
+    case VKMM_GGUF_I32: *s = (int32_t)vkmm_gguf_le(v->raw, 4); break;
+    case VKMM_GGUF_I64: *s = (int64_t)vkmm_gguf_le(v->raw, 8); break;
     default: return false;
     }
     *neg = *s < 0;
@@ -194,14 +194,14 @@ bool vkmm_gguf_value_i64(const vkmm_gguf_value *v, int64_t *out)
 bool vkmm_gguf_value_f64(const vkmm_gguf_value *v, double *out)
 {
     if (v->type == VKMM_GGUF_F32) {
-        uint32_t bits = (uint32_t)le(v->raw, 4);
+        uint32_t bits = (uint32_t)vkmm_gguf_le(v->raw, 4);
         float f;
         memcpy(&f, &bits, 4);
         *out = f;
         return true;
     }
     if (v->type == VKMM_GGUF_F64) {
-        uint64_t bits = le(v->raw, 8);
+        uint64_t bits = vkmm_gguf_le(v->raw, 8);
         memcpy(out, &bits, 8);
         return true;
     }
@@ -220,7 +220,7 @@ bool vkmm_gguf_value_str(const vkmm_gguf_value *v, const char **ptr, uint64_t *l
 {
     if (v->type != VKMM_GGUF_STRING)
         return false;
-    *len = le(v->raw, 8);
+    *len = vkmm_gguf_le(v->raw, 8);
     *ptr = (const char *)v->raw + 8;
     return true;
 }
@@ -239,7 +239,7 @@ bool vkmm_gguf_array_elem(const vkmm_gguf_value *arr, uint64_t i, vkmm_gguf_valu
     uint64_t at = fixed ? 12 + i * fixed : arr->elem_off[i]; /* past the u32 type and u64 count */
     out->raw = arr->raw + at;
     out->offset = arr->offset + at;
-    out->size = fixed ? fixed : 8 + le(out->raw, 8);
+    out->size = fixed ? fixed : 8 + vkmm_gguf_le(out->raw, 8);
     return true;
 }
 

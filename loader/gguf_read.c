@@ -30,31 +30,21 @@ typedef struct cursor {
     char ctx[160]; /* "metadata pair 3 of 40 ('general.name')": where in the file we are, for messages */
 } cursor;
 
-static vkmm_status vbad(cursor *c, vkmm_status code, uint64_t at, const char *fmt, va_list ap)
+static vkmm_status __attribute__((format(printf, 4, 5)))
+report(cursor *c, vkmm_status code, uint64_t at, const char *fmt, ...)
 {
     char what[640];
+    va_list ap;
+    va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
     return vkmm_fail(c->err, code, "%s: %s%s%s (at byte %" PRIu64 ")", c->g->path, what, c->ctx[0] ? " in " : "",
                      c->ctx, at);
 }
 
-static vkmm_status __attribute__((format(printf, 3, 4))) bad(cursor *c, uint64_t at, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vkmm_status s = vbad(c, VKMM_ERR_FORMAT, at, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
-static vkmm_status __attribute__((format(printf, 3, 4))) unsupported(cursor *c, uint64_t at, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vkmm_status s = vbad(c, VKMM_ERR_UNSUPPORTED, at, fmt, ap);
-    va_end(ap);
-    return s;
-}
+/* A corrupt file, and a valid one this reader does not handle (version, big-endian, extreme nesting). */
+#define bad(c, at, ...) report(c, VKMM_ERR_FORMAT, at, __VA_ARGS__)
+#define unsupported(c, at, ...) report(c, VKMM_ERR_UNSUPPORTED, at, __VA_ARGS__)
 
 static uint64_t remaining(const cursor *c)
 {
@@ -69,34 +59,27 @@ static vkmm_status need(cursor *c, uint64_t n, const char *what)
                n, remaining(c));
 }
 
-static uint32_t le32(const uint8_t *p)
+static vkmm_status read_uint(cursor *c, const char *what, size_t bytes, uint64_t *out)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static vkmm_status read_u32(cursor *c, const char *what, uint32_t *out)
-{
-    vkmm_status s = need(c, 4, what);
+    vkmm_status s = need(c, bytes, what);
     if (s)
         return s;
-    *out = le32(c->g->base + c->pos);
-    c->pos += 4;
+    *out = vkmm_gguf_le(c->g->base + c->pos, bytes);
+    c->pos += bytes;
     return VKMM_OK;
 }
 
 static vkmm_status read_u64(cursor *c, const char *what, uint64_t *out)
 {
-    vkmm_status s = need(c, 8, what);
-    if (s)
-        return s;
-    *out = le64(c->g->base + c->pos);
-    c->pos += 8;
-    return VKMM_OK;
+    return read_uint(c, what, 8, out);
+}
+
+static vkmm_status read_u32(cursor *c, const char *what, uint32_t *out)
+{
+    uint64_t v = 0;
+    vkmm_status s = read_uint(c, what, 4, &v);
+    *out = (uint32_t)v;
+    return s;
 }
 
 /* A string's length field and bytes; *at is where the length field starts. */
@@ -375,6 +358,14 @@ static const char *removed_type_name(uint32_t type)
     }
 }
 
+/* "tensor info 3 of 900 ('name')" with the name made printable: names come from the file. */
+static void tensor_ctx(cursor *c, uint64_t i, const vkmm_gguf_tensor *t)
+{
+    char shown[VKMM_GGUF_MAX_NAME];
+    printable(shown, sizeof shown, (const uint8_t *)t->name, strlen(t->name));
+    snprintf(c->ctx, sizeof c->ctx, "tensor info %" PRIu64 " of %" PRIu64 " ('%s')", i + 1, c->g->n_tensors, shown);
+}
+
 static vkmm_status parse_tensor_info(cursor *c, uint64_t i, vkmm_gguf_tensor *t)
 {
     vkmm_gguf *g = c->g;
@@ -393,9 +384,7 @@ static vkmm_status parse_tensor_info(cursor *c, uint64_t i, vkmm_gguf_tensor *t)
     if (memchr(name, 0, (size_t)len))
         return bad(c, name_at, "tensor name contains a NUL byte");
     memcpy(t->name, name, (size_t)len);
-    char shown[72];
-    printable(shown, sizeof shown, name, len);
-    snprintf(c->ctx, sizeof c->ctx, "tensor info %" PRIu64 " of %" PRIu64 " ('%s')", i + 1, g->n_tensors, shown);
+    tensor_ctx(c, i, t);
 
     uint64_t nd_at = c->pos;
     if ((s = read_u32(c, "the dimension count", &t->n_dims)))
@@ -471,9 +460,11 @@ static vkmm_status parse_tensors(cursor *c)
         return no_memory(c);
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         uint64_t dup = vkmm_gguf_tensor_index_add(g, i);
-        if (dup != UINT64_MAX)
-            return bad(c, g->tensors[i].info_offset, "duplicate tensor name '%s' (first at byte %" PRIu64 ")",
-                       g->tensors[i].name, g->tensors[dup].info_offset);
+        if (dup != UINT64_MAX) {
+            tensor_ctx(c, i, &g->tensors[i]);
+            return bad(c, g->tensors[i].info_offset, "duplicate tensor name (first at byte %" PRIu64 ")",
+                       g->tensors[dup].info_offset);
+        }
     }
     /* the data section starts at the next multiple of the alignment; pos <= size < 2^63 so this cannot wrap */
     uint64_t a = g->alignment;
@@ -485,8 +476,7 @@ static vkmm_status parse_tensors(cursor *c)
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         vkmm_gguf_tensor *t = &g->tensors[i];
         if (t->offset > avail || t->n_bytes > avail - t->offset) {
-            snprintf(c->ctx, sizeof c->ctx, "tensor info %" PRIu64 " of %" PRIu64 " ('%s')", i + 1, g->n_tensors,
-                     t->name);
+            tensor_ctx(c, i, t);
             return bad(c, offset_field_at(t), "tensor data (%" PRIu64 " bytes at data offset %" PRIu64 ", file "
                        "offset %" PRIu64 " + %" PRIu64 ") runs past the end of the file (%" PRIu64 " bytes)",
                        t->n_bytes, t->offset, g->data_offset, t->offset, g->size);

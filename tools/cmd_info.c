@@ -147,6 +147,28 @@ static const char *const special_ids[] = {"bos", "eos", "unknown", "padding"};
 #define JSON_STRING_MAX 1024
 #define JSON_SMALL_ARRAY 16
 
+/* Numbers and bools as text (JSON spelling: nan and inf become null); false for strings and arrays. */
+static bool scalar_text(const vkmm_gguf_value *v, char *buf, size_t size, bool json)
+{
+    int64_t i;
+    uint64_t u;
+    double d;
+    bool b;
+    if (vkmm_gguf_value_i64(v, &i))
+        snprintf(buf, size, "%" PRId64, i);
+    else if (vkmm_gguf_value_u64(v, &u))
+        snprintf(buf, size, "%" PRIu64, u);
+    else if (vkmm_gguf_value_f64(v, &d)) {
+        vkmm_cli_format_float(buf, size, d, v->type == VKMM_GGUF_F32);
+        if (json && !isfinite(d))
+            snprintf(buf, size, "null");
+    } else if (vkmm_gguf_value_bool(v, &b))
+        snprintf(buf, size, "%s", b ? "true" : "false");
+    else
+        return false;
+    return true;
+}
+
 static void text_string(FILE *f, const char *p, uint64_t len, size_t max)
 {
     char *s = vkmm_cli_clean_text(p, len, max, true);
@@ -158,22 +180,11 @@ static void text_string(FILE *f, const char *p, uint64_t len, size_t max)
 
 static void text_value(FILE *f, const vkmm_gguf_value *v, int depth)
 {
-    int64_t i;
-    uint64_t u;
-    double d;
-    bool b;
     const char *p;
     uint64_t len;
     char buf[40];
-    if (vkmm_gguf_value_i64(v, &i))
-        fprintf(f, "%" PRId64, i);
-    else if (vkmm_gguf_value_u64(v, &u))
-        fprintf(f, "%" PRIu64, u);
-    else if (vkmm_gguf_value_f64(v, &d)) {
-        vkmm_cli_format_float(buf, sizeof buf, d, v->type == VKMM_GGUF_F32);
+    if (scalar_text(v, buf, sizeof buf, false))
         fputs(buf, f);
-    } else if (vkmm_gguf_value_bool(v, &b))
-        fputs(b ? "true" : "false", f);
     else if (vkmm_gguf_value_str(v, &p, &len))
         text_string(f, p, len, depth ? TEXT_ELEM_STRING_MAX : TEXT_STRING_MAX);
     else {
@@ -301,22 +312,11 @@ static void json_text(FILE *f, const char *p, uint64_t len, size_t max)
 
 static void json_value(FILE *f, const vkmm_gguf_value *v, int depth)
 {
-    int64_t i;
-    uint64_t u;
-    double d;
-    bool b;
     const char *p;
     uint64_t len;
     char buf[40];
-    if (vkmm_gguf_value_i64(v, &i))
-        fprintf(f, "%" PRId64, i);
-    else if (vkmm_gguf_value_u64(v, &u))
-        fprintf(f, "%" PRIu64, u);
-    else if (vkmm_gguf_value_f64(v, &d)) {
-        vkmm_cli_format_float(buf, sizeof buf, d, v->type == VKMM_GGUF_F32);
-        fputs(isfinite(d) ? buf : "null", f); /* JSON has no nan or inf */
-    } else if (vkmm_gguf_value_bool(v, &b))
-        fputs(b ? "true" : "false", f);
+    if (scalar_text(v, buf, sizeof buf, true))
+        fputs(buf, f);
     else if (vkmm_gguf_value_str(v, &p, &len))
         json_text(f, p, len, JSON_STRING_MAX);
     else {

@@ -338,8 +338,18 @@ def make_cases():
     case("tensor-name-64", base(tensors=with_tensor(0, name="t" * 64)), "at most 63", "t0")
     case("tensor-name-empty", base(tensors=with_tensor(0, name="")), "empty tensor name", "t0")
     case("tensor-name-nul", base(tensors=with_tensor(0, name=b"tok\0weight")), "NUL byte", "t0")
-    case("tensor-duplicate", base(tensors=with_tensor(1, name="tok.weight")), "duplicate tensor name 'tok.weight'",
-         "t1")
+    data, marks = base(tensors=with_tensor(1, name="tok.weight"))
+    case("tensor-duplicate", (data, marks),
+         "duplicate tensor name (first at byte %d) in tensor info 2 of 2 ('tok.weight')" % marks["t0"], "t1")
+    # names with control characters still give a one-line message (found by the fuzzer)
+    ts = base_tensors()
+    ts[0]["name"] = ts[1]["name"] = "line\nbreak"
+    case("tensor-duplicate-newline", base(tensors=ts), "tensor info 2 of 2 ('line?break')", "t1")
+    case("tensor-name-newline-data-past-eof", base(tensors=with_tensor(1, name="q.w\ntght", offset=1 << 63,
+                                                                       nodata=True)),
+         "bytes) in tensor info 2 of 2 ('q.w?tght')", "t1.offset")
+    case("key-newline-duplicate", base(kvs=base_kvs() + [("llama.\nx", U8, 1), ("llama.\nx", U8, 2)]),
+         "duplicate key 'llama.?x'", "kv8")
     case("n-dims-5", base(tensors=with_tensor(0, ne=[8, 2, 1, 1, 1])), "5 dimensions", "t0.n_dims")
     case("n-dims-0", base(tensors=with_tensor(0, ne=[], nbytes=0)), "0 dimensions", "t0.n_dims")
     case("n-dims-max", base(tensors=with_tensor(0, n_dims=0xFFFFFFFF)), "4294967295 dimensions", "t0.n_dims")

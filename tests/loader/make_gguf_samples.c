@@ -8,14 +8,12 @@
 #include "loader/dtype_table.h"
 #include "loader/gguf.h"
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint8_t rand_byte(void)
+static uint8_t rand_byte(uint64_t *state)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint8_t)(rng_state >> 24);
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (uint8_t)(*state >> 24);
 }
 
 /* Tensor bytes come from a fill callback that quantizes a ramp, so the data is valid for its type. */
@@ -133,7 +131,7 @@ static int mmproj(const char *dir)
     float mean[3] = {0.5f, 0.5f, 0.5f}, stdv[3] = {0.26862954f, 0.26130258f, 0.27577711f};
     vkmm_gguf_writer_add_array(w, "clip.vision.image_mean", VKMM_GGUF_F32, mean, 3);
     vkmm_gguf_writer_add_array(w, "clip.vision.image_std", VKMM_GGUF_F32, stdv, 3);
-    static uint32_t f16 = VKMM_F16, f32 = VKMM_F32;
+    uint32_t f16 = VKMM_F16, f32 = VKMM_F32; /* outlive the write below */
     vkmm_gguf_writer_add_tensor_fill(w, "v.patch_embd.weight", VKMM_F16, 4, (const uint64_t[]){14, 14, 3, 8},
                                      fill_ramp, &f16);
     vkmm_gguf_writer_add_tensor_fill(w, "v.patch_embd.bias", VKMM_F32, 1, (const uint64_t[]){8}, fill_ramp, &f32);
@@ -157,8 +155,9 @@ static int mistral_v2(const char *dir)
                   "{%- if messages[0]['role'] == 'system' %}[SYSTEM_PROMPT]{{ messages[0]['content'] }}"
                   "[/SYSTEM_PROMPT]{%- endif %}[INST]{{ m['content'] }}[/INST]");
     uint8_t bytes[3 * 34];
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
     for (size_t i = 0; i < sizeof bytes; i++)
-        bytes[i] = rand_byte();
+        bytes[i] = rand_byte(&rng);
     vkmm_gguf_writer_add_tensor(w, "token_embd.weight", VKMM_Q8_0, 2, (const uint64_t[]){32, 3}, bytes);
     vkmm_gguf_writer_add_tensor(w, "empty", VKMM_F32, 2, (const uint64_t[]){0, 5}, NULL);
     vkmm_gguf_writer_add_tensor(w, "after_empty", VKMM_I8, 1, (const uint64_t[]){5}, bytes);

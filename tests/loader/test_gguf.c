@@ -406,7 +406,7 @@ static void test_errors(void)
     put32(p + b_type, VKMM_Q8_0);
     expect_error(p, n - 29, VKMM_ERR_FORMAT, "runs past the end of the file", b_off);
     p[57 + 8] = 'a';
-    expect_error(p, n, VKMM_ERR_FORMAT, "duplicate tensor name 'a' (first at byte 24)", 57);
+    expect_error(p, n, VKMM_ERR_FORMAT, "duplicate tensor name (first at byte 24) in tensor info 2 of 2 ('a')", 57);
     free(p);
 
     expect_error("", 0, VKMM_ERR_FORMAT, "the file is empty", 0);
