@@ -362,7 +362,7 @@ static void print_json(FILE *f, const gguf_report *r)
 {
     const vkmm_gguf *g = r->g;
     fputs("{\n  \"file\": ", f);
-    vkmm_cli_json_string(f, vkmm_gguf_path(g));
+    json_text(f, vkmm_gguf_path(g), strlen(vkmm_gguf_path(g)), 4096); /* paths need not be UTF-8 */
     fprintf(f, ",\n  \"size\": %" PRIu64 ",\n  \"version\": %" PRIu32 ",\n  \"alignment\": %" PRIu32
                ",\n  \"data_offset\": %" PRIu64 ",\n  \"kv_count\": %" PRIu64,
             vkmm_gguf_file_size(g), vkmm_gguf_version(g), vkmm_gguf_alignment(g), vkmm_gguf_data_offset(g),
