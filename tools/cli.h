@@ -14,6 +14,8 @@ typedef struct vkmm_cli_command {
 
 /* One line per subcommand file: */
 int vkmm_cmd_devices(int argc, char **argv);
+int vkmm_cmd_bench(int argc, char **argv);
+int vkmm_bench_ops(int argc, char **argv);
 int vkmm_cmd_info(int argc, char **argv);
 
 /* JSON string output with escaping. */
