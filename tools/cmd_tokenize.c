@@ -9,6 +9,7 @@
 #include "loader/hf_tokenizer.h"
 #include "loader/json.h"
 #include "loader/tokenizer.h"
+#include "loader/vocab_gguf.h"
 
 static void usage(FILE *f)
 {
@@ -31,10 +32,13 @@ static vkmm_status load_vocab(const opts *o, vkmm_vocab *v, vkmm_error *err)
         return vkmm_vocab_from_hf_file(v, o->hf_json, o->hf_config, err);
     if (o->tekken)
         return vkmm_vocab_from_tekken_file(v, o->tekken, err);
-    return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,
-                     "%s: reading the vocabulary from a GGUF needs the GGUF reader, which this build lacks; use "
-                     "--tokenizer-json or --tekken-json",
-                     o->model);
+    vkmm_gguf *g;
+    vkmm_status s = vkmm_gguf_open(o->model, &g, err);
+    if (s)
+        return s;
+    s = vkmm_vocab_from_gguf(v, g, err);
+    vkmm_gguf_close(g);
+    return s;
 }
 
 static void print_piece(const vkmm_tokenizer *tok, int32_t id)
