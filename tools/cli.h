@@ -18,6 +18,7 @@ int vkmm_cmd_bench(int argc, char **argv);
 int vkmm_bench_ops(int argc, char **argv);
 int vkmm_cmd_tokenize(int argc, char **argv);
 int vkmm_cmd_info(int argc, char **argv);
+int vkmm_cmd_synth(int argc, char **argv);
 
 /* JSON string output with escaping. */
 void vkmm_cli_json_string(FILE *f, const char *s);

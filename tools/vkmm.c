@@ -9,6 +9,7 @@ static const vkmm_cli_command commands[] = {
     {"devices", "list Vulkan devices and their capabilities (--json)", vkmm_cmd_devices},
     {"bench", "benchmarks: `vkmm bench ops` times every kernel family", vkmm_cmd_bench},
     {"tokenize", "text to token ids or pieces with a model's tokenizer", vkmm_cmd_tokenize},
+    {"synth", "write a synthetic GGUF pair of a real architecture (random weights)", vkmm_cmd_synth},
     {"info", "describe a model file: -m FILE.gguf (--json)", vkmm_cmd_info},
 };
 
