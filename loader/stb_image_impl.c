@@ -31,10 +31,17 @@ static void *stb_realloc_capped(void *p, size_t n)
 #define STBI_MALLOC(n) stb_malloc_capped(n)
 #define STBI_REALLOC(p, n) stb_realloc_capped(p, n)
 #define STBI_FREE(p) free(p)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VKMM_STB_KEEP_ASSERTS
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define VKMM_STB_KEEP_ASSERTS
+#endif
 #ifndef VKMM_STB_KEEP_ASSERTS
-/* A failed assert must not abort the process on bad input. The fuzz targets build with the asserts kept
- * (-DVKMM_STB_KEEP_ASSERTS) to learn whether any input can reach one; the checks in loader/image_check.c
- * run before stb sees a byte. */
+/* A failed assert must not abort the process on bad input. Sanitizer (fuzz) builds keep the asserts to learn
+ * whether any input can reach one; the checks in loader/image_check*.c run before stb sees a byte. */
 #define STBI_ASSERT(x) ((void)0)
 #endif
 #define STB_IMAGE_STATIC

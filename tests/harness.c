@@ -119,6 +119,28 @@ double test_max_abs_diff(const float *a, const float *ref, size_t n)
 
 #include "f16.h"
 
+vkmm_buffer *test_upload(vkmm_gpu *gpu, const void *data, size_t bytes, size_t pad_bytes, vkmm_range *r)
+{
+    vkmm_error err;
+    vkmm_buffer *b;
+    CHECK_OK(vkmm_buffer_create(gpu, pad_bytes + bytes, VKMM_MEM_DEVICE, "test", &b, &err), &err, NULL);
+    uint8_t *tmp = malloc(pad_bytes + bytes);
+    memset(tmp, 0xff, pad_bytes + bytes); /* 0xffffffff is a NaN in f32 and 0xffff in f16 */
+    if (data)
+        memcpy(tmp + pad_bytes, data, bytes);
+    vkmm_status s = vkmm_buffer_upload(gpu, b, 0, tmp, pad_bytes + bytes, &err);
+    free(tmp);
+    CHECK_OK(s, &err, NULL);
+    *r = vkmm_range_sub(vkmm_range_whole(b), pad_bytes, bytes);
+    return b;
+}
+
+void test_download(vkmm_gpu *gpu, vkmm_range r, void *out)
+{
+    vkmm_error err;
+    CHECK_OK(vkmm_buffer_download(gpu, r.buf, r.offset, out, r.size, &err), &err, );
+}
+
 float vkmm_test_f16_round(float x)
 {
     return vkmm_f16_to_f32(vkmm_f32_to_f16(x));

@@ -54,6 +54,12 @@ double test_nmse(const float *a, const float *ref, size_t n);
 /* Largest |a-b|; +inf on any NaN. */
 double test_max_abs_diff(const float *a, const float *ref, size_t n);
 
+/* A device buffer holding pad_bytes of NaN poison, then `bytes` of data (NaN poison too when data is NULL,
+ * so an output element the kernel never writes shows up as NaN). *r is the data's range: it starts
+ * unaligned when pad_bytes is not a multiple of the binding alignment. Destroy with vkmm_buffer_destroy. */
+vkmm_buffer *test_upload(vkmm_gpu *gpu, const void *data, size_t bytes, size_t pad_bytes, vkmm_range *r);
+void test_download(vkmm_gpu *gpu, vkmm_range r, void *out);
+
 /* f32 -> f16 -> f32, as a device converting with round-to-nearest-even would do. */
 float vkmm_test_f16_round(float x);
 

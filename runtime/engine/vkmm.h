@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -112,6 +113,128 @@ typedef struct vkmm_device_info {
 
 /* Lists every Vulkan device with its probed capabilities. *out is malloc'ed; free() it. */
 VKMM_API vkmm_status vkmm_devices_list(vkmm_device_info **out, int *count, vkmm_error *err);
+
+
+/* ---- models ---- */
+
+typedef struct vkmm_model vkmm_model;
+typedef struct vkmm_session vkmm_session;
+
+/* Called while weights upload: stage ("text", "vision"), bytes done and total. */
+typedef void (*vkmm_progress_fn)(const char *stage, uint64_t done, uint64_t total, void *user);
+
+typedef struct vkmm_model_params {
+    const char *model_path;      /* text model GGUF */
+    const char *mmproj_path;     /* vision GGUF (mmproj), or NULL for text only */
+    const char *device;          /* index or name substring; NULL: $VKMM_DEVICE, else the best device */
+    int validation;              /* -1: $VKMM_VALIDATE; 0 off; 1 on */
+    uint64_t memory_budget;      /* device bytes vkmm may use; 0: $VKMM_MEMORY_BUDGET, else the device's */
+    const char *chat_template;   /* built-in template name; NULL: recognised from the file */
+    vkmm_progress_fn progress;
+    void *progress_user;
+} vkmm_model_params;
+
+VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **out, vkmm_error *err);
+VKMM_API void vkmm_model_free(vkmm_model *m);
+
+typedef struct vkmm_model_info {
+    const char *arch;            /* "gemma3", "mistral3" */
+    const char *name;            /* general.name, or "" */
+    const char *chat_template;   /* the built-in template in use */
+    const char *device;          /* the GPU's name */
+    uint32_t n_layer, n_embd, n_vocab, n_ctx_train;
+    bool has_vision;
+    uint64_t weight_bytes;       /* on the device */
+} vkmm_model_info;
+VKMM_API vkmm_model_info vkmm_model_get_info(const vkmm_model *m);
+
+/* ---- sessions ---- */
+
+typedef struct vkmm_session_params {
+    uint32_t n_ctx;              /* context length; 0: 4096 (capped by the model's) */
+    uint32_t n_batch;            /* prefill chunk; 0: 512 */
+    bool profile;                /* collect per-dispatch GPU times */
+    bool all_logits;             /* keep the logits of every prompt position (tests) */
+} vkmm_session_params;
+
+VKMM_API vkmm_status vkmm_session_create(vkmm_model *m, const vkmm_session_params *p, vkmm_session **out,
+                                         vkmm_error *err);
+VKMM_API void vkmm_session_free(vkmm_session *s);
+/* Forgets the conversation (the KV cache empties). */
+VKMM_API void vkmm_session_reset(vkmm_session *s);
+
+/* One chat turn: role "system", "user" or "assistant"; images (file paths) go where the text holds the
+ * marker "<__media__>", one per image in order, or else before the text. */
+typedef struct vkmm_message {
+    const char *role;
+    const char *text;
+    const char *const *images;
+    uint32_t n_images;
+} vkmm_message;
+
+/* Appends a turn to the conversation, laid out by the model's chat template (the generation prompt
+ * follows automatically before the next vkmm_session_generate). */
+VKMM_API vkmm_status vkmm_session_add_message(vkmm_session *s, const vkmm_message *msg, vkmm_error *err);
+/* Appends raw text (no template); control tokens are recognised when parse_special. */
+VKMM_API vkmm_status vkmm_session_add_text(vkmm_session *s, const char *text, bool parse_special, vkmm_error *err);
+/* Appends one image's embeddings (laid out as the model's processor does) with no template. */
+VKMM_API vkmm_status vkmm_session_add_image(vkmm_session *s, const char *path, vkmm_error *err);
+
+typedef struct vkmm_sampling {
+    float temperature;           /* 0: greedy */
+    int32_t top_k;               /* 0: off */
+    float top_p;                 /* 1: off */
+    float min_p;                 /* 0: off */
+    float repeat_penalty;        /* 1: off */
+    int32_t repeat_last_n;       /* tokens the penalty looks back over; 0: 64 */
+    uint64_t seed;
+} vkmm_sampling;
+VKMM_API vkmm_sampling vkmm_sampling_default(void);
+
+#define VKMM_TOP_LOGPROBS 10
+typedef struct vkmm_token_event {
+    int32_t id;
+    const char *piece;           /* text this token completes (UTF-8, never half a character; may be "") */
+    float logprob;               /* log-probability of id under the model (before sampling transforms) */
+    uint32_t n_top;
+    struct {
+        int32_t id;
+        float logprob;
+    } top[VKMM_TOP_LOGPROBS];
+} vkmm_token_event;
+
+/* Return false to stop generating. */
+typedef bool (*vkmm_token_fn)(const vkmm_token_event *ev, void *user);
+
+/* Runs what was added (prefill), then generates up to max_tokens, stopping at the model's end-of-turn or
+ * end-of-sequence tokens; each token streams through fn. */
+VKMM_API vkmm_status vkmm_session_generate(vkmm_session *s, const vkmm_sampling *sp, uint32_t max_tokens,
+                                           vkmm_token_fn fn, void *user, vkmm_error *err);
+
+typedef struct vkmm_stats {
+    uint32_t n_images;
+    double image_ms;             /* preprocessing + encoding */
+    uint32_t n_prompt;           /* positions prefilled */
+    double prompt_ms;
+    uint32_t n_gen;
+    double gen_ms;
+    uint32_t n_ctx_used;
+} vkmm_stats;
+VKMM_API vkmm_stats vkmm_session_stats(const vkmm_session *s);
+
+/* Logits of the last evaluated positions (all prompt positions with all_logits), rows of n_vocab floats.
+ * Valid until the next call on the session. */
+VKMM_API const float *vkmm_session_logits(vkmm_session *s, uint32_t *n_rows);
+
+/* Per-op GPU profile of the session so far (needs profile): prints the top ops by time, or writes a
+ * Chrome/Perfetto trace. */
+VKMM_API vkmm_status vkmm_session_profile_print(const vkmm_session *s, FILE *f, uint32_t top_n);
+VKMM_API vkmm_status vkmm_session_profile_trace(const vkmm_session *s, const char *path, vkmm_error *err);
+
+/* Tokenization with the model's tokenizer (appends at most max ids; *n gets the full count). */
+VKMM_API vkmm_status vkmm_model_tokenize(const vkmm_model *m, const char *text, bool add_special,
+                                         bool parse_special, int32_t *ids, uint32_t max, uint32_t *n,
+                                         vkmm_error *err);
 
 #ifdef __cplusplus
 }

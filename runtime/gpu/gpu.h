@@ -92,6 +92,9 @@ vkmm_range vkmm_range_sub(vkmm_range r, uint64_t offset, uint64_t size);
  * single unit cannot be bound; writes at most max pieces. */
 int vkmm_range_split(const vkmm_gpu *gpu, vkmm_range r, uint64_t unit, vkmm_range *pieces, int max);
 
+/* Where r starts inside the Vulkan buffer it is bound from: kernels that load vec4s need it 16-aligned. */
+uint64_t vkmm_range_device_offset(vkmm_range r);
+
 /* Rounds r's start down to the device's binding alignment: *bound is what to bind, *skip_bytes how far
  * into it r starts (kernels take it as an element offset in their push constants). */
 void vkmm_range_align(const vkmm_gpu *gpu, vkmm_range r, vkmm_range *bound, uint64_t *skip_bytes);

@@ -330,6 +330,11 @@ vkmm_range vkmm_range_sub(vkmm_range r, uint64_t offset, uint64_t size)
     return (vkmm_range){r.buf, r.offset + offset, size};
 }
 
+uint64_t vkmm_range_device_offset(vkmm_range r)
+{
+    return r.buf->offset + r.offset;
+}
+
 void vkmm_range_align(const vkmm_gpu *gpu, vkmm_range r, vkmm_range *bound, uint64_t *skip_bytes)
 {
     uint64_t a = gpu->info.min_storage_offset_alignment ? gpu->info.min_storage_offset_alignment : 1;

@@ -37,18 +37,4 @@ vkmm_status vkmm_ops_record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_pipeline_de
                             uint32_t n_b, const void *push, uint32_t push_size, const uint32_t groups[3],
                             const char *what, vkmm_error *err);
 
-/* ---- elementwise (f32) ---- */
-
-/* out[i] = a[i] + b[i % b_period] for i < n; b_period = n for plain elementwise, < n broadcasts rows. */
-vkmm_status vkmm_op_add(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range b, vkmm_range out, uint32_t n,
-                        uint32_t b_period, vkmm_error *err);
-vkmm_status vkmm_op_mul(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range b, vkmm_range out, uint32_t n,
-                        uint32_t b_period, vkmm_error *err);
-/* out[i] = a[i] * s; a and out may be the same range. */
-vkmm_status vkmm_op_scale(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range out, uint32_t n, float s,
-                          vkmm_error *err);
-/* Converts n elements between F32 and F16 (either direction). */
-vkmm_status vkmm_op_convert(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_dtype a_type, vkmm_range out,
-                            vkmm_dtype out_type, uint32_t n, vkmm_error *err);
-
 #endif

@@ -4,36 +4,14 @@
 #include <string.h>
 
 #include "harness.h"
-#include "ref/ref.h"
-#include "runtime/ops/ops.h"
+#include "ref/ref_elementwise.h"
+#include "runtime/ops/elementwise.h"
 
 typedef struct ctx {
     vkmm_gpu *gpu;
     vkmm_ops *ops;
     test_rng rng;
 } ctx;
-
-/* A device buffer holding `pad` poison floats, then n values (so the data starts unaligned). */
-static vkmm_buffer *upload_at(ctx *c, const void *data, size_t bytes, size_t pad_bytes, vkmm_range *r)
-{
-    vkmm_error err;
-    vkmm_buffer *b;
-    CHECK_OK(vkmm_buffer_create(c->gpu, pad_bytes + bytes, VKMM_MEM_DEVICE, "t", &b, &err), &err, NULL);
-    uint8_t *tmp = malloc(pad_bytes + bytes);
-    memset(tmp, 0xff, pad_bytes + bytes); /* 0xffffffff is a NaN: unwritten output shows up */
-    if (data)
-        memcpy(tmp + pad_bytes, data, bytes);
-    CHECK_OK(vkmm_buffer_upload(c->gpu, b, 0, tmp, pad_bytes + bytes, &err), &err, NULL);
-    free(tmp);
-    *r = vkmm_range_sub(vkmm_range_whole(b), pad_bytes, bytes);
-    return b;
-}
-
-static void download(ctx *c, vkmm_range r, void *out)
-{
-    vkmm_error err;
-    CHECK_OK(vkmm_buffer_download(c->gpu, r.buf, r.offset, out, r.size, &err), &err, );
-}
 
 static void check_binary(ctx *c, bool is_add, uint32_t n, uint32_t period, uint32_t pad)
 {
@@ -42,8 +20,8 @@ static void check_binary(ctx *c, bool is_add, uint32_t n, uint32_t period, uint3
     test_fill_uniform(&c->rng, a, n, -3, 3);
     test_fill_uniform(&c->rng, b, period, -3, 3);
     vkmm_range A, B, O;
-    vkmm_buffer *ba = upload_at(c, a, n * 4, pad * 4, &A), *bb = upload_at(c, b, period * 4, 0, &B),
-                *bo = upload_at(c, NULL, n * 4, (pad + 1) * 4, &O);
+    vkmm_buffer *ba = test_upload(c->gpu, a, n * 4, pad * 4, &A), *bb = test_upload(c->gpu, b, period * 4, 0, &B),
+                *bo = test_upload(c->gpu, NULL, n * 4, (pad + 1) * 4, &O);
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
     if (is_add)
@@ -51,7 +29,7 @@ static void check_binary(ctx *c, bool is_add, uint32_t n, uint32_t period, uint3
     else
         CHECK_OK(vkmm_op_mul(c->ops, cmd, A, B, O, n, period, &err), &err, );
     CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
-    download(c, O, out);
+    test_download(c->gpu, O, out);
     (is_add ? ref_add : ref_mul)(a, b, ref, n, period);
     double nmse = test_nmse(out, ref, n);
     CHECK(nmse < 1e-12, "%s n=%u period=%u pad=%u: nmse %g", is_add ? "add" : "mul", n, period, pad, nmse);
@@ -72,8 +50,8 @@ static void check_scale_convert(ctx *c, uint32_t n, uint32_t pad)
     uint16_t *h_ref = malloc(n * 2), *h_out = malloc(n * 2);
     test_fill_uniform(&c->rng, a, n, -70000, 70000); /* past f16's range: infinities must match */
     vkmm_range A, O, H, F;
-    vkmm_buffer *ba = upload_at(c, a, n * 4, pad * 4, &A), *bo = upload_at(c, NULL, n * 4, 0, &O),
-                *bh = upload_at(c, NULL, n * 2, pad * 2 + 2, &H), *bf = upload_at(c, NULL, n * 4, pad * 4 + 4, &F);
+    vkmm_buffer *ba = test_upload(c->gpu, a, n * 4, pad * 4, &A), *bo = test_upload(c->gpu, NULL, n * 4, 0, &O),
+                *bh = test_upload(c->gpu, NULL, n * 2, pad * 2 + 2, &H), *bf = test_upload(c->gpu, NULL, n * 4, pad * 4 + 4, &F);
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
     CHECK_OK(vkmm_op_scale(c->ops, cmd, A, O, n, -0.375f, &err), &err, );
@@ -81,11 +59,11 @@ static void check_scale_convert(ctx *c, uint32_t n, uint32_t pad)
     CHECK_OK(vkmm_op_convert(c->ops, cmd, H, VKMM_F16, F, VKMM_F32, n, &err), &err, );
     CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
 
-    download(c, O, out);
+    test_download(c->gpu, O, out);
     ref_scale(a, ref, n, -0.375f);
     CHECK(test_max_abs_diff(out, ref, n) == 0, "scale n=%u pad=%u differs", n, pad);
 
-    download(c, H, h_out);
+    test_download(c->gpu, H, h_out);
     ref_f32_to_f16(a, h_ref, n);
     uint32_t bad = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -96,7 +74,7 @@ static void check_scale_convert(ctx *c, uint32_t n, uint32_t pad)
     }
     CHECK(bad == 0, "f32->f16 n=%u: %u of %u differ by more than one ulp", n, bad, n);
 
-    download(c, F, out);
+    test_download(c->gpu, F, out);
     ref_f16_to_f32(h_out, ref, n);
     CHECK(memcmp(out, ref, n * 4) == 0, "f16->f32 n=%u is not exact", n);
 

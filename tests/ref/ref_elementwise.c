@@ -1,6 +1,6 @@
 /* tests/ref/ref_elementwise.c — references for the elementwise family. */
 #include "f16.h"
-#include "ref.h"
+#include "ref_elementwise.h"
 
 void ref_add(const float *a, const float *b, float *out, size_t n, size_t b_period)
 {

@@ -1,6 +1,6 @@
-/* tests/ref/ref.h — plain-C reference implementations of every kernel, in float64 where it matters. */
-#ifndef VKMM_TEST_REF_H
-#define VKMM_TEST_REF_H
+/* tests/ref/ref_elementwise.h — plain-C references of the elementwise family. */
+#ifndef VKMM_TEST_REF_ELEMENTWISE_H
+#define VKMM_TEST_REF_ELEMENTWISE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,67 @@
+/* runtime/graph/nodes_matmul.c — graph nodes for weight products and the patch embedding. */
+#include <string.h>
+
+#include "runtime/graph/nodes.h"
+
+static vkmm_status rec_matmul(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error *err)
+{
+    const vkmm_weight *w = n->ref;
+    const vkmm_gtensor *x = vkmm_graph_get(ex->g, n->in[0]);
+    uint32_t cols = x->ne[1] * x->ne[2];
+    return vkmm_op_matmul(ex->ops, ex->cmd, w, vkmm_graph_range(ex, n->in[0]), x->ne[0],
+                          vkmm_graph_range(ex, n->out[0]), w->rows, cols, err);
+}
+
+vkmm_tid vkmm_g_matmul(vkmm_graph *g, const vkmm_weight *w, vkmm_tid x, vkmm_tid out, const char *name)
+{
+    const vkmm_gtensor *tx = vkmm_graph_get(g, x);
+    if (!tx)
+        return 0;
+    if (tx->type != VKMM_F32 || tx->ne[0] != w->k) {
+        vkmm_graph_fail(g, VKMM_ERR_INTERNAL, "%s: input %s rows of %u, weight expects %u", name, tx->name, tx->ne[0],
+                        w->k);
+        return 0;
+    }
+    out = vkmm_g_output(g, out, VKMM_F32, w->rows, tx->ne[1], tx->ne[2], name);
+    vkmm_node *n = vkmm_graph_add(g, "matmul", name, rec_matmul);
+    if (!n || !out)
+        return 0;
+    n->in[0] = x;
+    n->out[0] = out;
+    n->ref = w;
+    return out;
+}
+
+typedef struct pe_params {
+    uint32_t channels, height, width, patch;
+} pe_params;
+
+static vkmm_status rec_patch(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error *err)
+{
+    const pe_params *p = (const void *)n->params;
+    vkmm_range bias = n->in[1] ? vkmm_graph_range(ex, n->in[1]) : (vkmm_range){0};
+    return vkmm_op_patch_embed(ex->ops, ex->cmd, n->ref, bias, vkmm_graph_range(ex, n->in[0]), p->channels,
+                               p->height, p->width, p->patch, vkmm_graph_range(ex, n->out[0]), err);
+}
+
+vkmm_tid vkmm_g_patch_embed(vkmm_graph *g, const vkmm_weight *w, vkmm_tid bias, vkmm_tid image, uint32_t channels,
+                            uint32_t height, uint32_t width, uint32_t patch, const char *name)
+{
+    if (!patch || height % patch || width % patch) {
+        vkmm_graph_fail(g, VKMM_ERR_INVALID_ARG, "%s: image %ux%u is not a whole number of %u-pixel patches", name,
+                        width, height, patch);
+        return 0;
+    }
+    uint32_t tokens = (height / patch) * (width / patch);
+    vkmm_tid out = vkmm_graph_tensor(g, VKMM_F32, w->rows, tokens, 1, name);
+    vkmm_node *n = vkmm_graph_add(g, "patch_embed", name, rec_patch);
+    if (!n || !out)
+        return 0;
+    n->in[0] = image;
+    n->in[1] = bias;
+    n->out[0] = out;
+    n->ref = w;
+    pe_params p = {channels, height, width, patch};
+    memcpy(n->params, &p, sizeof p);
+    return out;
+}

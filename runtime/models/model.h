@@ -1,0 +1,116 @@
+/* runtime/models/model.h — what an architecture gives the engine: hyperparameters read from the GGUF, weights
+ * bound by the names llama.cpp's converters write, and graph construction for a forward pass. Architectures
+ * do not talk to the GPU: weights reach them through a vkmm_weight_source the engine implements. */
+#ifndef VKMM_MODELS_MODEL_H
+#define VKMM_MODELS_MODEL_H
+
+#include "loader/gguf.h"
+#include "runtime/graph/graph.h"
+#include "runtime/ops/matmul.h"
+
+/* ---- weights ---- */
+
+typedef struct vkmm_weight_source vkmm_weight_source;
+struct vkmm_weight_source {
+    void *user;
+    const vkmm_gguf *gguf;
+    /* A matrix of `rows` rows of k elements (GGUF ne = {k, rows}); with transpose, the file holds ne = {rows, k}
+     * and the engine transposes it while uploading. *out stays valid for the model's life. Missing and
+     * !required: *out = NULL and VKMM_OK. */
+    vkmm_status (*matrix)(vkmm_weight_source *src, const char *name, uint32_t k, uint32_t rows, bool transpose,
+                          bool required, const vkmm_weight **out, vkmm_error *err);
+    /* A tensor of n elements read as f32 (F16/BF16 files are converted while uploading). Missing and
+     * !required: out->size = 0. */
+    vkmm_status (*vector)(vkmm_weight_source *src, const char *name, uint64_t n, bool required, vkmm_range *out,
+                          vkmm_error *err);
+};
+
+/* Formats "blk.%u.<what>" style names. */
+const char *vkmm_model_tensor_name(char *buf, size_t n, const char *fmt, uint32_t layer);
+
+/* ---- text models ---- */
+
+typedef enum vkmm_rope_kind { VKMM_MODEL_ROPE_NORM, VKMM_MODEL_ROPE_NEOX } vkmm_rope_kind;
+
+#define VKMM_MAX_LAYERS 256
+
+typedef struct vkmm_text_hparams {
+    uint32_t n_layer, n_embd, n_head, n_kv, head_dim, n_ff, n_vocab, n_ctx_train;
+    float eps;
+    float embed_scale;                  /* token embeddings are multiplied by this (Gemma: sqrt(n_embd)) */
+    float attn_scale;
+    float final_softcap;                /* 0: none */
+    vkmm_rope_kind rope;
+    uint32_t window[VKMM_MAX_LAYERS];   /* per layer: 0 global, else the sliding window */
+    float rope_base[VKMM_MAX_LAYERS], rope_scale[VKMM_MAX_LAYERS];
+} vkmm_text_hparams;
+
+/* Where one layer's cache lives and how it is laid out. */
+typedef struct vkmm_layer_kv {
+    vkmm_range k, v;
+    uint32_t capacity, ring;            /* ring 0: linear */
+} vkmm_layer_kv;
+
+/* One forward pass over n tokens at positions pos0 .. pos0+n-1, the cache holding everything before. */
+typedef struct vkmm_forward {
+    uint32_t n_tokens;
+    uint32_t pos0;
+    vkmm_tid x;                         /* input embeddings [n][n_embd] f32 (built by the caller) */
+    vkmm_range positions;               /* int32 [n]: pos0 + i, in a buffer so a replayed graph can move on */
+    vkmm_range step;                    /* u32 {pos0, kv_len}: a replayed decode reads them here (size 0: static) */
+    vkmm_dtype kv_type;
+    const vkmm_layer_kv *kv;            /* [n_layer] */
+    vkmm_range spans;                   /* u32 (start, end) pairs: bidirectional image spans */
+    uint32_t n_spans;
+    uint32_t logits_from;               /* compute logits for rows [logits_from, n) only */
+    vkmm_tid logits;                    /* external f32 [n - logits_from][n_vocab] to write */
+} vkmm_forward;
+
+typedef struct vkmm_text_model vkmm_text_model;
+struct vkmm_text_model {
+    const char *arch;
+    vkmm_text_hparams hp;
+    const vkmm_weight *tok_embd;        /* the embedding table (also the output head when tied) */
+    /* x = embedding(ids) * embed_scale; ids is int32 [n] */
+    vkmm_tid (*embed)(const vkmm_text_model *m, vkmm_graph *g, vkmm_tid ids, uint32_t n);
+    /* Builds the layers and the head; returns fw->logits. */
+    vkmm_tid (*forward)(const vkmm_text_model *m, vkmm_graph *g, const vkmm_forward *fw);
+    void (*free)(vkmm_text_model *m);
+    void *impl;
+};
+
+/* Architecture loaders: read hyperparameters and bind weights. */
+vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, vkmm_text_model **out, vkmm_error *err);
+vkmm_status vkmm_mistral3_load(vkmm_weight_source *src, vkmm_text_model **out, vkmm_error *err);
+
+/* ---- vision models ---- */
+
+typedef enum vkmm_image_layout {
+    VKMM_IMAGE_FIXED_SQUARE,            /* resize to size x size (SigLIP) */
+    VKMM_IMAGE_LONGEST_EDGE,            /* keep aspect, longest side <= size, sides multiples of the patch (Pixtral) */
+} vkmm_image_layout;
+
+typedef struct vkmm_vision_hparams {
+    uint32_t image_size, patch, n_embd, n_head, n_ff, n_layer, n_text_embd;
+    float eps;
+    float mean[3], std[3];
+    vkmm_image_layout layout;
+    uint32_t merge;                     /* Pixtral spatial merge (1: none); Gemma pooling factor */
+} vkmm_vision_hparams;
+
+typedef struct vkmm_vision_model vkmm_vision_model;
+struct vkmm_vision_model {
+    const char *projector;              /* "gemma3", "pixtral" */
+    vkmm_vision_hparams hp;
+    /* Embedding rows an image of h x w (preprocessed) pixels becomes. */
+    uint32_t (*n_rows)(const vkmm_vision_model *m, uint32_t h, uint32_t w);
+    /* image: f32 [3][h][w] normalised -> [n_rows][n_text_embd] */
+    vkmm_tid (*encode)(const vkmm_vision_model *m, vkmm_graph *g, vkmm_tid image, uint32_t h, uint32_t w);
+    void (*free)(vkmm_vision_model *m);
+    void *impl;
+};
+
+vkmm_status vkmm_siglip_load(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);
+vkmm_status vkmm_pixtral_load(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);
+
+#endif

@@ -1,0 +1,252 @@
+/* runtime/ops/matmul.c — host side of shaders/matmul: variant and tile choice, piece-by-piece dispatch of
+ * weights larger than one binding, mat-vec below a column threshold and tiled mat-mat above it. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "loader/dtype_table.h"
+#include "runtime/ops/matmul.h"
+
+bool vkmm_matmul_supports(vkmm_dtype type)
+{
+    switch (type) {
+    case VKMM_F32: case VKMM_F16: case VKMM_BF16: case VKMM_Q4_0: case VKMM_Q4_1: case VKMM_Q5_0: case VKMM_Q5_1:
+    case VKMM_Q8_0: case VKMM_Q2_K: case VKMM_Q3_K: case VKMM_Q4_K: case VKMM_Q5_K: case VKMM_Q6_K:
+    case VKMM_IQ4_NL: case VKMM_IQ4_XS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void lower_name(vkmm_dtype type, char *out, size_t n)
+{
+    const char *s = vkmm_dtype_get(type)->name;
+    size_t i = 0;
+    for (; s[i] && i + 1 < n; i++)
+        out[i] = (char)tolower((unsigned char)s[i]);
+    out[i] = 0;
+}
+
+vkmm_status vkmm_weight_view(const vkmm_ops *ops, vkmm_range data, vkmm_dtype type, uint32_t k, uint32_t rows,
+                             vkmm_weight *out, vkmm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!vkmm_matmul_supports(type))
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "weights of type %s cannot be multiplied",
+                         vkmm_dtype_get(type) ? vkmm_dtype_get(type)->name : "unknown");
+    uint64_t rb = vkmm_dtype_row_bytes(type, k);
+    if (rb == 0 || rows == 0)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "weight of %u x %u %s: row length not a whole number of blocks",
+                         rows, k, vkmm_dtype_get(type)->name);
+    if (data.size < rb * rows)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "weight data of %llu bytes is smaller than %u rows of %llu",
+                         (unsigned long long)data.size, rows, (unsigned long long)rb);
+    out->type = type;
+    out->k = k;
+    out->rows = rows;
+    out->row_bytes = rb;
+    vkmm_range pieces[VKMM_WEIGHT_MAX_PIECES];
+    int n = vkmm_range_split(ops->gpu, vkmm_range_sub(data, 0, rb * rows), rb, pieces, VKMM_WEIGHT_MAX_PIECES);
+    if (n < 0 || n > VKMM_WEIGHT_MAX_PIECES)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,
+                         "weight of %u rows x %llu bytes cannot be split into %d bindable pieces of at most %llu bytes",
+                         rows, (unsigned long long)rb, VKMM_WEIGHT_MAX_PIECES,
+                         (unsigned long long)ops->dev->max_storage_buffer_range);
+    uint32_t row = 0;
+    for (int i = 0; i < n; i++) {
+        out->piece[i].range = pieces[i];
+        out->piece[i].row0 = row;
+        out->piece[i].rows = (uint32_t)(pieces[i].size / rb);
+        row += out->piece[i].rows;
+    }
+    out->n_pieces = (uint32_t)n;
+    return VKMM_OK;
+}
+
+static uint32_t pow2_floor(uint32_t v)
+{
+    uint32_t p = 1;
+    while (p * 2 <= v)
+        p *= 2;
+    return p;
+}
+
+/* Splits a group count over x and y so neither exceeds the portable 65535. */
+static void grid_2d(uint32_t groups, uint32_t out[3])
+{
+    out[0] = groups < 65535 ? groups : 65535;
+    out[1] = (groups + out[0] - 1) / out[0];
+    out[2] = 1;
+}
+
+static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range x, uint32_t x_stride,
+                          vkmm_range y, uint32_t y_stride, uint32_t n_cols, vkmm_error *err)
+{
+    char tname[16], shader[48];
+    lower_name(w->type, tname, sizeof tname);
+    bool sg = (ops->dev->subgroup_ops & VKMM_SUBGROUP_ARITHMETIC) && vkmm_ops_param(ops, "matvec", "subgroup", 1);
+    snprintf(shader, sizeof shader, "matvec_%s%s", tname, sg ? "" : "_nosg");
+    uint32_t wg = pow2_floor(vkmm_ops_workgroup(ops, "matvec", 128));
+    uint32_t rows_per = (uint32_t)vkmm_ops_param(ops, "matvec", "rows", 2);
+    if (rows_per < 1)
+        rows_per = 1;
+    uint32_t pairs = rows_per * n_cols;
+    /* the shared-memory reduction keeps one float per thread and pair */
+    uint64_t shared = (uint64_t)pairs * (sg ? 64 : wg) * 4;
+    while (shared > ops->dev->shared_memory && (wg > 32 || rows_per > 1)) {
+        if (rows_per > 1)
+            rows_per /= 2;
+        else
+            wg /= 2;
+        pairs = rows_per * n_cols;
+        shared = (uint64_t)pairs * (sg ? 64 : wg) * 4;
+    }
+    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, rows_per, n_cols}, .n_spec = 3};
+    for (uint32_t i = 0; i < w->n_pieces; i++) {
+        struct {
+            uint32_t k, rows, w_off, row_bytes, x_off, x_stride, y_off, y_stride;
+        } pc = {w->k, w->piece[i].rows, 0, (uint32_t)w->row_bytes, 0, x_stride, 0, y_stride};
+        vkmm_binding b[3] = {
+            vkmm_ops_bind(ops, w->piece[i].range, false, 1, &pc.w_off),
+            vkmm_ops_bind(ops, x, false, 4, &pc.x_off),
+            vkmm_ops_bind(ops, y, true, 4, &pc.y_off),
+        };
+        pc.y_off += w->piece[i].row0;
+        uint32_t groups[3];
+        grid_2d((w->piece[i].rows + rows_per - 1) / rows_per, groups);
+        vkmm_status s = vkmm_ops_record(ops, cmd, &pd, b, 3, &pc, sizeof pc, groups, "matvec", err);
+        if (s)
+            return s;
+    }
+    return VKMM_OK;
+}
+
+typedef struct tile {
+    uint32_t bm, bn, tm, tn;
+} tile;
+
+static tile choose_tile(const vkmm_ops *ops)
+{
+    tile t = {
+        (uint32_t)vkmm_ops_param(ops, "matmul", "bm", 64), (uint32_t)vkmm_ops_param(ops, "matmul", "bn", 64),
+        (uint32_t)vkmm_ops_param(ops, "matmul", "tm", 4), (uint32_t)vkmm_ops_param(ops, "matmul", "tn", 4),
+    };
+    if (!t.tm || !t.tn || t.bm % t.tm || t.bn % t.tn)
+        t = (tile){64, 64, 4, 4};
+    /* shrink until the tiles fit shared memory and the thread count fits the device */
+    while (((uint64_t)(t.bm + t.bn) * 33 * 4 > ops->dev->shared_memory ||
+            (t.bm / t.tm) * (t.bn / t.tn) > ops->dev->max_workgroup_invocations) && t.bm > t.tm) {
+        t.bm /= 2;
+        t.bn = t.bn > t.tn ? t.bn / 2 : t.bn;
+    }
+    return t;
+}
+
+typedef struct mm_push {
+    uint32_t m, n, k, w_off, row_bytes, x_off, x_stride, y_off, y_stride;
+    uint32_t psize, grid_w, img_w, img_h, bias_off, has_bias;
+} mm_push;
+
+static vkmm_status tiled(vkmm_ops *ops, vkmm_cmd *cmd, const char *shader, const vkmm_weight *w, vkmm_range x,
+                         vkmm_range bias, vkmm_range y, mm_push base, uint32_t n_cols, const char *label,
+                         vkmm_error *err)
+{
+    tile t = choose_tile(ops);
+    uint32_t wg = (t.bm / t.tm) * (t.bn / t.tn);
+    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, t.bm, t.bn, t.tm, t.tn}, .n_spec = 5};
+    for (uint32_t i = 0; i < w->n_pieces; i++) {
+        mm_push pc = base;
+        pc.m = w->piece[i].rows;
+        pc.n = n_cols;
+        pc.k = w->k;
+        pc.row_bytes = (uint32_t)w->row_bytes;
+        vkmm_binding b[4];
+        b[0] = vkmm_ops_bind(ops, w->piece[i].range, false, 1, &pc.w_off);
+        b[1] = vkmm_ops_bind(ops, x, false, 4, &pc.x_off);
+        b[2] = vkmm_ops_bind(ops, y, true, 4, &pc.y_off);
+        uint32_t nb = 3;
+        if (base.psize) {
+            vkmm_range bb = pc.has_bias ? vkmm_range_sub(bias, (uint64_t)w->piece[i].row0 * 4, w->piece[i].rows * 4ull)
+                                        : x; /* any valid range: the shader never reads it */
+            b[3] = vkmm_ops_bind(ops, bb, false, 4, &pc.bias_off);
+            nb = 4;
+        }
+        pc.y_off += w->piece[i].row0;
+        uint32_t groups[3] = {(pc.m + t.bm - 1) / t.bm, (n_cols + t.bn - 1) / t.bn, 1};
+        if (groups[1] > 65535)
+            return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: %u columns is too many for one call", label, n_cols);
+        vkmm_status s = vkmm_ops_record(ops, cmd, &pd, b, nb, &pc, sizeof pc, groups, label, err);
+        if (s)
+            return s;
+    }
+    return VKMM_OK;
+}
+
+vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range x, uint32_t x_stride,
+                           vkmm_range y, uint32_t y_stride, uint32_t n_cols, vkmm_error *err)
+{
+    if (n_cols == 0)
+        return VKMM_OK;
+    if (x_stride < w->k || y_stride < w->rows)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "matmul: strides %u/%u below row sizes %u/%u", x_stride, y_stride,
+                         w->k, w->rows);
+    if (x.size < ((uint64_t)(n_cols - 1) * x_stride + w->k) * 4 || y.size < ((uint64_t)(n_cols - 1) * y_stride + w->rows) * 4)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "matmul: x or y range too small for %u columns", n_cols);
+    uint32_t max_vec = (uint32_t)vkmm_ops_param(ops, "matvec", "max_cols", 8);
+    if (max_vec > 8)
+        max_vec = 8;
+    if (n_cols <= max_vec) {
+        if (vkmm_range_device_offset(x) % 16 || x_stride % 4)
+            return vkmm_fail(err, VKMM_ERR_INTERNAL, "matvec: x must start 16-byte aligned with a stride of 4n floats");
+        return matvec(ops, cmd, w, x, x_stride, y, y_stride, n_cols, err);
+    }
+    char tname[16], shader[48];
+    lower_name(w->type, tname, sizeof tname);
+    snprintf(shader, sizeof shader, "matmul_%s", tname);
+    mm_push base = {.x_stride = x_stride, .y_stride = y_stride};
+    return tiled(ops, cmd, shader, w, x, x, y, base, n_cols, "matmul", err);
+}
+
+vkmm_status vkmm_op_patch_embed(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range bias, vkmm_range image,
+                                uint32_t channels, uint32_t height, uint32_t width, uint32_t patch, vkmm_range out,
+                                vkmm_error *err)
+{
+    if (w->type != VKMM_F32 && w->type != VKMM_F16)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "patch embedding weights must be F32 or F16, not %s",
+                         vkmm_dtype_get(w->type)->name);
+    if (!patch || height % patch || width % patch || w->k != channels * patch * patch)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG,
+                         "patch embedding: image %ux%u, patch %u, %u channels does not fit a kernel of %u elements",
+                         width, height, patch, channels, w->k);
+    uint32_t gw = width / patch, tokens = gw * (height / patch);
+    if (image.size < (uint64_t)channels * height * width * 4 || out.size < (uint64_t)tokens * w->rows * 4 ||
+        (bias.size && bias.size < w->rows * 4ull))
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "patch embedding: a range is too small");
+    mm_push base = {.y_stride = w->rows, .psize = patch, .grid_w = gw, .img_w = width, .img_h = height,
+                    .has_bias = bias.size ? 1 : 0};
+    return tiled(ops, cmd, w->type == VKMM_F32 ? "patch_embed_f32" : "patch_embed_f16", w, image, bias, out, base,
+                 tokens, "patch_embed", err);
+}
+
+vkmm_status vkmm_op_copy(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkmm_range dst, uint64_t bytes,
+                         vkmm_error *err)
+{
+    if (bytes % 16 || src.size < bytes || dst.size < bytes || vkmm_range_device_offset(src) % 16 ||
+        vkmm_range_device_offset(dst) % 16)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "copy: 16-byte aligned ranges and sizes only");
+    struct {
+        uint32_t n;
+    } pc = {(uint32_t)(bytes / 16)};
+    vkmm_binding b[2] = {vkmm_ops_bind(ops, src, false, 16, NULL), vkmm_ops_bind(ops, dst, true, 16, NULL)};
+    uint32_t wg = vkmm_ops_workgroup(ops, "elementwise", 256);
+    vkmm_pipeline_desc pd = {.shader = "copy_u32x4", .spec = {wg}, .n_spec = 1};
+    uint32_t groups[3] = {vkmm_ops_groups_for(ops, pc.n, wg), 1, 1};
+    return vkmm_ops_record(ops, cmd, &pd, b, 2, &pc, sizeof pc, groups, "copy", err);
+}
+
+void vkmm_op_matmul_cost(const vkmm_weight *w, uint32_t n_cols, double *bytes, double *flops)
+{
+    *bytes = (double)w->row_bytes * w->rows + 4.0 * n_cols * ((double)w->k + w->rows);
+    *flops = 2.0 * w->k * (double)w->rows * n_cols;
+}

@@ -1,0 +1,49 @@
+/* runtime/ops/matmul.h — y = W·x with W read in its GGUF block layout: mat-vec for a few columns (decode), tiled
+ * mat-mat for many (prefill), the convolutional patch embedding of vision encoders, and a copy kernel
+ * that measures the device's own bandwidth. */
+#ifndef VKMM_OPS_MATMUL_H
+#define VKMM_OPS_MATMUL_H
+
+#include "runtime/ops/ops.h"
+
+#define VKMM_WEIGHT_MAX_PIECES 32
+
+/* A weight matrix of `rows` rows of k elements on the GPU, as one or more row-aligned pieces, each
+ * small enough to bind (maxStorageBufferRange). */
+typedef struct vkmm_weight {
+    vkmm_dtype type;
+    uint32_t k, rows;
+    uint64_t row_bytes;
+    uint32_t n_pieces;
+    struct {
+        vkmm_range range;
+        uint32_t row0, rows;
+    } piece[VKMM_WEIGHT_MAX_PIECES];
+} vkmm_weight;
+
+/* Describes data (rows x k of type, contiguous) as a weight, split into bindable pieces. */
+vkmm_status vkmm_weight_view(const vkmm_ops *ops, vkmm_range data, vkmm_dtype type, uint32_t k, uint32_t rows,
+                             vkmm_weight *out, vkmm_error *err);
+/* Is this type readable by the matrix kernels? */
+bool vkmm_matmul_supports(vkmm_dtype type);
+
+/* y[n][m] = Σ_k W[m][k] · x[n][k] for n < n_cols, m < W.rows. x rows are x_stride floats apart (and x must
+ * start 16-byte aligned, x_stride a multiple of 4); y rows are y_stride floats apart. */
+vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range x, uint32_t x_stride,
+                           vkmm_range y, uint32_t y_stride, uint32_t n_cols, vkmm_error *err);
+
+/* Convolution with kernel = stride = patch over a CHW f32 image (channels x height x width, both sides
+ * multiples of patch): out[t][o] = bias[o] + Σ W[o][c][ky][kx] · img[c][py·P+ky][px·P+kx], tokens t = py·(w/P)+px
+ * in row-major order. W is a weight of k = channels·P·P (F32 or F16); bias may have size 0. */
+vkmm_status vkmm_op_patch_embed(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range bias, vkmm_range image,
+                                uint32_t channels, uint32_t height, uint32_t width, uint32_t patch, vkmm_range out,
+                                vkmm_error *err);
+
+/* Copies bytes (a multiple of 16) with a plain shader: the bandwidth yardstick for benchmarks. */
+vkmm_status vkmm_op_copy(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkmm_range dst, uint64_t bytes,
+                         vkmm_error *err);
+
+/* Bytes read/written and flops of one matmul call, for benchmarks. */
+void vkmm_op_matmul_cost(const vkmm_weight *w, uint32_t n_cols, double *bytes, double *flops);
+
+#endif

@@ -1,0 +1,184 @@
+/* tests/ops/test_matmul.c — mat-vec and tiled mat-mat for every weight type, weights split into pieces, ragged
+ * shapes, strided columns, two tuning settings each; patch embedding with and without bias. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "loader/dtype_table.h"
+#include "ref/ref_matmul.h"
+#include "runtime/ops/matmul.h"
+
+typedef struct ctx {
+    vkmm_gpu *gpu;
+    vkmm_ops *ops;
+    test_rng rng;
+} ctx;
+
+/* Random weights of a type: quantize random floats (so every block is well formed). */
+static uint8_t *make_weights(ctx *c, uint32_t type, uint32_t rows, uint32_t k)
+{
+    uint64_t rb = vkmm_dtype_row_bytes(type, k);
+    float *f = malloc(sizeof *f * k);
+    uint8_t *w = malloc(rb * rows);
+    for (uint32_t r = 0; r < rows; r++) {
+        test_fill_uniform(&c->rng, f, k, -1, 1);
+        vkmm_quantize(type, f, w + r * rb, k);
+    }
+    free(f);
+    return w;
+}
+
+/* Splits a weight view into `parts` pieces at row boundaries (as a tensor over the binding limit would be). */
+static void force_pieces(vkmm_weight *w, uint32_t parts)
+{
+    vkmm_range whole = w->piece[0].range;
+    uint32_t per = (w->rows + parts - 1) / parts, row = 0, n = 0;
+    while (row < w->rows) {
+        uint32_t r = w->rows - row < per ? w->rows - row : per;
+        w->piece[n].range = vkmm_range_sub(whole, row * w->row_bytes, r * w->row_bytes);
+        w->piece[n].row0 = row;
+        w->piece[n].rows = r;
+        row += r;
+        n++;
+    }
+    w->n_pieces = n;
+}
+
+static void check(ctx *c, uint32_t type, uint32_t rows, uint32_t k, uint32_t n_cols, uint32_t parts)
+{
+    vkmm_error err;
+    uint32_t x_stride = (k + 3) / 4 * 4 + 4 * (n_cols % 2), y_stride = rows + 3;
+    uint8_t *w = make_weights(c, type, rows, k);
+    uint64_t rb = vkmm_dtype_row_bytes(type, k);
+    float *x = malloc(sizeof *x * x_stride * n_cols), *ref = malloc(sizeof *ref * y_stride * n_cols),
+          *out = malloc(sizeof *out * y_stride * n_cols);
+    test_fill_uniform(&c->rng, x, (size_t)x_stride * n_cols, -1, 1);
+    vkmm_range W, X, Y;
+    /* odd padding in front of W: rows start at unaligned device offsets */
+    vkmm_buffer *bw = test_upload(c->gpu, w, rb * rows, 2 * (rows % 3) + (type == VKMM_F32 || rb % 4 == 0 ? 4 : 2), &W);
+    vkmm_buffer *bx = test_upload(c->gpu, x, sizeof *x * x_stride * n_cols, 16, &X);
+    vkmm_buffer *by = test_upload(c->gpu, NULL, sizeof *out * y_stride * n_cols, 4 * (k % 5), &Y);
+    if (rb % 4 == 0 && type != VKMM_F16 && type != VKMM_BF16) {
+        /* types read as 32-bit words need 4-aligned rows */
+        vkmm_buffer_destroy(bw);
+        bw = test_upload(c->gpu, w, rb * rows, 8, &W);
+    }
+    vkmm_weight wt;
+    CHECK_OK(vkmm_weight_view(c->ops, W, type, k, rows, &wt, &err), &err, );
+    if (parts > 1)
+        force_pieces(&wt, parts);
+    vkmm_cmd *cmd;
+    CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
+    CHECK_OK(vkmm_op_matmul(c->ops, cmd, &wt, X, x_stride, Y, y_stride, n_cols, &err), &err, );
+    CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+    test_download(c->gpu, Y, out);
+    ref_matmul(type, w, rows, k, x, x_stride, n_cols, ref, y_stride);
+    /* compare only the written part (the gaps between strided rows stay NaN poison) */
+    double num = 0, den = 0;
+    bool nan = false;
+    for (uint32_t n = 0; n < n_cols; n++)
+        for (uint32_t m = 0; m < rows; m++) {
+            float a = out[n * y_stride + m], b = ref[n * y_stride + m];
+            if (a != a)
+                nan = true;
+            num += ((double)a - b) * ((double)a - b);
+            den += (double)b * b;
+        }
+    double nmse = nan ? INFINITY : num / den;
+    CHECK(nmse < 1e-10, "%s rows=%u k=%u cols=%u pieces=%u: nmse %g", vkmm_dtype_get(type)->name, rows, k, n_cols,
+          parts, nmse);
+    vkmm_cmd_destroy(cmd);
+    vkmm_buffer_destroy(bw);
+    vkmm_buffer_destroy(bx);
+    vkmm_buffer_destroy(by);
+    free(w);
+    free(x);
+    free(ref);
+    free(out);
+}
+
+static void patch_embed(ctx *c, uint32_t type, bool with_bias)
+{
+    vkmm_error err;
+    const uint32_t P = 14, C = 3, H = 14 * 3, Wd = 14 * 5, NO = 37, K = C * P * P, T = (H / P) * (Wd / P);
+    float *wf = malloc(sizeof *wf * NO * K), *img = malloc(sizeof *img * C * H * Wd), *bias = malloc(sizeof *bias * NO);
+    float *ref = malloc(sizeof *ref * T * NO), *out = malloc(sizeof *out * T * NO);
+    test_fill_uniform(&c->rng, wf, NO * K, -0.1f, 0.1f);
+    test_fill_uniform(&c->rng, img, C * H * Wd, -1, 1);
+    test_fill_uniform(&c->rng, bias, NO, -1, 1);
+    uint64_t rb = vkmm_dtype_row_bytes(type, K);
+    uint8_t *wq = malloc(rb * NO);
+    vkmm_quantize(type, wf, wq, (size_t)NO * K);
+    vkmm_dequantize(type, wq, wf, (size_t)NO * K); /* the reference sees exactly the stored weights */
+    vkmm_range Wr, I, B, O;
+    vkmm_buffer *bw = test_upload(c->gpu, wq, rb * NO, 0, &Wr), *bi = test_upload(c->gpu, img, 4ull * C * H * Wd, 4, &I),
+                *bb = test_upload(c->gpu, bias, 4ull * NO, 8, &B), *bo = test_upload(c->gpu, NULL, 4ull * T * NO, 0, &O);
+    vkmm_weight wt;
+    CHECK_OK(vkmm_weight_view(c->ops, Wr, type, K, NO, &wt, &err), &err, );
+    vkmm_cmd *cmd;
+    CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
+    vkmm_range nob = {0};
+    CHECK_OK(vkmm_op_patch_embed(c->ops, cmd, &wt, with_bias ? B : nob, I, C, H, Wd, P, O, &err), &err, );
+    CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+    test_download(c->gpu, O, out);
+    ref_patch_embed(wf, with_bias ? bias : NULL, NO, img, C, H, Wd, P, ref);
+    double e = test_nmse(out, ref, (size_t)T * NO);
+    CHECK(e < 1e-10, "patch embed %s bias=%d: nmse %g", vkmm_dtype_get(type)->name, with_bias, e);
+    /* a bad geometry is refused, not run */
+    vkmm_status s = vkmm_op_patch_embed(c->ops, cmd, &wt, nob, I, C, H + 1, Wd, P, O, &err);
+    CHECK(s == VKMM_ERR_INVALID_ARG, "image height not a multiple of the patch accepted");
+    vkmm_cmd_destroy(cmd);
+    vkmm_buffer_destroy(bw);
+    vkmm_buffer_destroy(bi);
+    vkmm_buffer_destroy(bb);
+    vkmm_buffer_destroy(bo);
+    free(wf);
+    free(img);
+    free(bias);
+    free(ref);
+    free(out);
+    free(wq);
+}
+
+int main(void)
+{
+    vkmm_error err;
+    ctx c = {.gpu = test_gpu_open(NULL), .rng = test_rng_seed(11)};
+    CHECK_OK(vkmm_ops_create(c.gpu, NULL, &c.ops, &err), &err, 1);
+    static const uint32_t types[] = {VKMM_F32, VKMM_F16, VKMM_BF16, VKMM_Q8_0, VKMM_Q4_0, VKMM_Q4_1, VKMM_Q5_0,
+                                     VKMM_Q5_1, VKMM_IQ4_NL, VKMM_Q2_K, VKMM_Q3_K, VKMM_Q4_K, VKMM_Q5_K, VKMM_Q6_K,
+                                     VKMM_IQ4_XS};
+    /* setting 0: small groups, shared-memory reduction; setting 1: bigger groups, subgroup reduction */
+    for (int setting = 0; setting < 2; setting++) {
+        vkmm_ops_set_param(c.ops, "matvec", "workgroup", setting ? 128 : 32);
+        vkmm_ops_set_param(c.ops, "matvec", "rows", setting ? 4 : 1);
+        vkmm_ops_set_param(c.ops, "matvec", "subgroup", setting);
+        vkmm_ops_set_param(c.ops, "matmul", "bm", setting ? 64 : 32);
+        vkmm_ops_set_param(c.ops, "matmul", "bn", setting ? 64 : 16);
+        vkmm_ops_set_param(c.ops, "matmul", "tm", setting ? 4 : 2);
+        vkmm_ops_set_param(c.ops, "matmul", "tn", setting ? 4 : 2);
+        for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
+            uint32_t type = types[t];
+            uint32_t blk = vkmm_dtype_get(type)->block;
+            uint32_t k_small = blk == 256 ? 256 : 32, k_big = blk == 256 ? 4096 + 256 : 4096 + 32;
+            check(&c, type, 1, k_small, 1, 1);
+            check(&c, type, 7, k_big, 2, 1);
+            check(&c, type, 33, k_small * 3, 7, 3);
+            check(&c, type, 70, k_big, 8, 2);
+            check(&c, type, 33, k_small * 2, 9, 1);  /* just past the mat-vec limit: tiled */
+            check(&c, type, 100, k_big, 33, 3);
+            if (setting)
+                check(&c, type, 130, k_small * 5, 130, 1);
+        }
+        /* plain types with row lengths that are not multiples of 32 */
+        check(&c, VKMM_F32, 9, 7, 1, 1);
+        check(&c, VKMM_F16, 5, 33, 3, 1);
+        check(&c, VKMM_F32, 17, 588, 20, 2);
+        check(&c, VKMM_F16, 40, 4304, 4, 1);
+        patch_embed(&c, VKMM_F32, true);
+        patch_embed(&c, VKMM_F16, false);
+    }
+    vkmm_ops_destroy(c.ops);
+    test_gpu_close(c.gpu);
+    return test_finish("matmul");
+}

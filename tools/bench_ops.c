@@ -1,0 +1,338 @@
+/* tools/bench_ops.c — `vkmm bench ops`: times each kernel family on real model shapes and prints time, GB/s and
+ * GFLOP/s next to the device's own copy bandwidth measured by a copy shader in the same run.
+ * A developer tool: it drives runtime/ops directly rather than the public API. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "loader/dtype_table.h"
+#include "runtime/ops/matmul.h"
+
+typedef struct bench {
+    vkmm_gpu *gpu;
+    vkmm_ops *ops;
+    int reps;
+    bool json, first_row;
+    const char *filter;
+    double copy_gbs;
+    uint64_t seed;
+} bench;
+
+typedef vkmm_status (*record_fn)(bench *b, vkmm_cmd *cmd, void *ctx, vkmm_error *err);
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Records `reps` copies of one operation (rec records one) and returns the median GPU time per copy in
+ * ms, from timestamps when the device has them, else from the wall clock of the whole submit. */
+static vkmm_status time_op(bench *b, record_fn rec, void *ctx, double *ms, vkmm_error *err)
+{
+    vkmm_cmd *cmd;
+    vkmm_status s = vkmm_cmd_create(b->gpu, VKMM_CMD_PROFILE, &cmd, err);
+    if (s)
+        return s;
+    /* one warm-up submit compiles pipelines and faults memory in */
+    if (!(s = rec(b, cmd, ctx, err)))
+        s = vkmm_cmd_submit(cmd, err);
+    uint32_t per = vkmm_cmd_dispatch_count(cmd);
+    if (!s)
+        s = vkmm_cmd_reset(cmd, err);
+    for (int r = 0; r < b->reps && !s; r++)
+        s = rec(b, cmd, ctx, err);
+    double t0 = now_ms();
+    if (!s)
+        s = vkmm_cmd_submit(cmd, err);
+    double wall = now_ms() - t0;
+    if (!s) {
+        const vkmm_profile_entry *prof;
+        uint32_t n = vkmm_cmd_profile(cmd, &prof);
+        if (n == per * (uint32_t)b->reps && per) {
+            double *t = calloc((size_t)b->reps, sizeof *t);
+            for (int r = 0; r < b->reps; r++)
+                for (uint32_t i = 0; i < per; i++)
+                    t[r] += prof[r * per + i].ns / 1e6;
+            qsort(t, (size_t)b->reps, sizeof *t, cmp_double);
+            *ms = t[b->reps / 2];
+            free(t);
+        } else {
+            *ms = wall / b->reps;
+        }
+    }
+    vkmm_cmd_destroy(cmd);
+    return s;
+}
+
+static void fill_random(bench *b, uint8_t *p, uint64_t n, bool f16_safe)
+{
+    uint64_t s = b->seed += 0x9E3779B97F4A7C15ull;
+    for (uint64_t i = 0; i < n; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        p[i] = (uint8_t)s;
+        /* keep every 16-bit word a finite half below 1: no inf/NaN scales in random blocks */
+        if (f16_safe && (i & 1))
+            p[i] &= 0x3b;
+    }
+}
+
+static vkmm_status make_buffer(bench *b, uint64_t bytes, bool random, const char *name, vkmm_buffer **out,
+                               vkmm_error *err)
+{
+    vkmm_status s = vkmm_buffer_create(b->gpu, bytes, VKMM_MEM_DEVICE, name, out, err);
+    if (s || !random)
+        return s;
+    uint8_t *tmp = malloc(bytes);
+    if (!tmp)
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+    fill_random(b, tmp, bytes, true);
+    s = vkmm_buffer_upload(b->gpu, *out, 0, tmp, bytes, err);
+    free(tmp);
+    return s;
+}
+
+static void print_row(bench *b, const char *name, const char *type, const char *shape, double ms, double bytes,
+                      double flops)
+{
+    double gbs = bytes / (ms * 1e6), gfs = flops / (ms * 1e6);
+    double ratio = b->copy_gbs > 0 ? gbs / b->copy_gbs : 0;
+    if (b->json) {
+        printf("%s\n    {\"op\": \"%s\", \"type\": \"%s\", \"shape\": \"%s\", \"ms\": %.4f, \"gb_per_s\": %.2f, "
+               "\"gflop_per_s\": %.2f, \"bandwidth_vs_copy\": %.3f}",
+               b->first_row ? "" : ",", name, type, shape, ms, gbs, gfs, ratio);
+        b->first_row = false;
+    } else {
+        printf("%-28s %-7s %-22s %10.3f %9.1f %10.1f %7.0f%%\n", name, type, shape, ms, gbs, gfs, ratio * 100);
+    }
+    fflush(stdout);
+}
+
+/* ---- copy ---- */
+
+typedef struct copy_ctx { vkmm_range src, dst; uint64_t bytes; } copy_ctx;
+
+static vkmm_status rec_copy(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
+{
+    copy_ctx *c = p;
+    return vkmm_op_copy(b->ops, cmd, c->src, c->dst, c->bytes, err);
+}
+
+static vkmm_status bench_copy(bench *b, vkmm_error *err)
+{
+    uint64_t bytes = 256ull << 20;
+    if (bytes > b->ops->dev->max_storage_buffer_range)
+        bytes = b->ops->dev->max_storage_buffer_range / 16 * 16;
+    vkmm_buffer *src, *dst;
+    vkmm_status s = make_buffer(b, bytes, true, "copy-src", &src, err);
+    if (s)
+        return s;
+    if ((s = make_buffer(b, bytes, false, "copy-dst", &dst, err))) {
+        vkmm_buffer_destroy(src);
+        return s;
+    }
+    copy_ctx c = {vkmm_range_whole(src), vkmm_range_whole(dst), bytes};
+    double ms;
+    s = time_op(b, rec_copy, &c, &ms, err);
+    if (!s) {
+        b->copy_gbs = 2.0 * bytes / (ms * 1e6);
+        char shape[32];
+        snprintf(shape, sizeof shape, "%.0f MiB", bytes / 1048576.0);
+        print_row(b, "copy (read+write)", "u32x4", shape, ms, 2.0 * bytes, 0);
+    }
+    vkmm_buffer_destroy(src);
+    vkmm_buffer_destroy(dst);
+    return s;
+}
+
+/* ---- matmul ---- */
+
+typedef struct mm_ctx {
+    vkmm_weight w;
+    vkmm_range x, y;
+    uint32_t n;
+} mm_ctx;
+
+static vkmm_status rec_mm(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
+{
+    mm_ctx *c = p;
+    return vkmm_op_matmul(b->ops, cmd, &c->w, c->x, c->w.k, c->y, c->w.rows, c->n, err);
+}
+
+static vkmm_status bench_matmul(bench *b, const char *name, vkmm_dtype type, uint32_t k, uint32_t rows, uint32_t n,
+                                vkmm_error *err)
+{
+    const char *tname = vkmm_dtype_get(type)->name;
+    char label[96];
+    snprintf(label, sizeof label, "%s %s", name, n <= 8 ? "matvec" : "matmul");
+    if (b->filter && !strstr(label, b->filter) && !strstr(tname, b->filter))
+        return VKMM_OK;
+    uint64_t wbytes = vkmm_dtype_row_bytes(type, k) * rows;
+    vkmm_buffer *bw = NULL, *bx = NULL, *by = NULL;
+    vkmm_status s = make_buffer(b, wbytes, true, "w", &bw, err);
+    if (!s)
+        s = make_buffer(b, 4ull * k * n, true, "x", &bx, err);
+    if (!s)
+        s = make_buffer(b, 4ull * rows * n, false, "y", &by, err);
+    mm_ctx c = {.x = bx ? vkmm_range_whole(bx) : (vkmm_range){0}, .y = by ? vkmm_range_whole(by) : (vkmm_range){0}, .n = n};
+    if (!s)
+        s = vkmm_weight_view(b->ops, vkmm_range_whole(bw), type, k, rows, &c.w, err);
+    double ms = 0;
+    if (!s)
+        s = time_op(b, rec_mm, &c, &ms, err);
+    if (!s) {
+        double bytes, flops;
+        vkmm_op_matmul_cost(&c.w, n, &bytes, &flops);
+        char shape[48];
+        snprintf(shape, sizeof shape, "%ux%u n=%u", k, rows, n);
+        print_row(b, label, tname, shape, ms, bytes, flops);
+    }
+    vkmm_buffer_destroy(bw);
+    vkmm_buffer_destroy(bx);
+    vkmm_buffer_destroy(by);
+    return s;
+}
+
+/* ---- patch embedding ---- */
+
+typedef struct pe_ctx {
+    vkmm_weight w;
+    vkmm_range bias, img, out;
+    uint32_t size, patch;
+} pe_ctx;
+
+static vkmm_status rec_pe(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
+{
+    pe_ctx *c = p;
+    return vkmm_op_patch_embed(b->ops, cmd, &c->w, c->bias, c->img, 3, c->size, c->size, c->patch, c->out, err);
+}
+
+static vkmm_status bench_patch(bench *b, uint32_t size, uint32_t patch, uint32_t width, vkmm_error *err)
+{
+    if (b->filter && !strstr("patch_embed", b->filter))
+        return VKMM_OK;
+    uint32_t k = 3 * patch * patch, tokens = (size / patch) * (size / patch);
+    vkmm_buffer *bw = NULL, *bb = NULL, *bi = NULL, *bo = NULL;
+    vkmm_status s = make_buffer(b, 4ull * k * width, true, "w", &bw, err);
+    if (!s) s = make_buffer(b, 4ull * width, true, "bias", &bb, err);
+    if (!s) s = make_buffer(b, 4ull * 3 * size * size, true, "img", &bi, err);
+    if (!s) s = make_buffer(b, 4ull * tokens * width, false, "out", &bo, err);
+    pe_ctx c = {.size = size, .patch = patch};
+    if (!s) {
+        c.bias = vkmm_range_whole(bb);
+        c.img = vkmm_range_whole(bi);
+        c.out = vkmm_range_whole(bo);
+        s = vkmm_weight_view(b->ops, vkmm_range_whole(bw), VKMM_F32, k, width, &c.w, err);
+    }
+    double ms = 0;
+    if (!s)
+        s = time_op(b, rec_pe, &c, &ms, err);
+    if (!s) {
+        char shape[48];
+        snprintf(shape, sizeof shape, "%ux%u p%u -> %u", size, size, patch, width);
+        print_row(b, "siglip patch_embed", "F32", shape, ms, 4.0 * (3.0 * size * size + (double)k * width + (double)tokens * width),
+                  2.0 * tokens * k * width);
+    }
+    vkmm_buffer_destroy(bw);
+    vkmm_buffer_destroy(bb);
+    vkmm_buffer_destroy(bi);
+    vkmm_buffer_destroy(bo);
+    return s;
+}
+
+static int usage(void)
+{
+    printf("usage: vkmm bench ops [--json] [-r REPS] [--filter TEXT] [--device N] [--quick]\n"
+           "  times each kernel on Gemma 3 / Mistral shapes, next to a copy shader's bandwidth\n");
+    return 0;
+}
+
+int vkmm_bench_ops(int argc, char **argv)
+{
+    bench b = {.reps = 5, .first_row = true, .seed = 1};
+    vkmm_gpu_options go = {.validation = -1};
+    bool quick = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            b.json = true;
+        else if (!strcmp(argv[i], "--quick"))
+            quick = true;
+        else if (!strcmp(argv[i], "-r") && i + 1 < argc)
+            b.reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--filter") && i + 1 < argc)
+            b.filter = argv[++i];
+        else if (!strcmp(argv[i], "--device") && i + 1 < argc)
+            go.device = argv[++i];
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return usage();
+        else {
+            fprintf(stderr, "vkmm bench ops: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (b.reps < 1)
+        b.reps = 1;
+    vkmm_error err;
+    if (vkmm_gpu_create(&go, &b.gpu, &err) || vkmm_ops_create(b.gpu, NULL, &b.ops, &err)) {
+        fprintf(stderr, "vkmm bench ops: %s\n", err.msg);
+        vkmm_gpu_destroy(b.gpu);
+        return 1;
+    }
+    const vkmm_device_info *d = vkmm_gpu_info(b.gpu);
+    if (b.json) {
+        printf("{\"device\": ");
+        vkmm_cli_json_string(stdout, d->name);
+        printf(", \"driver\": ");
+        vkmm_cli_json_string(stdout, d->driver_info);
+        printf(", \"reps\": %d, \"results\": [", b.reps);
+    } else {
+        printf("device: %s (%s), median of %d\n", d->name, d->driver_info, b.reps);
+        printf("%-28s %-7s %-22s %10s %9s %10s %8s\n", "op", "type", "shape", "ms", "GB/s", "GFLOP/s", "vs copy");
+    }
+    vkmm_status s = bench_copy(&b, &err);
+    /* decode mat-vec on real projections: the 4096x14336 yardstick, Gemma 3 4B and 27B */
+    static const struct { const char *name; uint32_t k, rows; } mv[] = {
+        {"ffn 4096x14336", 4096, 14336},
+        {"gemma3-4b ffn_up", 2560, 10240},
+        {"gemma3-4b ffn_down", 10240, 2560},
+        {"gemma3-4b attn_q", 2560, 2048},
+        {"gemma3-27b ffn_up", 5376, 21504},
+        {"gemma3-27b attn_q", 5376, 4096},
+    };
+    static const vkmm_dtype mv_types[] = {VKMM_Q4_K, VKMM_Q8_0, VKMM_Q4_0, VKMM_Q6_K, VKMM_F16};
+    for (size_t i = 0; i < sizeof mv / sizeof *mv && !s; i++)
+        for (size_t t = 0; t < sizeof mv_types / sizeof *mv_types && !s; t++) {
+            if (quick && (i > 0 || t > 1))
+                continue;
+            s = bench_matmul(&b, mv[i].name, mv_types[t], mv[i].k, mv[i].rows, 1, &err);
+        }
+    if (!s && !quick)
+        s = bench_matmul(&b, "gemma3-4b lm_head", VKMM_Q6_K, 2560, 262144, 1, &err);
+    /* prefill */
+    uint32_t n_pf = quick ? 64 : 512;
+    if (!s)
+        s = bench_matmul(&b, "gemma3-4b ffn_up", VKMM_Q4_K, 2560, 10240, n_pf, &err);
+    if (!s && !quick)
+        s = bench_matmul(&b, "gemma3-4b ffn_up", VKMM_Q8_0, 2560, 10240, n_pf, &err);
+    if (!s)
+        s = bench_patch(&b, quick ? 224 : 896, 14, 1152, &err);
+    if (b.json)
+        printf("\n], \"copy_gb_per_s\": %.2f}\n", b.copy_gbs);
+    if (s)
+        fprintf(stderr, "vkmm bench ops: %s\n", err.msg);
+    vkmm_ops_destroy(b.ops);
+    vkmm_gpu_destroy(b.gpu);
+    return s ? 1 : 0;
+}

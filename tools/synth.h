@@ -1,0 +1,55 @@
+/* tools/synth.h — `vkmm synth`: GGUF pairs (text model + mmproj) with the real architectures, random weights
+ * from a seed, a real tokenizer, any supported weight type, in exactly the layout llama.cpp's converters write.
+ * Used by the CLI and by the end-to-end tests. */
+#ifndef VKMM_TOOLS_SYNTH_H
+#define VKMM_TOOLS_SYNTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dtype.h"
+#include "error.h"
+#include "loader/gguf.h"
+#include "loader/vocab.h"
+
+typedef struct vkmm_synth_opts {
+    const char *arch;            /* "gemma3" or "mistral3" */
+    const char *arch_name;       /* general.architecture to write (mistral3: "mistral3" or "llama"); NULL: arch */
+    const char *size;            /* "tiny", "small", or a real shape: "4b", "12b", "27b" (gemma3), "24b" (mistral3) */
+    vkmm_dtype type;             /* matrices of the text model */
+    vkmm_dtype vision_type;      /* matrices of the vision tower (F16 in real mmproj files) */
+    const char *tokenizer;       /* HF tokenizer.json (gemma3) or tekken.json (mistral3) */
+    uint64_t seed;
+    const char *out;             /* text model path */
+    const char *mmproj_out;      /* NULL: no vision file */
+    bool random_blocks;          /* fill quantized blocks with random bits instead of quantizing floats (fast) */
+    /* shape overrides (0: keep the size's value) */
+    uint32_t n_layer, n_ctx, window, image_size;
+} vkmm_synth_opts;
+
+vkmm_status vkmm_synth(const vkmm_synth_opts *o, vkmm_error *err);
+
+/* ---- shared by the architecture files ---- */
+
+typedef struct synth_ctx {
+    const vkmm_synth_opts *o;
+    vkmm_gguf_writer *w;
+    uint64_t seed;
+    struct synth_fill **fills; /* per-tensor generator states, alive until the file is written */
+    size_t n_fills, cap_fills;
+} synth_ctx;
+
+/* Adds a tensor of ne (innermost first) whose values are uniform in [center - spread, center + spread],
+ * drawn from a stream seeded by the tensor's name, stored as type. */
+void synth_tensor(synth_ctx *c, const char *name, vkmm_dtype type, uint32_t n_dims, const uint64_t *ne, float center,
+                  float spread);
+/* A weight matrix [rows][k] (ne = {k, rows}) scaled for its fan-in. */
+void synth_matrix(synth_ctx *c, const char *name, vkmm_dtype type, uint64_t k, uint64_t rows);
+void synth_vector(synth_ctx *c, const char *name, uint64_t n, float center, float spread);
+/* The matrix type for this k: falls back to F16 when k is not a whole number of the type's blocks. */
+vkmm_dtype synth_type_for(vkmm_dtype type, uint64_t k);
+
+vkmm_status synth_gemma3(synth_ctx *text, synth_ctx *vision, const vkmm_vocab *vocab, vkmm_error *err);
+vkmm_status synth_mistral3(synth_ctx *text, synth_ctx *vision, const vkmm_vocab *vocab, vkmm_error *err);
+
+#endif
