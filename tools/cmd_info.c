@@ -478,6 +478,13 @@ static int info_model(const info_opts *o)
 
 int vkmm_cmd_info(int argc, char **argv)
 {
+    /* an image or a manifest is described by tools/info_inputs.c, which reads the same options */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--image"))
+            return vkmm_info_image(argc, argv);
+        if (!strcmp(argv[i], "--model-file"))
+            return vkmm_info_manifest(argc, argv);
+    }
     info_opts o = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -493,7 +500,6 @@ int vkmm_cmd_info(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        /* --image FILE and --model-file FILE.yaml (issue 4) add their branches here and their fields to info_opts */
         else {
             fprintf(stderr, "vkmm info: unknown option '%s'\n", a);
             usage(stderr);

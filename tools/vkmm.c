@@ -10,9 +10,7 @@ static const vkmm_cli_command commands[] = {
     {"bench", "benchmarks: `vkmm bench ops` times every kernel family", vkmm_cmd_bench},
     {"tokenize", "text to token ids or pieces with a model's tokenizer", vkmm_cmd_tokenize},
     {"synth", "write a synthetic GGUF pair of a real architecture (random weights)", vkmm_cmd_synth},
-    {"info", "describe a model file: -m FILE.gguf (--json)", vkmm_cmd_info},
-    {"info-image", "check an image and show its preprocessed tensor (temporary: becomes info --image)", vkmm_info_image},
-    {"info-manifest", "check a YAML model manifest (temporary: becomes info --model-file)", vkmm_info_manifest},
+    {"info", "describe an input: -m FILE.gguf, --image FILE, --model-file FILE.yaml (--json)", vkmm_cmd_info},
 };
 
 static void usage(FILE *f)

@@ -31,7 +31,7 @@ static void add(vkmm_vocab *v, uint32_t *id, const char *text, size_t len, float
 /* SentencePiece-style: specials, 256 byte pieces, a few merged pieces with scores. */
 static void spm_vocab(vkmm_vocab *v, bool space_prefix)
 {
-    static const char *pieces[] = {"\xE2\x96\x81", "a", "b", "c", "ab", "bc", "abc", "\xE2\x96\x81" "a",
+    static const char *pieces[] = {"\xE2\x96\x81", "a", "b", "c", "ab", "bc", "abc", ("\xE2\x96\x81" "a"),
                                    "\xE2\x96\x81\xE2\x96\x81", "\xE6\x97\xA5", "\xE6\x97\xA5\xE6\x97\xA5", "<", ">"};
     uint32_t n = 5 + 256 + sizeof pieces / sizeof pieces[0], id = 0;
     vkmm_error err;
@@ -59,8 +59,8 @@ static void spm_vocab(vkmm_vocab *v, bool space_prefix)
 /* Byte-level: every byte's alphabet character, a few merges, a control and a user-defined token. */
 static void bpe_vocab(vkmm_vocab *v, const char *pre)
 {
-    static const char *merged[] = {"ab", "abc", "\xC4\xA0" "a", "\xC4\xA0" "ab", "\xC4\x8A\xC4\x8A"};
-    static const char *merges[] = {"a b", "ab c", "\xC4\xA0 a", "\xC4\xA0" "a b", "\xC4\x8A \xC4\x8A", "x y"};
+    static const char *merged[] = {"ab", "abc", ("\xC4\xA0" "a"), ("\xC4\xA0" "ab"), "\xC4\x8A\xC4\x8A"};
+    static const char *merges[] = {"a b", "ab c", "\xC4\xA0 a", ("\xC4\xA0" "a b"), "\xC4\x8A \xC4\x8A", "x y"};
     uint32_t n = 3 + 256 + 5, id = 0;
     vkmm_error err;
     vkmm_vocab_init(v);

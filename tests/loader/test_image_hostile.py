@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/loader/test_image_hostile.py — runs `vkmm info-image` (or `info-manifest`) on every hostile file of a
+"""tests/loader/test_image_hostile.py — runs `vkmm info --image` (or `info --model-file`) on every hostile file of a
 folder (scripts/make_hostile_inputs.py wrote them and expected.txt) and requires, for each: exit status 1
 (never a signal, never a hang), nothing on stdout, exactly one line on stderr, naming the file, containing
 the words expected.txt gives. Also checks that every file is listed, so a new file cannot slip through.
@@ -34,7 +34,7 @@ def main():
     for name in present:
         path = os.path.join(folder, name)
         try:
-            r = subprocess.run([vkmm, sub, path], capture_output=True, timeout=30, env=env)
+            r = subprocess.run([vkmm] + sub.split() + [path], capture_output=True, timeout=30, env=env)
         except subprocess.TimeoutExpired:
             failures.append("%s: still running after 30 s" % name)
             continue
