@@ -25,9 +25,10 @@ static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
     return true;
 }
 
-void vkmm_graph_init(vkmm_graph *g)
+void vkmm_graph_init(vkmm_graph *g, const vkmm_ops *ops)
 {
     memset(g, 0, sizeof *g);
+    g->ops = ops;
     g->n_t = 1; /* id 0 means "no tensor" */
 }
 

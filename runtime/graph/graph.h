@@ -36,7 +36,7 @@ typedef struct vkmm_node vkmm_node;
 typedef vkmm_status (*vkmm_node_record_fn)(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error *err);
 
 #define VKMM_NODE_MAX_IO 8
-#define VKMM_NODE_PARAM_BYTES 160
+#define VKMM_NODE_PARAM_BYTES 256
 
 struct vkmm_node {
     vkmm_node_record_fn record;
@@ -58,6 +58,7 @@ typedef struct vkmm_graph {
     vkmm_status status;   /* the first building error, reported by plan/record */
     vkmm_error error;
     char prefix[48];      /* label prefix for the nodes being added ("blk.3") */
+    const vkmm_ops *ops;  /* lets builders ask how much scratch an op will need on this device */
 } vkmm_graph;
 
 /* While recording: what nodes see. */
@@ -68,7 +69,7 @@ struct vkmm_graph_exec {
     vkmm_range arena;
 };
 
-void vkmm_graph_init(vkmm_graph *g);
+void vkmm_graph_init(vkmm_graph *g, const vkmm_ops *ops);
 void vkmm_graph_free(vkmm_graph *g);
 void vkmm_graph_set_prefix(vkmm_graph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -5,6 +5,8 @@
 #define VKMM_GRAPH_NODES_H
 
 #include "runtime/graph/graph.h"
+#include "runtime/ops/act.h"
+#include "runtime/ops/attention.h"
 #include "runtime/ops/matmul.h"
 
 /* ---- elementwise (nodes_elementwise.c) ---- */
@@ -20,6 +22,80 @@ vkmm_tid vkmm_g_matmul(vkmm_graph *g, const vkmm_weight *w, vkmm_tid x, vkmm_tid
 /* image [channels][h][w] f32 -> [tokens][w->rows]; bias may be 0. */
 vkmm_tid vkmm_g_patch_embed(vkmm_graph *g, const vkmm_weight *w, vkmm_tid bias, vkmm_tid image, uint32_t channels,
                             uint32_t height, uint32_t width, uint32_t patch, const char *name);
+
+/* ---- norms (nodes_norm.c): rows are ne[0] wide; weights are f32 ranges (size 0: none) ---- */
+vkmm_tid vkmm_g_rms_norm(vkmm_graph *g, vkmm_tid x, vkmm_range w, float eps, vkmm_tid out, const char *name);
+vkmm_tid vkmm_g_layer_norm(vkmm_graph *g, vkmm_tid x, vkmm_range w, vkmm_range b, float eps, vkmm_tid out,
+                           const char *name);
+/* x += a_w.size ? RMSNorm(a)·a_w : a (in place); returns RMSNorm(x)·w as a new tensor. */
+vkmm_tid vkmm_g_add_rms_norm(vkmm_graph *g, vkmm_tid x, vkmm_tid a, vkmm_range a_w, vkmm_range w, float eps,
+                             const char *name);
+/* x += a (in place); returns LayerNorm(x)·w + b as a new tensor. */
+vkmm_tid vkmm_g_add_layer_norm(vkmm_graph *g, vkmm_tid x, vkmm_tid a, vkmm_range w, vkmm_range b, float eps,
+                               const char *name);
+
+/* ---- rotary embedding (nodes_rope.c), in place on [n][n_heads][head_dim] ---- */
+typedef struct vkmm_g_rope_params {
+    bool neox;
+    uint32_t head_dim, n_heads;
+    double base, freq_scale;
+    vkmm_range positions;     /* int32 per token; size 0: pos0 + i */
+    uint32_t pos0;
+    uint32_t grid_w;          /* 2-D (Pixtral): patches per row */
+} vkmm_g_rope_params;
+vkmm_tid vkmm_g_rope(vkmm_graph *g, vkmm_tid x, const vkmm_g_rope_params *p, const char *name);
+/* Per-head RMSNorm (weight w over head_dim) then RoPE, in place. */
+vkmm_tid vkmm_g_rms_norm_rope(vkmm_graph *g, vkmm_tid x, const vkmm_g_rope_params *p, vkmm_range w, float eps,
+                              const char *name);
+
+/* ---- activations (nodes_act.c) ---- */
+vkmm_tid vkmm_g_act(vkmm_graph *g, vkmm_act act, vkmm_tid x, vkmm_tid out, const char *name);
+/* out = act(gate) · up, same shapes; out may be gate or up. */
+vkmm_tid vkmm_g_glu(vkmm_graph *g, vkmm_act act, vkmm_tid gate, vkmm_tid up, vkmm_tid out, const char *name);
+
+/* ---- attention (nodes_attention.c) ---- */
+/* Where one layer's K/V cache lives: [n_kv_head][capacity][head_dim] each; ring 0: slot = position. */
+typedef struct vkmm_layer_kv {
+    vkmm_range k, v;
+    uint32_t capacity, ring;
+} vkmm_layer_kv;
+
+typedef struct vkmm_g_attn_params {
+    uint32_t capacity, ring;  /* the caches' layout (ring 0: slot = position) */
+    vkmm_dtype kv_type;
+    uint32_t n_head, n_kv_head, head_dim;
+    uint32_t pos0;            /* position of the first query row (also where new K/V rows go) */
+    bool causal;
+    uint32_t window;
+    float scale, softcap;
+    vkmm_range spans;
+    uint32_t n_spans;
+    vkmm_range step;          /* u32 {pos0, kv_len} read by a replayed graph; size 0: the static values */
+} vkmm_g_attn_params;
+/* Stores k and v ([n][n_kv_head][head_dim] f32) into the caches k_cache / v_cache at pos0.., then attends q
+ * ([n][n_head][head_dim]) over positions [0, pos0 + n): returns [n][n_head · head_dim]. */
+vkmm_tid vkmm_g_attention(vkmm_graph *g, vkmm_tid q, vkmm_tid k, vkmm_tid v, vkmm_tid k_cache, vkmm_tid v_cache,
+                          const vkmm_g_attn_params *p, const char *name);
+/* A cache tensor for kv_layout-shaped storage of n_kv_head x capacity rows of head_dim. */
+vkmm_tid vkmm_g_kv_cache(vkmm_graph *g, vkmm_range r, vkmm_dtype type, uint32_t head_dim, uint32_t n_kv_head,
+                         uint32_t capacity, const char *name);
+
+/* ---- lookups, layout and logits (nodes_layout.c) ---- */
+/* [n][table->k] = rows ids[i] of the table · scale; ids is an int32 tensor of n entries. */
+vkmm_tid vkmm_g_get_rows(vkmm_graph *g, const vkmm_weight *table, vkmm_tid ids, uint32_t n, float scale,
+                         const char *name);
+/* Copies `rows` rows of `cols` floats: in rows in_stride apart (0: repeat one row) to out rows out_stride
+ * apart, starting at row out_row0 of out (element offsets in rows of cols). */
+void vkmm_g_copy_rows(vkmm_graph *g, vkmm_tid in, uint32_t in_stride, vkmm_tid out, uint32_t out_row0,
+                      uint32_t out_stride, uint32_t rows, uint32_t cols, const char *name);
+/* General strided copy of f32 elements: index (i0, i1, i2) < ne goes from in element Σ i·in_stride to out element
+ * out_off + Σ i·out_stride. */
+void vkmm_g_copy_strided(vkmm_graph *g, vkmm_tid in, vkmm_tid out, uint64_t out_off, const uint32_t ne[3],
+                         const uint32_t in_stride[3], const uint32_t out_stride[3], const char *name);
+/* Averages k x k windows of a grid_h x grid_w grid of ch-wide tokens. */
+vkmm_tid vkmm_g_avg_pool(vkmm_graph *g, vkmm_tid x, uint32_t grid_h, uint32_t grid_w, uint32_t k, const char *name);
+/* Pixtral's s x s patch merge: [(gh/s)(gw/s)][ch · s²]. */
+vkmm_tid vkmm_g_patch_merge(vkmm_graph *g, vkmm_tid x, uint32_t grid_h, uint32_t grid_w, uint32_t s, const char *name);
 
 /* ---- helpers for builders ---- */
 uint64_t vkmm_g_elements(const vkmm_graph *g, vkmm_tid t);

@@ -5,7 +5,7 @@
 #define VKMM_MODELS_MODEL_H
 
 #include "loader/gguf.h"
-#include "runtime/graph/graph.h"
+#include "runtime/graph/nodes.h"
 #include "runtime/ops/matmul.h"
 
 /* ---- weights ---- */
@@ -44,12 +44,6 @@ typedef struct vkmm_text_hparams {
     uint32_t window[VKMM_MAX_LAYERS];   /* per layer: 0 global, else the sliding window */
     float rope_base[VKMM_MAX_LAYERS], rope_scale[VKMM_MAX_LAYERS];
 } vkmm_text_hparams;
-
-/* Where one layer's cache lives and how it is laid out. */
-typedef struct vkmm_layer_kv {
-    vkmm_range k, v;
-    uint32_t capacity, ring;            /* ring 0: linear */
-} vkmm_layer_kv;
 
 /* One forward pass over n tokens at positions pos0 .. pos0+n-1, the cache holding everything before. */
 typedef struct vkmm_forward {
@@ -109,6 +103,9 @@ struct vkmm_vision_model {
     void (*free)(vkmm_vision_model *m);
     void *impl;
 };
+
+/* The clip.vision.* keys every vision tower has (image/patch size, widths, heads, layers, eps, mean/std). */
+vkmm_status vkmm_vision_read_common(const vkmm_gguf *g, vkmm_vision_hparams *hp, vkmm_error *err);
 
 vkmm_status vkmm_siglip_load(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);
 vkmm_status vkmm_pixtral_load(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);

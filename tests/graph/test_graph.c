@@ -45,7 +45,7 @@ int main(void)
 
     /* x_{l+1} = x_l + W2 · (h ⊙ h) with h = W1 · x_l; then the result is scaled by 0.5 into Y */
     vkmm_graph g;
-    vkmm_graph_init(&g);
+    vkmm_graph_init(&g, ops);
     vkmm_tid tx = vkmm_graph_external(&g, X, VKMM_F32, K, N, 1, "x");
     vkmm_tid cur = vkmm_graph_tensor(&g, VKMM_F32, K, N, 1, "cur");
     cur = vkmm_g_scale(&g, tx, 1.0f, cur, "copy_in");
@@ -108,7 +108,7 @@ int main(void)
 
     /* a shape error while building is reported at planning, naming the node */
     vkmm_graph bad;
-    vkmm_graph_init(&bad);
+    vkmm_graph_init(&bad, ops);
     vkmm_tid bx2 = vkmm_graph_tensor(&bad, VKMM_F32, K + 1, 2, 1, "wrong");
     CHECK(vkmm_g_matmul(&bad, &wt1[0], bx2, 0, "up") == 0, "mismatched matmul built");
     vkmm_status s = vkmm_graph_plan(&bad, &err);

@@ -1,0 +1,46 @@
+/* runtime/graph/nodes_act.c — graph nodes for activations and gated units. */
+#include <string.h>
+
+#include "runtime/graph/nodes.h"
+
+static vkmm_status rec_act(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error *err)
+{
+    vkmm_act act;
+    memcpy(&act, n->params, sizeof act);
+    const vkmm_gtensor *x = vkmm_graph_get(ex->g, n->in[0]);
+    if (n->in[1])
+        return vkmm_op_glu(ex->ops, ex->cmd, act, vkmm_graph_range(ex, n->in[0]), vkmm_graph_range(ex, n->in[1]),
+                           vkmm_graph_range(ex, n->out[0]), x->ne[1] * x->ne[2], x->ne[0], err);
+    return vkmm_op_act(ex->ops, ex->cmd, act, vkmm_graph_range(ex, n->in[0]), vkmm_graph_range(ex, n->out[0]),
+                       (uint32_t)vkmm_g_elements(ex->g, n->in[0]), err);
+}
+
+static vkmm_tid act_node(vkmm_graph *g, vkmm_act act, vkmm_tid x, vkmm_tid up, vkmm_tid out, const char *name)
+{
+    const vkmm_gtensor *tx = vkmm_graph_get(g, x);
+    if (!tx)
+        return 0;
+    if (up && vkmm_g_elements(g, up) != vkmm_g_elements(g, x)) {
+        vkmm_graph_fail(g, VKMM_ERR_INTERNAL, "%s: gate and up differ in size", name);
+        return 0;
+    }
+    out = vkmm_g_output(g, out, VKMM_F32, tx->ne[0], tx->ne[1], tx->ne[2], name);
+    vkmm_node *n = vkmm_graph_add(g, up ? "glu" : "act", name, rec_act);
+    if (!n || !out)
+        return 0;
+    memcpy(n->params, &act, sizeof act);
+    n->in[0] = x;
+    n->in[1] = up;
+    n->out[0] = out;
+    return out;
+}
+
+vkmm_tid vkmm_g_act(vkmm_graph *g, vkmm_act act, vkmm_tid x, vkmm_tid out, const char *name)
+{
+    return act_node(g, act, x, 0, out, name);
+}
+
+vkmm_tid vkmm_g_glu(vkmm_graph *g, vkmm_act act, vkmm_tid gate, vkmm_tid up, vkmm_tid out, const char *name)
+{
+    return act_node(g, act, gate, up, out, name);
+}
