@@ -225,6 +225,11 @@ vkmm_weight_source *vkmm_weight_store_source(vkmm_weight_store *ws)
     return &ws->src;
 }
 
+void vkmm_weight_store_skip(vkmm_weight_store *ws, uint64_t done)
+{
+    ws->done = done;
+}
+
 uint64_t vkmm_weight_store_bytes(const vkmm_weight_store *ws)
 {
     return ws->bytes;

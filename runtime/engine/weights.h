@@ -21,6 +21,8 @@ vkmm_status vkmm_weight_store_create(const vkmm_weight_store_params *p, vkmm_wei
 void vkmm_weight_store_free(vkmm_weight_store *ws);
 vkmm_weight_source *vkmm_weight_store_source(vkmm_weight_store *ws);
 uint64_t vkmm_weight_store_bytes(const vkmm_weight_store *ws);
+/* Starts this store's progress count at `done` (a second file continuing the first one's bar). */
+void vkmm_weight_store_skip(vkmm_weight_store *ws, uint64_t done);
 
 /* Bytes of every tensor in the file (what loading it will put on the device, give or take conversions). */
 uint64_t vkmm_gguf_tensor_bytes(const vkmm_gguf *g);

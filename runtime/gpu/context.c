@@ -364,6 +364,11 @@ vkmm_validation_counts vkmm_gpu_validation(const vkmm_gpu *gpu)
     return c;
 }
 
+uint64_t vkmm_gpu_memory_budget(const vkmm_gpu *gpu)
+{
+    return gpu->mem.budget;
+}
+
 vkmm_gpu_stats vkmm_gpu_get_stats(const vkmm_gpu *gpu)
 {
     vkmm_gpu_stats s = gpu->stats;

@@ -49,6 +49,8 @@ typedef struct vkmm_gpu_stats {
     uint32_t submits;
 } vkmm_gpu_stats;
 vkmm_gpu_stats vkmm_gpu_get_stats(const vkmm_gpu *gpu);
+/* The device-memory budget in force (option or $VKMM_MEMORY_BUDGET); 0: none. */
+uint64_t vkmm_gpu_memory_budget(const vkmm_gpu *gpu);
 
 /* Writes the pipeline cache file now (also done by vkmm_gpu_destroy when something new was compiled). */
 vkmm_status vkmm_gpu_save_pipeline_cache(vkmm_gpu *gpu, vkmm_error *err);

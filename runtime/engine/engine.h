@@ -1,0 +1,31 @@
+/* runtime/engine/engine.h — what the engine's files share: the loaded model (GPU, weights, architecture,
+ * tokenizer, chat format) behind the public vkmm_model. */
+#ifndef VKMM_ENGINE_ENGINE_H
+#define VKMM_ENGINE_ENGINE_H
+
+#include "loader/chat_template.h"
+#include "loader/gguf.h"
+#include "loader/tokenizer.h"
+#include "loader/vocab.h"
+#include "runtime/engine/weights.h"
+#include "runtime/models/model.h"
+#include "vkmm.h"
+
+struct vkmm_model {
+    vkmm_gpu *gpu;
+    vkmm_ops *ops;
+    vkmm_gguf *text_file, *vision_file;
+    vkmm_weight_store *text_weights, *vision_weights;
+    vkmm_text_model *text;
+    vkmm_vision_model *vision;
+    vkmm_vocab vocab;
+    vkmm_tokenizer *tok;
+    vkmm_chat_format chat;
+    char name[128];
+    char arch[32];
+};
+
+/* Device bytes a session of n_ctx positions (and n_batch chunk) needs beyond the weights. */
+uint64_t vkmm_session_estimate_bytes(const vkmm_model *m, uint32_t n_ctx, uint32_t n_batch);
+
+#endif

@@ -1,0 +1,125 @@
+/* runtime/engine/images.c — an image becomes embedding rows: decode, the model's preprocessing (as its Hugging
+ * Face processor does it), then the vision tower and projector on the GPU. Each picture is encoded once per
+ * session (keyed by a hash of the file's bytes). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "loader/image.h"
+#include "runtime/engine/session.h"
+#include "runtime/graph/nodes.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static vkmm_status run_encoder(vkmm_session *s, const vkmm_image_tensor *t, vkmm_image_entry *e, vkmm_error *err)
+{
+    vkmm_model *m = s->m;
+    vkmm_vision_model *vm = m->vision;
+    uint32_t H = m->text->hp.n_embd;
+    e->n_rows = vm->n_rows(vm, t->h, t->w);
+    vkmm_buffer *img = NULL, *arena = NULL;
+    uint64_t bytes = 4ull * t->c * t->h * t->w;
+    vkmm_status st = vkmm_buffer_create(m->gpu, bytes, VKMM_MEM_DEVICE, "image", &img, err);
+    if (!st)
+        st = vkmm_buffer_upload(m->gpu, img, 0, t->data, bytes, err);
+    if (!st)
+        st = vkmm_buffer_create(m->gpu, 4ull * H * e->n_rows, VKMM_MEM_DEVICE, "image-rows", &e->rows, err);
+    vkmm_graph g;
+    vkmm_graph_init(&g, m->ops);
+    if (!st) {
+        vkmm_tid ti = vkmm_graph_external(&g, vkmm_range_whole(img), VKMM_F32, t->w, t->h, t->c, "pixels");
+        vkmm_tid enc = vm->encode(vm, &g, ti, t->h, t->w);
+        vkmm_tid dst = vkmm_graph_external(&g, vkmm_range_whole(e->rows), VKMM_F32, H, e->n_rows, 1, "image_rows");
+        vkmm_g_copy_rows(&g, enc, H, dst, 0, H, e->n_rows, H, "keep");
+        st = vkmm_graph_plan(&g, err);
+    }
+    if (!st)
+        st = vkmm_buffer_create(m->gpu, g.arena_bytes, VKMM_MEM_DEVICE, "vision-activations", &arena, err);
+    if (!st)
+        st = vkmm_cmd_reset(s->cmd, err);
+    vkmm_gpu_capture_begin(m->gpu);
+    if (!st)
+        st = vkmm_graph_record(&g, m->ops, s->cmd, vkmm_range_whole(arena), err);
+    if (!st)
+        st = vkmm_cmd_submit(s->cmd, err);
+    vkmm_gpu_capture_end(m->gpu);
+    if (!st)
+        vkmm_session_profile_add(s, s->cmd);
+    vkmm_graph_free(&g);
+    vkmm_buffer_destroy(arena);
+    vkmm_buffer_destroy(img);
+    return st;
+}
+
+vkmm_status vkmm_session_encode_image(vkmm_session *s, const char *path, int32_t *index, vkmm_error *err)
+{
+    vkmm_model *m = s->m;
+    if (!m->vision)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: this model has no vision projector (give the mmproj file "
+                         "with --mmproj)", path);
+    double t0 = now_ms();
+    vkmm_image_options opt = vkmm_image_options_default();
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    vkmm_status st = vkmm_read_file_capped(path, opt.max_file_bytes, "image", &bytes, &len, err);
+    if (st)
+        return st;
+    uint64_t hash = fnv1a(bytes, len);
+    for (uint32_t i = 0; i < s->n_images; i++)
+        if (s->images[i].hash == hash) {
+            free(bytes);
+            *index = (int32_t)i;
+            return VKMM_OK;
+        }
+    vkmm_image img = {0};
+    vkmm_image_tensor t = {0};
+    st = vkmm_image_load_memory(bytes, len, path, &opt, &img, err);
+    free(bytes);
+    const vkmm_vision_hparams *hp = &m->vision->hp;
+    vkmm_image_prep prep = hp->layout == VKMM_IMAGE_FIXED_SQUARE ? vkmm_image_prep_gemma3(hp->image_size)
+                                                                 : vkmm_image_prep_pixtral(hp->image_size);
+    memcpy(prep.mean, hp->mean, sizeof prep.mean);
+    memcpy(prep.std, hp->std, sizeof prep.std);
+    if (!st)
+        st = vkmm_image_preprocess(&img, &prep, &t, err);
+    vkmm_image_free(&img);
+    if (st)
+        return st;
+    if (s->n_images == s->cap_images) {
+        uint32_t cap = s->cap_images ? s->cap_images * 2 : 8;
+        vkmm_image_entry *v = realloc(s->images, cap * sizeof *v);
+        if (!v) {
+            vkmm_image_tensor_free(&t);
+            return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+        }
+        s->images = v;
+        s->cap_images = cap;
+    }
+    vkmm_image_entry *e = &s->images[s->n_images];
+    memset(e, 0, sizeof *e);
+    e->hash = hash;
+    e->bidirectional = hp->layout == VKMM_IMAGE_FIXED_SQUARE; /* Gemma 3's image tokens see each other */
+    st = run_encoder(s, &t, e, err);
+    vkmm_image_tensor_free(&t);
+    if (st) {
+        vkmm_buffer_destroy(e->rows);
+        return vkmm_error_prefix(err, "encoding %s", path);
+    }
+    *index = (int32_t)s->n_images++;
+    s->stats.n_images++;
+    s->stats.image_ms += now_ms() - t0;
+    return VKMM_OK;
+}

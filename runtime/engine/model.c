@@ -1,0 +1,193 @@
+/* runtime/engine/model.c — loading a model: open the GGUF pair, pick the architecture from the file, build the
+ * tokenizer and chat format, open the GPU, refuse a model that does not fit before uploading anything, then
+ * let the architecture bind (upload) its weights. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loader/vocab_gguf.h"
+#include "log.h"
+#include "runtime/engine/engine.h"
+
+static vkmm_status open_text(vkmm_model *m, const char *path, vkmm_error *err)
+{
+    vkmm_status s = vkmm_gguf_open(path, &m->text_file, err);
+    if (s)
+        return s;
+    const char *arch;
+    uint64_t len;
+    if (!vkmm_gguf_get_str(m->text_file, "general.architecture", &arch, &len) || len >= sizeof m->arch)
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: general.architecture missing", path);
+    memcpy(m->arch, arch, len);
+    m->arch[len] = 0;
+    if (!strcmp(m->arch, "clip"))
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s is a vision projector (mmproj) file; pass it with --mmproj and "
+                         "give the text model with -m", path);
+    if (strcmp(m->arch, "gemma3") && strcmp(m->arch, "mistral3") && strcmp(m->arch, "llama"))
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: architecture '%s' is not supported (gemma3, mistral3, llama)",
+                         path, m->arch);
+    const char *name;
+    if (vkmm_gguf_get_str(m->text_file, "general.name", &name, &len))
+        snprintf(m->name, sizeof m->name, "%.*s", (int)(len < 127 ? len : 127), name);
+    return VKMM_OK;
+}
+
+static vkmm_status open_vision(vkmm_model *m, const char *path, vkmm_error *err)
+{
+    vkmm_status s = vkmm_gguf_open(path, &m->vision_file, err);
+    if (s)
+        return s;
+    const char *v;
+    uint64_t len;
+    if (!vkmm_gguf_get_str(m->vision_file, "general.architecture", &v, &len) || len != 4 || memcmp(v, "clip", 4))
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s is not a vision projector (mmproj) file", path);
+    if (!vkmm_gguf_get_str(m->vision_file, "clip.projector_type", &v, &len))
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: clip.projector_type missing", path);
+    bool gemma = len == 6 && !memcmp(v, "gemma3", 6), pixtral = len == 7 && !memcmp(v, "pixtral", 7);
+    if (!gemma && !pixtral)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: projector '%.*s' is not supported (gemma3, pixtral)", path,
+                         (int)len, v);
+    bool text_gemma = !strcmp(m->arch, "gemma3");
+    if (gemma != text_gemma)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: a %.*s projector does not belong to a %s text model", path,
+                         (int)len, v, m->arch);
+    return VKMM_OK;
+}
+
+static vkmm_status check_fit(const vkmm_model *m, uint64_t budget, vkmm_error *err)
+{
+    const vkmm_device_info *d = vkmm_gpu_info(m->gpu);
+    uint64_t weights = vkmm_gguf_tensor_bytes(m->text_file) + (m->vision_file ? vkmm_gguf_tensor_bytes(m->vision_file) : 0);
+    uint64_t avail = d->device_local_bytes;
+    const char *what = "device-local memory";
+    if (budget && budget < avail) {
+        avail = budget;
+        what = "memory budget (VKMM_MEMORY_BUDGET)";
+    }
+    /* a minimal session (4096 positions, chunks of 512) must fit beside the weights */
+    uint64_t need = weights + (64ull << 20);
+    if (need > avail)
+        return vkmm_fail(err, VKMM_ERR_OUT_OF_MEMORY,
+                         "the model does not fit: %.1f MiB of weights (%s%s%s) + working memory > %.1f MiB of %s on %s",
+                         weights / 1048576.0, vkmm_gguf_path(m->text_file), m->vision_file ? " + " : "",
+                         m->vision_file ? vkmm_gguf_path(m->vision_file) : "", avail / 1048576.0, what, d->name);
+    return VKMM_OK;
+}
+
+static void progress_adapter(const char *stage, uint64_t done, uint64_t total, void *user)
+{
+    const vkmm_model_params *p = user;
+    if (p->progress)
+        p->progress(stage, done, total, p->progress_user);
+}
+
+VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **out, vkmm_error *err)
+{
+    *out = NULL;
+    if (!p || !p->model_path)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "no model file given");
+    vkmm_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+    vkmm_vocab_init(&m->vocab);
+    vkmm_status s = open_text(m, p->model_path, err);
+    if (!s && p->mmproj_path)
+        s = open_vision(m, p->mmproj_path, err);
+    if (!s)
+        s = vkmm_vocab_from_gguf(&m->vocab, m->text_file, err);
+    if (!s)
+        s = vkmm_tokenizer_create(&m->vocab, &m->tok, err);
+    if (!s)
+        s = vkmm_chat_format_pick(p->chat_template, &m->vocab, &m->chat, err);
+    vkmm_gpu_options go = {.device = p->device, .validation = p->validation, .memory_budget = p->memory_budget};
+    if (!s)
+        s = vkmm_gpu_create(&go, &m->gpu, err);
+    if (!s)
+        s = vkmm_ops_create(m->gpu, NULL, &m->ops, err);
+    if (!s)
+        s = check_fit(m, vkmm_gpu_memory_budget(m->gpu), err);
+    uint64_t total = vkmm_gguf_tensor_bytes(m->text_file) + (m->vision_file ? vkmm_gguf_tensor_bytes(m->vision_file) : 0);
+    if (!s) {
+        vkmm_weight_store_params wp = {m->gpu, m->ops, m->text_file, "weights", progress_adapter, (void *)p, total};
+        s = vkmm_weight_store_create(&wp, &m->text_weights, err);
+    }
+    if (!s) {
+        vkmm_weight_source *src = vkmm_weight_store_source(m->text_weights);
+        s = !strcmp(m->arch, "gemma3") ? vkmm_gemma3_load(src, &m->text, err) : vkmm_mistral3_load(src, &m->text, err);
+    }
+    if (!s && m->text->hp.n_vocab < m->vocab.n_tokens)
+        s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: the tokenizer has %u tokens but token_embd only %u rows",
+                      p->model_path, m->vocab.n_tokens, m->text->hp.n_vocab);
+    if (!s && m->vision_file) {
+        vkmm_weight_store_params wp = {m->gpu, m->ops, m->vision_file, "weights", progress_adapter, (void *)p, total};
+        s = vkmm_weight_store_create(&wp, &m->vision_weights, err);
+        if (!s)
+            vkmm_weight_store_skip(m->vision_weights, vkmm_weight_store_bytes(m->text_weights));
+        if (!s) {
+            vkmm_weight_source *src = vkmm_weight_store_source(m->vision_weights);
+            s = !strcmp(m->arch, "gemma3") ? vkmm_siglip_load(src, &m->vision, err)
+                                           : vkmm_pixtral_load(src, &m->vision, err);
+        }
+        if (!s && m->vision->hp.n_text_embd != m->text->hp.n_embd)
+            s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: the projector writes %u-wide embeddings, the text model takes %u",
+                          p->mmproj_path, m->vision->hp.n_text_embd, m->text->hp.n_embd);
+    }
+    if (s) {
+        vkmm_model_free(m);
+        return s;
+    }
+    *out = m;
+    return VKMM_OK;
+}
+
+VKMM_API void vkmm_model_free(vkmm_model *m)
+{
+    if (!m)
+        return;
+    if (m->text)
+        m->text->free(m->text);
+    if (m->vision)
+        m->vision->free(m->vision);
+    vkmm_weight_store_free(m->text_weights);
+    vkmm_weight_store_free(m->vision_weights);
+    vkmm_ops_destroy(m->ops);
+    vkmm_gpu_destroy(m->gpu);
+    vkmm_tokenizer_free(m->tok);
+    vkmm_vocab_free(&m->vocab);
+    vkmm_gguf_close(m->text_file);
+    vkmm_gguf_close(m->vision_file);
+    free(m);
+}
+
+VKMM_API vkmm_model_info vkmm_model_get_info(const vkmm_model *m)
+{
+    vkmm_model_info i = {
+        .arch = m->text->arch,
+        .name = m->name,
+        .chat_template = vkmm_chat_format_name(m->chat),
+        .device = vkmm_gpu_info(m->gpu)->name,
+        .n_layer = m->text->hp.n_layer,
+        .n_embd = m->text->hp.n_embd,
+        .n_vocab = m->vocab.n_tokens,
+        .n_ctx_train = m->text->hp.n_ctx_train,
+        .has_vision = m->vision != NULL,
+        .weight_bytes = vkmm_weight_store_bytes(m->text_weights) +
+                        (m->vision_weights ? vkmm_weight_store_bytes(m->vision_weights) : 0),
+    };
+    return i;
+}
+
+VKMM_API vkmm_status vkmm_model_tokenize(const vkmm_model *m, const char *text, bool add_special, bool parse_special,
+                                         int32_t *ids, uint32_t max, uint32_t *n, vkmm_error *err)
+{
+    vkmm_tokens t = {0};
+    unsigned flags = (add_special ? VKMM_TOKENIZE_ADD_SPECIAL : 0) | (parse_special ? VKMM_TOKENIZE_PARSE_SPECIAL : 0);
+    vkmm_status s = vkmm_tokenize(m->tok, text, strlen(text), flags, &t, err);
+    if (!s) {
+        for (size_t i = 0; i < t.n && i < max; i++)
+            ids[i] = t.ids[i];
+        *n = (uint32_t)t.n;
+    }
+    vkmm_tokens_free(&t);
+    return s;
+}

@@ -1,0 +1,166 @@
+/* runtime/engine/prompt.c — from a conversation to sequence items: the chat template renders text and image
+ * segments; images expand as the model's Hugging Face processor lays them out (Gemma 3:
+ * "\n\n<start_of_image>" + rows + "<end_of_image>\n\n" merged into the surrounding text; Mistral: rows with
+ * [IMG_BREAK] rows, then [IMG_END]); the cache keeps the longest common prefix and the rest becomes pending. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/engine/session.h"
+
+vkmm_status vkmm_session_text_items(vkmm_session *s, const char *text, size_t len, bool first, bool parse_special,
+                                    vkmm_items *out, vkmm_error *err)
+{
+    vkmm_tokens t = {0};
+    unsigned flags = (first ? VKMM_TOKENIZE_ADD_SPECIAL : 0) | (parse_special ? VKMM_TOKENIZE_PARSE_SPECIAL : 0);
+    vkmm_status st = vkmm_tokenize(s->m->tok, text, len, flags, &t, err);
+    for (size_t i = 0; i < t.n && !st; i++)
+        st = vkmm_items_push(out, (vkmm_item){t.ids[i], -1, 0}, err);
+    vkmm_tokens_free(&t);
+    return st;
+}
+
+static vkmm_status special(vkmm_session *s, const char *text, int32_t *id, vkmm_error *err)
+{
+    *id = vkmm_tokenizer_find(s->m->tok, text, strlen(text));
+    if (*id < 0)
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "the vocabulary has no %s token, which images need", text);
+    return VKMM_OK;
+}
+
+static vkmm_status push_rows(vkmm_session *s, int32_t image, vkmm_items *out, vkmm_error *err)
+{
+    vkmm_status st = VKMM_OK;
+    for (uint32_t r = 0; r < s->images[image].n_rows && !st; r++)
+        st = vkmm_items_push(out, (vkmm_item){0, image, r}, err);
+    return st;
+}
+
+vkmm_status vkmm_session_image_items(vkmm_session *s, int32_t image, vkmm_items *out, vkmm_error *err)
+{
+    int32_t a, b;
+    vkmm_status st;
+    if (s->m->chat == VKMM_CHAT_GEMMA3 || s->images[image].bidirectional) {
+        if ((st = special(s, "<start_of_image>", &a, err)) || (st = special(s, "<end_of_image>", &b, err)))
+            return st;
+        if (!(st = vkmm_items_push(out, (vkmm_item){a, -1, 0}, err)) && !(st = push_rows(s, image, out, err)))
+            st = vkmm_items_push(out, (vkmm_item){b, -1, 0}, err);
+        return st;
+    }
+    if ((st = special(s, "[IMG_END]", &b, err)) || (st = push_rows(s, image, out, err)))
+        return st;
+    return vkmm_items_push(out, (vkmm_item){b, -1, 0}, err);
+}
+
+/* Text accumulates until an image (or the end) flushes it: tokenizing it whole keeps merges across what
+ * the template and the processor wrote next to each other, as one tokenizer call over the text would. */
+typedef struct builder {
+    vkmm_session *s;
+    vkmm_items *out;
+    char *buf;
+    size_t len, cap;
+    bool first;
+} builder;
+
+static vkmm_status add_text(builder *b, const char *t, size_t n, vkmm_error *err)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->buf, cap);
+        if (!p)
+            return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+        b->buf = p;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, t, n);
+    b->len += n;
+    return VKMM_OK;
+}
+
+static vkmm_status flush(builder *b, vkmm_error *err)
+{
+    if (!b->len && !b->first)
+        return VKMM_OK;
+    vkmm_status st = vkmm_session_text_items(b->s, b->buf ? b->buf : "", b->len, b->first, true, b->out, err);
+    b->first = false;
+    b->len = 0;
+    return st;
+}
+
+static vkmm_status render(vkmm_session *s, vkmm_items *out, vkmm_error *err)
+{
+    vkmm_chat_options opt = {.add_generation_prompt = true, .include_bos = false};
+    vkmm_chat_prompt prompt = {0};
+    vkmm_status st = vkmm_chat_render(s->m->chat, s->msgs, s->n_msgs, &opt, &prompt, err);
+    if (st)
+        return st;
+    /* the image paths in order of appearance */
+    const char **paths = calloc(prompt.n_images + 1, sizeof *paths);
+    uint32_t k = 0;
+    for (size_t i = 0; i < s->n_msgs && paths; i++)
+        for (size_t j = 0; j < s->msgs[i].n_parts; j++)
+            if (s->msgs[i].parts[j].kind == VKMM_CHAT_IMAGE && k < prompt.n_images)
+                paths[k++] = s->msgs[i].parts[j].text; /* image parts keep their file path here */
+    if (!paths)
+        st = vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+    bool gemma = s->m->chat == VKMM_CHAT_GEMMA3;
+    builder b = {s, out, NULL, 0, 0, true};
+    for (size_t i = 0; i < prompt.n && !st; i++) {
+        const vkmm_chat_segment *seg = &prompt.seg[i];
+        if (seg->kind == VKMM_CHAT_TEXT) {
+            st = add_text(&b, seg->text, seg->len, err);
+            continue;
+        }
+        int32_t img;
+        if ((st = vkmm_session_encode_image(s, paths[seg->image], &img, err)))
+            break;
+        if (gemma) {
+            static const char open[] = "\n\n<start_of_image>", close[] = "<end_of_image>\n\n";
+            if (!(st = add_text(&b, open, sizeof open - 1, err)) && !(st = flush(&b, err)) &&
+                !(st = push_rows(s, img, out, err)))
+                st = add_text(&b, close, sizeof close - 1, err);
+        } else {
+            if (!(st = flush(&b, err)) && !(st = push_rows(s, img, out, err)))
+                st = add_text(&b, "[IMG_END]", 9, err);
+        }
+    }
+    if (!st)
+        st = flush(&b, err);
+    free(b.buf);
+    free(paths);
+    vkmm_chat_prompt_free(&prompt);
+    return st;
+}
+
+static bool same_item(vkmm_item a, vkmm_item b)
+{
+    return a.image == b.image && (a.image < 0 ? a.token == b.token : a.row == b.row);
+}
+
+vkmm_status vkmm_session_sync_chat(vkmm_session *s, vkmm_error *err)
+{
+    vkmm_items target = {0};
+    vkmm_status st = render(s, &target, err);
+    if (st) {
+        free(target.v);
+        return st;
+    }
+    uint32_t common = 0;
+    while (common < s->done.n && common < target.n && same_item(s->done.v[common], target.v[common]))
+        common++;
+    /* a ring cache can go back only as far as it still holds; otherwise start over */
+    bool ring = false;
+    for (uint32_t l = 0; l < s->m->text->hp.n_layer; l++)
+        ring |= s->kv[l].ring != 0;
+    if (ring && s->done.n - common > s->n_batch)
+        common = 0;
+    if (common == target.n && common > 0)
+        common--; /* something must be evaluated to produce logits */
+    s->done.n = common;
+    s->pending.n = 0;
+    for (uint32_t i = common; i < target.n && !st; i++)
+        st = vkmm_items_push(&s->pending, target.v[i], err);
+    free(target.v);
+    return st;
+}

@@ -1,0 +1,109 @@
+/* runtime/engine/session.h — the state of a conversation: the KV cache, the positions already evaluated, what
+ * is waiting to be evaluated, encoded images, and the buffers a forward pass reads and writes. */
+#ifndef VKMM_ENGINE_SESSION_H
+#define VKMM_ENGINE_SESSION_H
+
+#include "runtime/engine/engine.h"
+#include "runtime/engine/sampler.h"
+#include "runtime/ops/softmax.h"
+
+/* One position of the sequence: a token, or row `row` of encoded image `image`. */
+typedef struct vkmm_item {
+    int32_t token;
+    int32_t image;   /* -1 for a token */
+    uint32_t row;
+} vkmm_item;
+
+typedef struct vkmm_items {
+    vkmm_item *v;
+    uint32_t n, cap;
+} vkmm_items;
+
+vkmm_status vkmm_items_push(vkmm_items *it, vkmm_item x, vkmm_error *err);
+
+typedef struct vkmm_image_entry {
+    uint64_t hash;           /* of the file's bytes: the same picture is encoded once per session */
+    vkmm_buffer *rows;       /* [n_rows][n_embd] f32 */
+    uint32_t n_rows;
+    bool bidirectional;      /* Gemma 3: the rows see each other */
+} vkmm_image_entry;
+
+typedef struct vkmm_profile_row {
+    char label[96];
+    double ns;
+    uint32_t count;
+} vkmm_profile_row;
+
+typedef struct vkmm_trace_event {
+    char label[96];
+    double start_us, dur_us;
+} vkmm_trace_event;
+
+#define VKMM_TOPK_MAX 64
+
+struct vkmm_session {
+    vkmm_model *m;
+    vkmm_session_params p;
+    uint32_t n_ctx, n_batch;
+
+    /* cache */
+    vkmm_buffer **kbuf, **vbuf;
+    vkmm_layer_kv *kv;
+    vkmm_dtype kv_type;
+
+    /* forward-pass buffers */
+    vkmm_buffer *ids, *positions, *spans, *results; /* host-visible */
+    vkmm_buffer *logits, *scratch, *arena;
+    uint32_t logits_rows;
+    vkmm_cmd *cmd;
+
+    /* the sequence */
+    vkmm_items done;         /* positions in the cache */
+    vkmm_items pending;      /* added, not yet evaluated */
+    vkmm_image_entry *images;
+    uint32_t n_images, cap_images;
+
+    /* chat mode: the conversation, re-rendered before each generation */
+    vkmm_chat_message *msgs; /* owned copies; an image part's text is its file path */
+    size_t n_msgs, cap_msgs;
+    bool raw;                /* add_text/add_image were used: no template */
+
+    /* last results */
+    float *last_logits;      /* host copy: rows x n_vocab */
+    uint32_t last_rows;
+    vkmm_logit top[VKMM_TOPK_MAX];
+    uint32_t n_top;
+    float lse;
+
+    vkmm_stats stats;
+    vkmm_profile_row *prof;
+    uint32_t n_prof, cap_prof;
+    vkmm_trace_event *trace;
+    uint32_t n_trace, cap_trace;
+    double trace_clock_us;
+};
+
+/* forward.c: evaluates pending[start .. start+n) at the next positions; keeps what the sampler needs
+ * (top candidates, log-sum-exp, all logits when asked). */
+vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bool all_logits, bool want_full_row,
+                                 uint32_t top_k, vkmm_error *err);
+/* Evaluates everything pending, in chunks that never split a bidirectional image span; the results of the
+ * last position are kept as vkmm_session_forward keeps them. */
+vkmm_status vkmm_session_prefill(vkmm_session *s, uint32_t top_k, bool want_full_row, vkmm_error *err);
+
+/* images.c: loads, preprocesses and encodes an image (or finds it encoded already); returns its index. */
+vkmm_status vkmm_session_encode_image(vkmm_session *s, const char *path, int32_t *index, vkmm_error *err);
+
+/* prompt.c: renders the conversation with the chat template into items, and makes pending what the cache
+ * does not hold yet (rolling the cache back to the common prefix). */
+vkmm_status vkmm_session_sync_chat(vkmm_session *s, vkmm_error *err);
+/* Appends the items of text (tokenized; BOS when first) to `out`. */
+vkmm_status vkmm_session_text_items(vkmm_session *s, const char *text, size_t len, bool first, bool parse_special,
+                                    vkmm_items *out, vkmm_error *err);
+/* Appends an image's rows as the model's processor lays them out (markers included). */
+vkmm_status vkmm_session_image_items(vkmm_session *s, int32_t image, vkmm_items *out, vkmm_error *err);
+
+/* profile.c */
+void vkmm_session_profile_add(vkmm_session *s, vkmm_cmd *cmd);
+
+#endif
