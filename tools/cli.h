@@ -16,6 +16,9 @@ typedef struct vkmm_cli_command {
 int vkmm_cmd_devices(int argc, char **argv);
 int vkmm_cmd_bench(int argc, char **argv);
 int vkmm_bench_ops(int argc, char **argv);
+int vkmm_cmd_bench_model(int argc, char **argv);
+int vkmm_cmd_run(int argc, char **argv);
+int vkmm_cmd_chat(int argc, char **argv);
 int vkmm_cmd_tokenize(int argc, char **argv);
 int vkmm_cmd_info(int argc, char **argv);
 int vkmm_cmd_synth(int argc, char **argv);

@@ -6,8 +6,11 @@
 #include "vkmm.h"
 
 static const vkmm_cli_command commands[] = {
+    {"run", "describe images / answer a prompt: -m model.gguf --mmproj mmproj.gguf --image a.png -p \"...\"",
+     vkmm_cmd_run},
+    {"chat", "interactive conversation (/image PATH, /reset, /quit)", vkmm_cmd_chat},
     {"devices", "list Vulkan devices and their capabilities (--json)", vkmm_cmd_devices},
-    {"bench", "benchmarks: `vkmm bench ops` times every kernel family", vkmm_cmd_bench},
+    {"bench", "speed: `vkmm bench -m model.gguf -p 512 -n 128`; `vkmm bench ops` times every kernel", vkmm_cmd_bench},
     {"tokenize", "text to token ids or pieces with a model's tokenizer", vkmm_cmd_tokenize},
     {"synth", "write a synthetic GGUF pair of a real architecture (random weights)", vkmm_cmd_synth},
     {"info", "describe an input: -m FILE.gguf, --image FILE, --model-file FILE.yaml (--json)", vkmm_cmd_info},

@@ -64,40 +64,28 @@ static vkmm_status run_encoder(vkmm_session *s, const vkmm_image_tensor *t, vkmm
     return st;
 }
 
-vkmm_status vkmm_session_encode_image(vkmm_session *s, const char *path, int32_t *index, vkmm_error *err)
+static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash, const char *name, int32_t *index,
+                          vkmm_error *err)
 {
     vkmm_model *m = s->m;
     if (!m->vision)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: this model has no vision projector (give the mmproj file "
-                         "with --mmproj)", path);
-    double t0 = now_ms();
-    vkmm_image_options opt = vkmm_image_options_default();
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    vkmm_status st = vkmm_read_file_capped(path, opt.max_file_bytes, "image", &bytes, &len, err);
-    if (st)
-        return st;
-    uint64_t hash = fnv1a(bytes, len);
+                         "with --mmproj)", name);
     for (uint32_t i = 0; i < s->n_images; i++)
         if (s->images[i].hash == hash) {
-            free(bytes);
             *index = (int32_t)i;
             return VKMM_OK;
         }
-    vkmm_image img = {0};
-    vkmm_image_tensor t = {0};
-    st = vkmm_image_load_memory(bytes, len, path, &opt, &img, err);
-    free(bytes);
+    double t0 = now_ms();
     const vkmm_vision_hparams *hp = &m->vision->hp;
     vkmm_image_prep prep = hp->layout == VKMM_IMAGE_FIXED_SQUARE ? vkmm_image_prep_gemma3(hp->image_size)
                                                                  : vkmm_image_prep_pixtral(hp->image_size);
     memcpy(prep.mean, hp->mean, sizeof prep.mean);
     memcpy(prep.std, hp->std, sizeof prep.std);
-    if (!st)
-        st = vkmm_image_preprocess(&img, &prep, &t, err);
-    vkmm_image_free(&img);
+    vkmm_image_tensor t = {0};
+    vkmm_status st = vkmm_image_preprocess(img, &prep, &t, err);
     if (st)
-        return st;
+        return vkmm_error_prefix(err, "%s", name);
     if (s->n_images == s->cap_images) {
         uint32_t cap = s->cap_images ? s->cap_images * 2 : 8;
         vkmm_image_entry *v = realloc(s->images, cap * sizeof *v);
@@ -116,10 +104,46 @@ vkmm_status vkmm_session_encode_image(vkmm_session *s, const char *path, int32_t
     vkmm_image_tensor_free(&t);
     if (st) {
         vkmm_buffer_destroy(e->rows);
-        return vkmm_error_prefix(err, "encoding %s", path);
+        return vkmm_error_prefix(err, "encoding %s", name);
     }
     *index = (int32_t)s->n_images++;
     s->stats.n_images++;
     s->stats.image_ms += now_ms() - t0;
     return VKMM_OK;
+}
+
+vkmm_status vkmm_session_encode_image(vkmm_session *s, const char *path, int32_t *index, vkmm_error *err)
+{
+    if (!s->m->vision)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: this model has no vision projector (give the mmproj file "
+                         "with --mmproj)", path);
+    double t0 = now_ms();
+    vkmm_image_options opt = vkmm_image_options_default();
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    vkmm_status st = vkmm_read_file_capped(path, opt.max_file_bytes, "image", &bytes, &len, err);
+    if (st)
+        return st;
+    uint64_t hash = fnv1a(bytes, len);
+    vkmm_image img = {0};
+    st = vkmm_image_load_memory(bytes, len, path, &opt, &img, err);
+    free(bytes);
+    double decode_ms = now_ms() - t0;
+    uint32_t before = s->n_images;
+    if (!st)
+        st = encode(s, &img, hash, path, index, err);
+    vkmm_image_free(&img);
+    if (!st && s->n_images > before)
+        s->stats.image_ms += decode_ms; /* decoding counts as image time too, when the image was new */
+    return st;
+}
+
+vkmm_status vkmm_session_encode_pixels(vkmm_session *s, const uint8_t *rgb, uint32_t w, uint32_t h, const char *name,
+                                       int32_t *index, vkmm_error *err)
+{
+    if (!rgb || !w || !h)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: no pixels", name);
+    vkmm_image img = {.rgb = (uint8_t *)rgb, .width = w, .height = h, .format = "rgb", .channels = 3};
+    uint64_t hash = fnv1a(rgb, (size_t)w * h * 3) ^ ((uint64_t)w << 32 | h);
+    return encode(s, &img, hash, name, index, err);
 }

@@ -244,6 +244,32 @@ VKMM_API vkmm_status vkmm_session_add_image(vkmm_session *s, const char *path, v
     return st ? st : vkmm_session_image_items(s, img, &s->pending, err);
 }
 
+VKMM_API vkmm_status vkmm_session_add_image_rgb(vkmm_session *s, const uint8_t *rgb, uint32_t width, uint32_t height,
+                                               vkmm_error *err)
+{
+    if (s->n_msgs)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "this session holds a chat; raw images cannot be mixed in");
+    s->raw = true;
+    int32_t img;
+    vkmm_status st = vkmm_session_encode_pixels(s, rgb, width, height, "pixels", &img, err);
+    return st ? st : vkmm_session_image_items(s, img, &s->pending, err);
+}
+
+VKMM_API vkmm_status vkmm_session_add_tokens(vkmm_session *s, const int32_t *ids, uint32_t n, vkmm_error *err)
+{
+    if (s->n_msgs)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "this session holds a chat; raw tokens cannot be mixed in");
+    s->raw = true;
+    vkmm_status st = VKMM_OK;
+    for (uint32_t i = 0; i < n && !st; i++) {
+        if (ids[i] < 0 || (uint32_t)ids[i] >= s->m->vocab.n_tokens)
+            return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "token id %d is outside the vocabulary (%u)", ids[i],
+                             s->m->vocab.n_tokens);
+        st = vkmm_items_push(&s->pending, (vkmm_item){ids[i], -1, 0}, err);
+    }
+    return st;
+}
+
 static float logit_of(const vkmm_session *s, int32_t id, bool full)
 {
     if (full)
@@ -307,7 +333,7 @@ VKMM_API vkmm_status vkmm_session_generate(vkmm_session *s, const vkmm_sampling 
             ev.top[t].logprob = s->top[t].value - s->lse;
             ev.n_top++;
         }
-        bool eog = vkmm_tokenizer_is_eog(s->m->tok, id);
+        bool eog = !smp.p.ignore_eog && vkmm_tokenizer_is_eog(s->m->tok, id);
         piece.len = 0;
         if (!eog && (st = vkmm_detok_push(&dt, id, &piece, err)))
             break;

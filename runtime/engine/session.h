@@ -93,6 +93,9 @@ vkmm_status vkmm_session_prefill(vkmm_session *s, uint32_t top_k, bool want_full
 
 /* images.c: loads, preprocesses and encodes an image (or finds it encoded already); returns its index. */
 vkmm_status vkmm_session_encode_image(vkmm_session *s, const char *path, int32_t *index, vkmm_error *err);
+/* The same for decoded pixels; name labels errors. */
+vkmm_status vkmm_session_encode_pixels(vkmm_session *s, const uint8_t *rgb, uint32_t w, uint32_t h, const char *name,
+                                       int32_t *index, vkmm_error *err);
 
 /* prompt.c: renders the conversation with the chat template into items, and makes pending what the cache
  * does not hold yet (rolling the cache back to the common prefix). */

@@ -179,6 +179,11 @@ VKMM_API vkmm_status vkmm_session_add_message(vkmm_session *s, const vkmm_messag
 VKMM_API vkmm_status vkmm_session_add_text(vkmm_session *s, const char *text, bool parse_special, vkmm_error *err);
 /* Appends one image's embeddings (laid out as the model's processor does) with no template. */
 VKMM_API vkmm_status vkmm_session_add_image(vkmm_session *s, const char *path, vkmm_error *err);
+/* The same from 8-bit RGB pixels (width x height x 3, rows top to bottom). */
+VKMM_API vkmm_status vkmm_session_add_image_rgb(vkmm_session *s, const uint8_t *rgb, uint32_t width, uint32_t height,
+                                               vkmm_error *err);
+/* Appends token ids as they are (no template, no BOS). */
+VKMM_API vkmm_status vkmm_session_add_tokens(vkmm_session *s, const int32_t *ids, uint32_t n, vkmm_error *err);
 
 typedef struct vkmm_sampling {
     float temperature;           /* 0: greedy */
@@ -188,6 +193,7 @@ typedef struct vkmm_sampling {
     float repeat_penalty;        /* 1: off */
     int32_t repeat_last_n;       /* tokens the penalty looks back over; 0: 64 */
     uint64_t seed;
+    bool ignore_eog;             /* keep going past end-of-turn tokens (benchmarks) */
 } vkmm_sampling;
 VKMM_API vkmm_sampling vkmm_sampling_default(void);
 

@@ -1,0 +1,176 @@
+/* tools/run_opts.c — shared options of run/chat/bench, manifest defaults, and loading with a progress bar. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loader/manifest.h"
+#include "tools/run_opts.h"
+
+#define DEMO_MANIFEST "models/demo/demo.yaml"
+
+static struct {
+    bool model, ctx, n, temp, top_k, top_p, min_p, rp, seed, system, tmpl;
+} given;
+
+void run_opts_init(run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    memset(&given, 0, sizeof given);
+    o->n_predict = 256;
+    o->n_ctx = 4096;
+    o->sampling = vkmm_sampling_default();
+    o->sampling.seed = (uint64_t)getpid() * 2654435761u;
+}
+
+const char *run_opts_help(void)
+{
+    return "  -m, --model FILE        text model GGUF          --mmproj FILE      vision projector GGUF\n"
+           "  --model-file FILE.yaml  a model manifest (model, mmproj, template, sampling, context)\n"
+           "  --image FILE            an image (repeat for more); <__media__> in the prompt places each\n"
+           "  -p, --prompt TEXT       the prompt               --system TEXT      system prompt\n"
+           "  -n, --n-predict N       tokens to generate (256) -c, --ctx-size N   context (4096)\n"
+           "  -b, --batch-size N      prefill chunk (512)      --chat-template NAME  gemma3, mistral-v7-tekken\n"
+           "  --temp T (0.8)  --top-k K (40)  --top-p P (0.95)  --min-p P (0.05)  --repeat-penalty R (1.0)\n"
+           "  --seed N        --raw (no chat template)  --json (one JSON object per token)\n"
+           "  --device N|NAME  --profile  --profile-json FILE (Chrome/Perfetto trace)\n";
+}
+
+static bool num(const char *s, double *out)
+{
+    char *end;
+    *out = strtod(s, &end);
+    return *s && !*end;
+}
+
+int run_opts_parse(run_opts *o, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "--raw")) return o->raw = true, 1;
+    if (!strcmp(a, "--json")) return o->json = true, 1;
+    if (!strcmp(a, "--profile")) return o->profile = true, 1;
+    static const char *const with_value[] = {"-m", "--model", "--mmproj", "--model-file", "--image", "-p", "--prompt",
+                                             "--system", "-n", "--n-predict", "-c", "--ctx-size", "-b", "--batch-size",
+                                             "--chat-template", "--temp", "--top-k", "--top-p", "--min-p",
+                                             "--repeat-penalty", "--seed", "--device", "--profile-json"};
+    bool known = false;
+    for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+        known |= !strcmp(a, with_value[k]);
+    if (!known)
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "vkmm: %s needs a value\n", a);
+        return -1;
+    }
+    const char *v = argv[++*i];
+    double d = 0;
+    bool numeric = num(v, &d);
+    if (!strcmp(a, "-m") || !strcmp(a, "--model")) o->model = v, given.model = true;
+    else if (!strcmp(a, "--mmproj")) o->mmproj = v;
+    else if (!strcmp(a, "--model-file")) o->model_file = v;
+    else if (!strcmp(a, "--image")) {
+        if (o->n_images == RUN_MAX_IMAGES) {
+            fprintf(stderr, "vkmm: at most %d images\n", RUN_MAX_IMAGES);
+            return -1;
+        }
+        o->images[o->n_images++] = v;
+    } else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) o->prompt = v;
+    else if (!strcmp(a, "--system")) o->system = v, given.system = true;
+    else if (!strcmp(a, "--chat-template")) o->chat_template = v, given.tmpl = true;
+    else if (!strcmp(a, "--device")) o->device = v;
+    else if (!strcmp(a, "--profile-json")) o->profile_json = v, o->profile = true;
+    else if (!numeric) {
+        fprintf(stderr, "vkmm: %s takes a number, not '%s'\n", a, v);
+        return -1;
+    } else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) o->n_predict = d < 0 ? 1u << 30 : (uint32_t)d, given.n = true;
+    else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) o->n_ctx = (uint32_t)d, given.ctx = true;
+    else if (!strcmp(a, "-b") || !strcmp(a, "--batch-size")) o->n_batch = (uint32_t)d;
+    else if (!strcmp(a, "--temp")) o->sampling.temperature = (float)d, given.temp = true;
+    else if (!strcmp(a, "--top-k")) o->sampling.top_k = (int32_t)d, given.top_k = true;
+    else if (!strcmp(a, "--top-p")) o->sampling.top_p = (float)d, given.top_p = true;
+    else if (!strcmp(a, "--min-p")) o->sampling.min_p = (float)d, given.min_p = true;
+    else if (!strcmp(a, "--repeat-penalty")) o->sampling.repeat_penalty = (float)d, given.rp = true;
+    else if (!strcmp(a, "--seed")) o->sampling.seed = (uint64_t)d, given.seed = true;
+    return 1;
+}
+
+static char *keep(run_opts *o, const char *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (!o->owned[i]) {
+            size_t n = strlen(s);
+            o->owned[i] = malloc(n + 1);
+            if (o->owned[i])
+                memcpy(o->owned[i], s, n + 1);
+            return o->owned[i];
+        }
+    return NULL;
+}
+
+int run_opts_finish(run_opts *o, const char *cmd)
+{
+    const char *mf = o->model_file;
+    if (!mf && !o->model && access(DEMO_MANIFEST, R_OK) == 0)
+        mf = DEMO_MANIFEST;
+    if (mf) {
+        vkmm_manifest man;
+        vkmm_error err;
+        if (vkmm_manifest_load(mf, &man, &err)) {
+            fprintf(stderr, "vkmm %s: %s\n", cmd, err.msg);
+            return 1;
+        }
+        if (!given.model)
+            o->model = keep(o, man.model);
+        if (!o->mmproj && man.mmproj)
+            o->mmproj = keep(o, man.mmproj);
+        if (!given.tmpl && man.chat_template)
+            o->chat_template = keep(o, man.chat_template);
+        if (!given.system && man.system)
+            o->system = keep(o, man.system);
+        if (!given.ctx && (man.set & VKMM_MANIFEST_CONTEXT)) o->n_ctx = man.context;
+        if (!given.n && (man.set & VKMM_MANIFEST_MAX_TOKENS)) o->n_predict = man.max_tokens;
+        if (!given.temp && (man.set & VKMM_MANIFEST_TEMPERATURE)) o->sampling.temperature = man.temperature;
+        if (!given.top_k && (man.set & VKMM_MANIFEST_TOP_K)) o->sampling.top_k = man.top_k;
+        if (!given.top_p && (man.set & VKMM_MANIFEST_TOP_P)) o->sampling.top_p = man.top_p;
+        if (!given.min_p && (man.set & VKMM_MANIFEST_MIN_P)) o->sampling.min_p = man.min_p;
+        if (!given.rp && (man.set & VKMM_MANIFEST_REPEAT_PENALTY)) o->sampling.repeat_penalty = man.repeat_penalty;
+        if (!given.seed && (man.set & VKMM_MANIFEST_SEED)) o->sampling.seed = man.seed;
+        vkmm_manifest_free(&man);
+    }
+    if (!o->model) {
+        fprintf(stderr, "vkmm %s: no model: give -m FILE.gguf (and --mmproj FILE.gguf for images) or --model-file "
+                        "FILE.yaml\n", cmd);
+        return 2;
+    }
+    return 0;
+}
+
+void run_opts_free(run_opts *o)
+{
+    for (int i = 0; i < 4; i++)
+        free(o->owned[i]);
+}
+
+static void progress(const char *stage, uint64_t done, uint64_t total, void *user)
+{
+    (void)user;
+    int w = 30, fill = total ? (int)((double)done / total * w) : w;
+    fprintf(stderr, "\rloading %s [%.*s%*s] %3.0f%% (%.0f MiB)", stage, fill, "##############################",
+            w - fill, "", total ? 100.0 * done / total : 100.0, done / 1048576.0);
+    if (done >= total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+vkmm_status run_load_model(const run_opts *o, vkmm_model **m, vkmm_error *err)
+{
+    vkmm_model_params mp = {
+        .model_path = o->model,
+        .mmproj_path = o->mmproj,
+        .device = o->device,
+        .validation = -1,
+        .chat_template = o->chat_template,
+        .progress = o->quiet || !isatty(2) ? NULL : progress,
+    };
+    return vkmm_model_load(&mp, m, err);
+}
