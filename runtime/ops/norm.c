@@ -6,6 +6,10 @@
 
 enum { HAS_W = 1, HAS_B = 2, NORM_A = 4 };
 
+/* lavapipe silently ends every loop of an invocation after 65535 iterations in all (see softmax.c): rows
+ * that would take an invocation past this budget are refused rather than half-normalised. */
+#define LOOP_BUDGET 60000u
+
 typedef struct norm_push {
     uint32_t n_cols, n_rows, n_sub;
     uint32_t x_off, x_stride, x_sub;
@@ -85,11 +89,16 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_norm_kind kind, con
     bool sg = vkmm_ops_param(ops, "norm", "subgroup", 1) &&
               (ops->dev->subgroup_ops & (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC)) ==
                   (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC);
+    uint32_t groups = vkmm_ops_groups_for(ops, (uint64_t)s->n_rows * n_sub, 1);
+    uint64_t per_row = 5 * ((s->n_cols + wg - 1) / wg) + 3 * 11; /* at most 5 passes and 3 reductions */
+    if (((uint64_t)s->n_rows * n_sub + groups - 1) / groups * per_row > LOOP_BUDGET)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: %u x %u rows of %u are too many for workgroups of %u", what,
+                         s->n_rows, n_sub, s->n_cols, wg);
     char shader[48];
     snprintf(shader, sizeof shader, "%s_f32%s", what, sg ? "" : "_nosg");
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg}, .n_spec = 1};
-    uint32_t groups[3] = {vkmm_ops_groups_for(ops, (uint64_t)s->n_rows * n_sub, 1), 1, 1};
-    return vkmm_ops_record(ops, cmd, &pd, bind, nb, &pc, sizeof pc, groups, what, err);
+    uint32_t grid[3] = {groups, 1, 1};
+    return vkmm_ops_record(ops, cmd, &pd, bind, nb, &pc, sizeof pc, grid, what, err);
 }
 
 vkmm_status vkmm_op_norm(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_norm_kind kind, const vkmm_norm_shape *shape,

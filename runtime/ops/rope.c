@@ -6,6 +6,8 @@
 
 enum { F_NEOX = 1, F_POS_BUF = 2, F_2D = 4 };
 #define MAX_HEAD_DIM 512
+/* lavapipe silently ends every loop of an invocation after 65535 iterations in all (see softmax.c) */
+#define LOOP_BUDGET 60000u
 
 typedef struct rope_push {
     float f1[2], sa[2], sb[2];
@@ -88,10 +90,15 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
     bool sg = vkmm_ops_param(ops, "rope", "subgroup", 1) &&
               (ops->dev->subgroup_ops & (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC)) ==
                   (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC);
+    uint32_t groups = vkmm_ops_groups_for(ops, rp->n_tokens, 1), per_wg = (d / 2 + wg - 1) / wg;
+    uint64_t per_token = per_wg + (uint64_t)rp->n_heads * (w ? 3 * per_wg + 11 : per_wg) + 1;
+    if (per_wg * 10 + (uint64_t)(rp->n_tokens + groups - 1) / groups * per_token > LOOP_BUDGET)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: %u tokens x %u heads are too many for workgroups of %u", what,
+                         rp->n_tokens, rp->n_heads, wg);
     const char *shader = !w ? "rope_f32" : sg ? "rms_norm_rope_f32" : "rms_norm_rope_f32_nosg";
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg}, .n_spec = 1};
-    uint32_t groups[3] = {vkmm_ops_groups_for(ops, rp->n_tokens, 1), 1, 1};
-    return vkmm_ops_record(ops, cmd, &pd, bind, nb, &pc, sizeof pc, groups, what, err);
+    uint32_t grid[3] = {groups, 1, 1};
+    return vkmm_ops_record(ops, cmd, &pd, bind, nb, &pc, sizeof pc, grid, what, err);
 }
 
 vkmm_status vkmm_op_rope(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *rp, vkmm_range x, vkmm_range pos,
