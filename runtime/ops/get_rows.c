@@ -49,8 +49,8 @@ vkmm_status vkmm_op_get_rows(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_dtype type, cons
     uint64_t rows_seen = 0;
     for (uint32_t i = 0; i < n_pieces; i++) {
         if (pieces[i].size % row_bytes || pieces[i].offset % 2)
-            return vkmm_fail(err, VKMM_ERR_INTERNAL, "get_rows: table piece %u (%llu bytes at offset %llu) is not whole "
-                             "rows of %llu bytes at an even offset", i, (unsigned long long)pieces[i].size,
+            return vkmm_fail(err, VKMM_ERR_INTERNAL, "get_rows: table piece %u (%llu bytes at offset %llu) is not "
+                             "whole rows of %llu bytes at an even offset", i, (unsigned long long)pieces[i].size,
                              (unsigned long long)pieces[i].offset, (unsigned long long)row_bytes);
         rows_seen += pieces[i].size / row_bytes;
     }

@@ -42,12 +42,13 @@ vkmm_status vkmm_op_copy(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_copy_shape *s,
         last_out += (uint64_t)(pc.ne[d] - 1) * pc.so[d];
     }
     if (total > UINT32_MAX || in.size / isz <= last_in || out.size / osz <= last_out || overlap(in, out))
-        return vkmm_fail(err, VKMM_ERR_INTERNAL, "copy: %llu elements reaching element %llu of the input and %llu of the "
-                         "output do not fit (%llu and %llu bytes), or the ranges overlap", (unsigned long long)total,
-                         (unsigned long long)last_in, (unsigned long long)last_out, (unsigned long long)in.size,
-                         (unsigned long long)out.size);
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "copy: %llu elements reaching element %llu of the input and %llu of "
+                         "the output do not fit (%llu and %llu bytes), or the ranges overlap",
+                         (unsigned long long)total, (unsigned long long)last_in, (unsigned long long)last_out,
+                         (unsigned long long)in.size, (unsigned long long)out.size);
     pc.total = (uint32_t)total;
-    vkmm_binding bind[2] = {vkmm_ops_bind(ops, in, false, isz, &pc.a_off), vkmm_ops_bind(ops, out, true, osz, &pc.o_off)};
+    vkmm_binding bind[2] = {vkmm_ops_bind(ops, in, false, isz, &pc.a_off),
+                            vkmm_ops_bind(ops, out, true, osz, &pc.o_off)};
     char shader[24];
     snprintf(shader, sizeof shader, "copy_%s_%s", isz == 4 ? "f32" : "f16", osz == 4 ? "f32" : "f16");
     uint32_t wg = vkmm_ops_workgroup(ops, "layout", 256);

@@ -31,7 +31,8 @@ vkmm_status vkmm_op_transpose(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range in, vkmm_
                               vkmm_dtype out_type, uint32_t rows, uint32_t cols, vkmm_error *err);
 
 /* Pixtral's patch merge (mistral3.md §4.5), f32: tokens x[gh · gw][ch] on a gh × gw grid become
- * (gh/s) · (gw/s) tokens of ch · s² values, m[R · (gw/s) + C][ch · s² + s · i + j] = x[(s·R + i) · gw + s·C + j][ch];
+ * (gh/s) · (gw/s) tokens of ch · s² values,
+ *     m[R · (gw/s) + C][ch · s² + s · i + j] = x[(s·R + i) · gw + s·C + j][ch];
  * a last row or column that does not fill a merge is dropped. */
 vkmm_status vkmm_op_patch_merge(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range in, vkmm_range out, uint32_t grid_h,
                                 uint32_t grid_w, uint32_t ch, uint32_t s, vkmm_error *err);

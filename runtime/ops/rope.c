@@ -70,7 +70,8 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
         dfloat(scale, pc.sb);
     }
     if (w) {
-        if (n_heads_a > rp->n_heads || (n_heads_a && w[0].size / 4 < d) || (n_heads_a < rp->n_heads && w[1].size / 4 < d))
+        if (n_heads_a > rp->n_heads || (n_heads_a && w[0].size / 4 < d) ||
+            (n_heads_a < rp->n_heads && w[1].size / 4 < d))
             return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: %u of %u heads use the first weight; a weight of %u floats "
                              "is missing or short", what, n_heads_a, rp->n_heads, d);
         if (!(eps >= 0.0f))

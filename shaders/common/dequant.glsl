@@ -132,7 +132,8 @@ vec4 dq4_q5_k(uint b, uint e)
 {
     uint c = e >> 6, h = (e >> 5) & 1u, l = e & 31u, k = e >> 5;
     vec2 sm = dq_k4_scale_min(b, k);
-    vec4 q = dq_nibbles(dq_u32(b + 48u + 32u * c + l), h != 0u) + 16.0 * dq_bytes((dq_u32(b + 16u + l) >> k) & 0x01010101u);
+    vec4 q = dq_nibbles(dq_u32(b + 48u + 32u * c + l), h != 0u) +
+             16.0 * dq_bytes((dq_u32(b + 16u + l) >> k) & 0x01010101u);
     return dq_half(b) * sm.x * q - dq_half(b + 2u) * sm.y;
 }
 // e = 128n + 32g + l: low 4 bits in ql byte 64n + 32(g & 1) + l (high nibble for g >= 2), high 2 bits in qh

@@ -93,7 +93,8 @@ vec2 precise_sincos(float x)
     precise float y = (x - q * H1) - q * H2;
     precise float y2 = y * y;
     precise float s = y + y * y2 * (-1.0 / 6.0 + y2 * (1.0 / 120.0 + y2 * (-1.0 / 5040.0 + y2 * (1.0 / 362880.0))));
-    precise float c = 1.0 - 0.5 * y2 + y2 * y2 * (1.0 / 24.0 + y2 * (-1.0 / 720.0 + y2 * (1.0 / 40320.0 + y2 * (-1.0 / 3628800.0))));
+    precise float c = 1.0 - 0.5 * y2 +
+                      y2 * y2 * (1.0 / 24.0 + y2 * (-1.0 / 720.0 + y2 * (1.0 / 40320.0 + y2 * (-1.0 / 3628800.0))));
     int quadrant = int(q) & 3;
     if (quadrant == 0)
         return vec2(c, s);

@@ -2,9 +2,8 @@
  * tables made with vkmm_quantize, random and repeated ids plus ids outside the table (zero rows), strided and
  * unaligned outputs, tables split into row-aligned pieces at small units (1 row, 5 rows, the rest) as well as
  * by vkmm_range_split, and both decoding forms of dequant.glsl (four at a time, element by element).
- * Bound: NMSE <= 1e-13 per type (the decoding is the same f32 arithmetic, bit-exact on lavapipe; a device that
- * fuses a multiply-add may move the last bit), and
- * every element of a zero row, and every gap between output rows, exact. */
+ * Bounds: NMSE <= 1e-13 per type (the decoding is the same f32 arithmetic, bit-exact on lavapipe; a device that
+ * fuses a multiply-add may move the last bit); zero rows and the gaps between output rows exact. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +62,8 @@ static void check(ctx *c, vkmm_dtype type, uint32_t n_rows, uint32_t n_cols, uin
         CHECK_OK(vkmm_op_get_rows(c->ops, cmd, type, pieces, np, n_rows, n_cols, I, n_ids, O, stride, scale, &err),
                  &err, );
     } else {
-        CHECK_OK(vkmm_op_get_rows_table(c->ops, cmd, type, T, n_rows, n_cols, I, n_ids, O, stride, scale, &err), &err, );
+        CHECK_OK(vkmm_op_get_rows_table(c->ops, cmd, type, T, n_rows, n_cols, I, n_ids, O, stride, scale, &err), &err,
+                 );
     }
     CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
     vkmm_cmd_destroy(cmd);

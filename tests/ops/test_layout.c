@@ -49,7 +49,8 @@ static void check_copy(ctx *c, const char *name, const vkmm_copy_shape *s, vkmm_
         else
             ((uint16_t *)inb)[i] = vkmm_f32_to_f16(in[i]);
     vkmm_range I, O;
-    vkmm_buffer *bi = test_upload(c->gpu, inb, ni * isz, 3 * isz, &I), *bo = test_upload(c->gpu, NULL, no * osz, osz, &O);
+    vkmm_buffer *bi = test_upload(c->gpu, inb, ni * isz, 3 * isz, &I);
+    vkmm_buffer *bo = test_upload(c->gpu, NULL, no * osz, osz, &O);
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
     vkmm_status st;
@@ -137,10 +138,11 @@ static void check_errors(ctx *c)
           "300 rows into 256 floats accepted");
     CHECK(vkmm_op_copy_rows(c->ops, cmd, X, VKMM_Q8_0, 0, Y, VKMM_F32, 0, 1, 32, &err) == VKMM_ERR_UNSUPPORTED,
           "a Q8_0 copy accepted");
-    CHECK(vkmm_op_transpose(c->ops, cmd, vkmm_range_sub(X, 0, 512), VKMM_F32, vkmm_range_sub(X, 512, 512), VKMM_F32, 8, 8,
-                            &err) == VKMM_OK,
+    vkmm_range lo = vkmm_range_sub(X, 0, 512), hi = vkmm_range_sub(X, 512, 512);
+    CHECK(vkmm_op_transpose(c->ops, cmd, lo, VKMM_F32, hi, VKMM_F32, 8, 8, &err) == VKMM_OK,
           "disjoint halves of one buffer refused");
-    CHECK(vkmm_op_transpose(c->ops, cmd, X, VKMM_F32, X, VKMM_F32, 8, 8, &err) != VKMM_OK, "an in-place transpose accepted");
+    CHECK(vkmm_op_transpose(c->ops, cmd, X, VKMM_F32, X, VKMM_F32, 8, 8, &err) != VKMM_OK,
+          "an in-place transpose accepted");
     CHECK(vkmm_op_patch_merge(c->ops, cmd, X, Y, 1, 8, 4, 2, &err) != VKMM_OK, "a merge of a 1-row grid accepted");
     CHECK(vkmm_cmd_dispatch_count(cmd) == 1, "%u dispatches recorded, expected 1", vkmm_cmd_dispatch_count(cmd));
     CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );

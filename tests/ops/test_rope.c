@@ -141,7 +141,8 @@ int main(void)
              0, 8, 0, false, 0},
             {{.layout = NORM, .head_dim = 128, .n_tokens = 512, .n_heads = 1, .base = 1e9}, 0, 0, 0, false, 0},
             /* Pixtral 2-D, a 7 x 5 grid, then a random subset of a 110-wide grid */
-            {{.layout = NORM, .head_dim = 64, .n_tokens = 35, .n_heads = 16, .base = 1e4, .grid_w = 5}, 0, 0, 0, false, 0},
+            {{.layout = NORM, .head_dim = 64, .n_tokens = 35, .n_heads = 16, .base = 1e4, .grid_w = 5},
+             0, 0, 0, false, 0},
             {{.layout = NORM, .head_dim = 64, .n_tokens = 33, .n_heads = 3, .base = 1e4, .grid_w = 110}, 2, 1, 12100,
              false, 0},
             /* odd shapes */
