@@ -127,7 +127,7 @@ typedef struct copy_ctx { vkmm_range src, dst; uint64_t bytes; } copy_ctx;
 static vkmm_status rec_copy(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
 {
     copy_ctx *c = p;
-    return vkmm_op_copy(b->ops, cmd, c->src, c->dst, c->bytes, err);
+    return vkmm_op_copy_bytes(b->ops, cmd, c->src, c->dst, c->bytes, err);
 }
 
 static vkmm_status bench_copy(bench *b, vkmm_error *err)

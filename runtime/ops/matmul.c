@@ -229,7 +229,7 @@ vkmm_status vkmm_op_patch_embed(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
                  tokens, "patch_embed", err);
 }
 
-vkmm_status vkmm_op_copy(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkmm_range dst, uint64_t bytes,
+vkmm_status vkmm_op_copy_bytes(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkmm_range dst, uint64_t bytes,
                          vkmm_error *err)
 {
     if (bytes % 16 || src.size < bytes || dst.size < bytes || vkmm_range_device_offset(src) % 16 ||

@@ -40,7 +40,7 @@ vkmm_status vkmm_op_patch_embed(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
                                 vkmm_error *err);
 
 /* Copies bytes (a multiple of 16) with a plain shader: the bandwidth yardstick for benchmarks. */
-vkmm_status vkmm_op_copy(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkmm_range dst, uint64_t bytes,
+vkmm_status vkmm_op_copy_bytes(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkmm_range dst, uint64_t bytes,
                          vkmm_error *err);
 
 /* Bytes read/written and flops of one matmul call, for benchmarks. */

@@ -1,0 +1,28 @@
+/* runtime/ops/act.h — activations (GELU tanh and erf, SiLU, erf) elementwise, and gated units
+ * out = act(gate) · up (GeGLU, SwiGLU) from two buffers or from [gate | up] rows. */
+#ifndef VKMM_OPS_ACT_H
+#define VKMM_OPS_ACT_H
+
+#include "runtime/ops/ops.h"
+
+typedef enum vkmm_act {
+    VKMM_ACT_GELU_TANH,  /* 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))) */
+    VKMM_ACT_GELU_ERF,   /* 0.5 x (1 + erf(x/√2)) */
+    VKMM_ACT_SILU,       /* x / (1 + e^−x) */
+    VKMM_ACT_ERF,        /* erf(x) itself (elementwise only), relative error <= 1e-6 */
+} vkmm_act;
+
+/* out[i] = act(x[i]) for i < n; out may be x (in place). */
+vkmm_status vkmm_op_act(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range x, vkmm_range out, uint32_t n,
+                        vkmm_error *err);
+
+/* out[r][c] = act(gate[r][c]) · up[r][c] over packed rows × cols; out may be gate or up (in place). */
+vkmm_status vkmm_op_glu(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range gate, vkmm_range up, vkmm_range out,
+                        uint32_t rows, uint32_t cols, vkmm_error *err);
+
+/* The same from rows [gate (cols) | up (cols)] of width 2·cols, as one fused gate+up matmul writes them;
+ * out (rows × cols, packed) must not overlap gate_up. */
+vkmm_status vkmm_op_glu_fused(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range gate_up, vkmm_range out,
+                              uint32_t rows, uint32_t cols, vkmm_error *err);
+
+#endif

@@ -1,0 +1,39 @@
+/* runtime/ops/rope.h — rotary position embedding in place on [tokens][heads][head_dim]: NORM (adjacent pairs)
+ * and NEOX (halves) layouts, per-call base and linear frequency scale, Pixtral's 2-D variant, and Gemma's
+ * per-head RMSNorm fused in front. */
+#ifndef VKMM_OPS_ROPE_H
+#define VKMM_OPS_ROPE_H
+
+#include "runtime/ops/ops.h"
+
+typedef enum vkmm_rope_layout {
+    VKMM_ROPE_NORM,   /* pairs (2i, 2i+1): Mistral, Llama, Pixtral (GGUF) */
+    VKMM_ROPE_NEOX,   /* pairs (i, i + d/2): Gemma */
+} vkmm_rope_layout;
+
+/* Pair i of a head at position p turns by θ_i = p · freq_scale · base^(−2i/d) (the whole head rotates).
+ * 2-D (grid_w > 0, Pixtral): the position p of a patch gives row r = p / grid_w and column c = p % grid_w;
+ * pairs i < d/4 turn by r · base^(−4i/d), the others by c · base^(−(4(i − d/4) + 2)/d) (both times
+ * freq_scale). Angles are exact to ~1e-7 rad for |p| < 2^24. */
+typedef struct vkmm_rope_params {
+    vkmm_rope_layout layout;
+    uint32_t head_dim;        /* even, at most 512 (2-D: a multiple of 4) */
+    uint32_t n_tokens, n_heads;
+    uint32_t tok_stride;      /* elements between tokens; 0: n_heads · head_stride */
+    uint32_t head_stride;     /* elements between heads; 0: head_dim */
+    double base, freq_scale;  /* freq_scale 0 counts as 1 */
+    int32_t pos0;             /* positions are pos0 + t when no position buffer is given */
+    uint32_t grid_w;          /* 2-D RoPE: patches per grid row; 0 for 1-D */
+} vkmm_rope_params;
+
+/* x is rotated in place; pos holds one int32 position per token, or is empty ((vkmm_range){0}). */
+vkmm_status vkmm_op_rope(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *rp, vkmm_range x, vkmm_range pos,
+                         vkmm_error *err);
+
+/* Per-head RMSNorm over head_dim (weight w_a for heads < n_heads_a, w_b for the rest), then RoPE, in place:
+ * Gemma's q/k norm + RoPE, for q and k together when they share a token row [q heads | k heads]. */
+vkmm_status vkmm_op_rms_norm_rope(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *rp, vkmm_range x,
+                                  vkmm_range pos, vkmm_range w_a, uint32_t n_heads_a, vkmm_range w_b, float eps,
+                                  vkmm_error *err);
+
+#endif

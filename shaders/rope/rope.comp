@@ -1,0 +1,95 @@
+#version 450
+// shaders/rope/rope.comp — rotary position embedding, in place, on x[t][h][d] (strided tokens and heads).
+// Pair i of a head is (2i, 2i+1) in the NORM layout (Mistral, Llama, Pixtral as stored in GGUF) or
+// (i, i + d/2) in the NEOX layout (Gemma); it turns by angle p_i · F_i where
+//   1-D:  p_i = p,                     F_i = sa · f1^i              (f1 = base^(-2/d), sa = frequency scale)
+//   2-D:  p_i = p / grid_w (row),      F_i = sa · f1^i             for i <  split
+//         p_i = p % grid_w (column),   F_i = sb · f1^(i - split)   for i >= split      (Pixtral)
+// with p the token's position (from a buffer, or pos0 + t). F_i and the angle are computed in double-float
+// and the angle reduced modulo 2π before an f32 sin/cos, so the rotation is accurate to ~1e-7 for any
+// position below 2^24 (plain f32 angles are off by up to ~1e-2 rad at p = 131072).
+// QK_NORM: each head is first RMS-normalised over d with weight wa (heads < n_heads_a) or wb (the rest):
+// Gemma's QK-norm and RoPE on a fused [q heads | k heads] row in one dispatch.
+#extension GL_GOOGLE_include_directive : require
+#include "base.glsl"
+#include "precise_math.glsl"
+#if QK_NORM
+#include "reduce.glsl"
+#endif
+
+#define MAX_PAIRS 256u   // head_dim <= 512
+
+layout(std430, binding = 0) buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer Pos { int pos[]; };
+#if QK_NORM
+layout(std430, binding = 2) readonly buffer WA { float wa[]; };
+layout(std430, binding = 3) readonly buffer WB { float wb[]; };
+#endif
+
+#define F_NEOX 1u
+#define F_POS_BUF 2u
+#define F_2D 4u
+
+layout(push_constant) uniform P {
+    vec2 f1, sa, sb;           // double-floats (first: 8-byte aligned)
+    uint n_tokens, n_heads, head_dim;
+    uint tok_stride, head_stride;
+    uint x_off, pos_off;
+    int pos0;
+    uint flags;
+    uint grid_w, split;        // 2-D: patches per row; pairs that follow the row
+    uint n_heads_a, wa_off, wb_off;
+    float eps;
+} p;
+
+shared vec2 freq[MAX_PAIRS];   // F_i as double-floats
+shared vec2 cs[MAX_PAIRS];     // (cos, sin) of the current token's angles
+
+void main()
+{
+    uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
+    uint half_d = p.head_dim / 2u;
+    bool two_d = (p.flags & F_2D) != 0u, neox = (p.flags & F_NEOX) != 0u;
+    for (uint i = tid; i < half_d; i += wg)
+        freq[i] = (two_d && i >= p.split) ? df_mul(p.sb, df_pow_u(p.f1, i - p.split)) : df_mul(p.sa, df_pow_u(p.f1, i));
+    barrier();
+
+    for (uint t = gl_WorkGroupID.x; t < p.n_tokens; t += gl_NumWorkGroups.x) {
+        int pt = (p.flags & F_POS_BUF) != 0u ? pos[p.pos_off + t] : p.pos0 + int(t);
+        for (uint i = tid; i < half_d; i += wg) {
+            int pi = pt;
+            if (two_d)
+                pi = i < p.split ? pt / int(p.grid_w) : pt % int(p.grid_w);
+            cs[i] = precise_sincos(df_reduce_2pi(df_mul_f(freq[i], float(pi))));
+        }
+        barrier();
+        uint tb = p.x_off + t * p.tok_stride;
+#if QK_NORM
+        for (uint h = 0u; h < p.n_heads; h++) {
+            uint hb = tb + h * p.head_stride;
+            float sq = 0.0;
+            for (uint i = tid; i < p.head_dim; i += wg)
+                sq += x[hb + i] * x[hb + i];
+            float r = inversesqrt(wg_sum(sq) / float(p.head_dim) + p.eps);
+            bool first = h < p.n_heads_a;
+            for (uint i = tid; i < half_d; i += wg) {
+                uint ia = neox ? i : 2u * i, ib = neox ? i + half_d : 2u * i + 1u;
+                float a = x[hb + ia] * r * (first ? wa[p.wa_off + ia] : wb[p.wb_off + ia]);
+                float b = x[hb + ib] * r * (first ? wa[p.wa_off + ib] : wb[p.wb_off + ib]);
+                x[hb + ia] = a * cs[i].x - b * cs[i].y;
+                x[hb + ib] = a * cs[i].y + b * cs[i].x;
+            }
+        }
+#else
+        for (uint k = tid; k < p.n_heads * half_d; k += wg) {
+            uint h = k / half_d, i = k % half_d;
+            uint hb = tb + h * p.head_stride;
+            uint ia = neox ? i : 2u * i, ib = neox ? i + half_d : 2u * i + 1u;
+            float a = x[hb + ia], b = x[hb + ib];
+            x[hb + ia] = a * cs[i].x - b * cs[i].y;
+            x[hb + ib] = a * cs[i].y + b * cs[i].x;
+        }
+#endif
+        barrier(); // cs is rewritten for the next token
+    }
+}
