@@ -8,7 +8,7 @@
 #include "runtime/ops/attention_internal.h"
 
 typedef struct attn_plan {
-    uint32_t wg, rows, keys, tpr, oreg; /* specialization constants 0..4 */
+    uint32_t wg, rows, keys, tpr, oreg, loads; /* specialization constants 0..5 */
     uint32_t gw, bp;                    /* heads of one KV group and positions per workgroup (rows = gw·bp) */
     uint32_t n_split;
 } attn_plan;
@@ -49,9 +49,10 @@ static void plan_tiles(const vkmm_ops *ops, const vkmm_attention_params *p, attn
     uint32_t keys = (uint32_t)clamp64(vkmm_ops_param(ops, "attention", decode ? "decode_keys" : "keys", decode ? 64 : 32),
                                       1, 1024);
     pl->gw = largest_divisor_upto(group, rows);
-    pl->bp = rows / pl->gw < p->n_q ? rows / pl->gw : p->n_q;
-    if (pl->bp == 0)
-        pl->bp = 1;
+    /* prefill fills the workgroup even when n_q is short, so one pipeline serves every prompt length */
+    pl->bp = decode || rows / pl->gw == 0 ? p->n_q : rows / pl->gw;
+    if (pl->bp == 0 || pl->bp > rows / pl->gw)
+        pl->bp = rows / pl->gw ? rows / pl->gw : 1;
     /* shared_limit (tuning) lowers the device's figure: tests run a 16 KiB plan on any device this way */
     uint64_t shm = ops->dev->shared_memory;
     int64_t limit = vkmm_ops_param(ops, "attention", "shared_limit", 0);
@@ -73,6 +74,9 @@ static void plan_tiles(const vkmm_ops *ops, const vkmm_attention_params *p, attn
     pl->keys = keys;
     pl->tpr = pl->wg / pl->rows < d / 4 ? pl->wg / pl->rows : d / 4;
     pl->oreg = (d / 4 + pl->tpr - 1) / pl->tpr;
+    /* tile items (an F16 uvec4 of 8 values, a Q8_0 block pair of 64) each thread fetches */
+    uint32_t items = pl->keys * (p->kv.type == VKMM_F16 ? d / 8 : d / 64);
+    pl->loads = (items + pl->wg - 1) / pl->wg;
 }
 
 static uint32_t choose_splits(const vkmm_ops *ops, const vkmm_attention_params *p, const attn_plan *pl)
@@ -105,7 +109,7 @@ static vkmm_status check_params(const vkmm_attention_params *p, vkmm_error *err)
     uint32_t d = p->kv.head_dim;
     if (d != 64 && d != 72 && d != 128 && d != 256)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "attention: head_dim %u (64, 72, 128 or 256)", d);
-    if (p->n_head == 0 || p->n_head > 65535 || p->n_head % p->kv.n_kv_head)
+    if (p->n_head == 0 || p->n_head > 16384 || p->n_head % p->kv.n_kv_head)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "attention: %u query heads for %u KV heads (need a multiple)",
                          p->n_head, p->kv.n_kv_head);
     if (!p->kv.ring && p->kv_len > p->kv.capacity)
@@ -134,7 +138,7 @@ uint32_t vkmm_op_attention_splits(const vkmm_ops *ops, const vkmm_attention_para
 uint64_t vkmm_op_attention_scratch_bytes(const vkmm_ops *ops, const vkmm_attention_params *p)
 {
     uint32_t ns = vkmm_op_attention_splits(ops, p);
-    return ns > 1 ? (uint64_t)p->n_q * p->n_head * ns * (p->kv.head_dim + 2) * 4 : 0;
+    return ns > 1 ? (uint64_t)p->n_q * p->n_head * ns * (p->kv.head_dim + 4) * 4 : 0;
 }
 
 void vkmm_op_attention_cost(const vkmm_attention_params *p, uint64_t *bytes, uint64_t *flops)
@@ -194,7 +198,7 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
     uint32_t d = p->kv.head_dim, group = p->n_head / p->kv.n_kv_head, hblocks = group / pl.gw;
     bool f16 = p->kv.type == VKMM_F16;
     uint64_t q_row = (uint64_t)p->n_head * d * 4;
-    uint64_t s_row = pl.n_split > 1 ? (uint64_t)p->n_head * pl.n_split * (d + 2) * 4 : 0;
+    uint64_t s_row = pl.n_split > 1 ? (uint64_t)p->n_head * pl.n_split * (d + 4) * 4 : 0;
     uint64_t head_bytes = vkmm_kv_row_bytes(&p->kv) * p->kv.capacity;
     if (io->q.size < q_row * p->n_q || io->o.size < q_row * p->n_q)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "attention: q (%llu bytes) or o (%llu bytes) below %llu",
@@ -230,10 +234,15 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
 
     char shader[32];
     snprintf(shader, sizeof shader, "attention_%s_d%u", f16 ? "f16" : "q8_0", d);
-    vkmm_pipeline_desc pd = {.shader = shader, .spec = {pl.wg, pl.rows, pl.keys, pl.tpr, pl.oreg}, .n_spec = 5};
-    uint32_t merge_wg = vkmm_ops_workgroup(ops, "attention_merge", 64);
-    vkmm_pipeline_desc md = {.shader = "attention_merge", .spec = {merge_wg}, .n_spec = 1};
-
+    vkmm_pipeline_desc pd = {.shader = shader, .spec = {pl.wg, pl.rows, pl.keys, pl.tpr, pl.oreg, pl.loads},
+                              .n_spec = 6};
+    /* merge: a workgroup per (row, head, chunk of `cols` vec4 columns); its threads also split the splits */
+    uint32_t merge_wg = vkmm_ops_workgroup(ops, "attention_merge", 256);
+    uint32_t cols = (uint32_t)clamp64(vkmm_ops_param(ops, "attention_merge", "cols", 16), 1, merge_wg);
+    if (cols > d / 4)
+        cols = d / 4;
+    uint32_t chunks = (d / 4 + cols - 1) / cols;
+    vkmm_pipeline_desc md = {.shader = "attention_merge", .spec = {merge_wg, cols}, .n_spec = 2};
     for (uint32_t r0 = 0; r0 < p->n_q; r0 += (uint32_t)rows_per) {
         uint32_t nr = p->n_q - r0 < rows_per ? p->n_q - r0 : (uint32_t)rows_per;
         vkmm_range q = vkmm_range_sub(io->q, r0 * q_row, nr * q_row), o = vkmm_range_sub(io->o, r0 * q_row, nr * q_row);
@@ -250,7 +259,7 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
             vkmm_range v = vkmm_range_sub(io->v, h0 * head_bytes, nh * head_bytes);
             vkmm_range sp = p->n_spans ? vkmm_range_sub(io->spans, 0, p->n_spans * 8ull) : q; /* never read */
             vkmm_binding b[6];
-            uint32_t kv_unit = f16 ? 16 : 2;
+            uint32_t kv_unit = f16 ? 16 : 4;
             if ((s = bind(ops, q, false, 4, "q", &b[0], &pc.q_off, err)) ||
                 (s = bind(ops, k, false, kv_unit, "K", &b[1], &pc.k_off, err)) ||
                 (s = bind(ops, v, false, kv_unit, "V", &b[2], &pc.v_off, err)) ||
@@ -267,10 +276,10 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
                 uint32_t n_head, n_split, head_dim, p_off, o_off;
             } mc = {p->n_head, pl.n_split, d, 0, 0};
             vkmm_binding b[2];
-            if ((s = bind(ops, part, false, 4, "scratch", &b[0], &mc.p_off, err)) ||
+            if ((s = bind(ops, part, false, 16, "scratch", &b[0], &mc.p_off, err)) ||
                 (s = bind(ops, o, true, 4, "o", &b[1], &mc.o_off, err)))
                 return s;
-            uint32_t groups[3] = {p->n_head, nr, 1};
+            uint32_t groups[3] = {p->n_head * chunks, nr, 1};
             if ((s = vkmm_ops_record(ops, cmd, &md, b, 2, &mc, sizeof mc, groups, "attention_merge", err)))
                 return s;
         }

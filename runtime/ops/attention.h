@@ -8,7 +8,7 @@
 #include "runtime/ops/ops.h"
 
 #define VKMM_ATTENTION_MAX_SPANS 64
-#define VKMM_ATTENTION_MAX_SPLIT 64
+#define VKMM_ATTENTION_MAX_SPLIT 128
 
 /* One layer's K (or V) cache: [n_kv_head][capacity][head_dim] of F16 or Q8_0 (blocks of 32 along head_dim).
  * Linear (ring = 0): slot = position. Ring (ring = R <= capacity): slot = position % R, and only the last R
@@ -44,9 +44,9 @@ typedef struct vkmm_attention_params {
 
 typedef struct vkmm_attention_io {
     vkmm_range q;            /* f32 [n_q][n_head][head_dim] */
-    vkmm_range k, v;         /* caches (16-byte aligned for F16, 2-byte for Q8_0) */
+    vkmm_range k, v;         /* caches (16-byte aligned for F16, 4-byte for Q8_0) */
     vkmm_range spans;        /* u32 (start, end) pairs; unused (may be empty) when n_spans = 0 */
-    vkmm_range scratch;      /* vkmm_op_attention_scratch_bytes bytes; unused when that is 0 */
+    vkmm_range scratch;      /* vkmm_op_attention_scratch_bytes bytes, 16-byte aligned; unused when that is 0 */
     vkmm_range o;            /* f32 [n_q][n_head][head_dim]; must not overlap q or scratch */
 } vkmm_attention_io;
 

@@ -17,22 +17,28 @@ layout(constant_id = 1) const uint ROWS = 16;  // query rows per workgroup
 layout(constant_id = 2) const uint KEYS = 16;  // keys per tile
 layout(constant_id = 3) const uint TPR = 4;    // threads per row in the P·V product (ROWS·TPR <= workgroup)
 layout(constant_id = 4) const uint OREG = 16;  // vec4 accumulators per thread = ceil(D4 / TPR)
+layout(constant_id = 5) const uint LOADS = 1;  // tile items per thread = ceil(KEYS · ITEMS / workgroup)
 
+// A K/V tile is fetched into registers (the next one while the current one is used), then committed to
+// shared memory as f32. An item is 8 halves (one uvec4) of an F16 row, or a pair of Q8_0 blocks (64 values
+// in 68 bytes = 17 words, 4-byte aligned because a row holds an even number of blocks).
 layout(std430, binding = 0) readonly buffer Qb { float q[]; };
 #if defined(KV_F16)
-layout(std430, binding = 1) readonly buffer Kb { uvec4 kc[]; }; // 8 halves per load
+layout(std430, binding = 1) readonly buffer Kb { uvec4 kc[]; };
 layout(std430, binding = 2) readonly buffer Vb { uvec4 vc[]; };
-#define ROW_UNITS (D / 8)
+#define ITEMS (D / 8)      // items per row
+#define ITEM_WORDS 1       // in units of the binding's element
 #elif defined(KV_Q8)
-layout(std430, binding = 1) readonly buffer Kb { uint16_t kc[]; }; // 34-byte blocks: only 2-byte aligned
-layout(std430, binding = 2) readonly buffer Vb { uint16_t vc[]; };
-#define ROW_UNITS (D / 32 * 17)
+layout(std430, binding = 1) readonly buffer Kb { uint kc[]; };
+layout(std430, binding = 2) readonly buffer Vb { uint vc[]; };
+#define ITEMS (D / 64)
+#define ITEM_WORDS 17
 #else
 #error "define KV_F16 or KV_Q8"
 #endif
 layout(std430, binding = 3) readonly buffer Sp { int spans[]; };   // (start, end) pairs
 layout(std430, binding = 4) writeonly buffer Ob { float o[]; };
-layout(std430, binding = 5) writeonly buffer Pb { float part[]; }; // split partials: o[D], m, l per (row, head, split)
+layout(std430, binding = 5) writeonly buffer Pb { float part[]; }; // split partials: o[D], m, l, 2 pad per (row, head, split)
 
 layout(push_constant) uniform P {
     uint n_q;       // query positions in this dispatch
@@ -66,6 +72,12 @@ shared float row_alpha[ROWS];       // rescale of this tile
 shared ivec4 row_allow[ROWS];       // allowed keys: [x, y) (causal/window) or [z, w) (same span)
 shared ivec2 row_need[ROWS];        // hull of the keys the row needs
 
+#if defined(KV_F16)
+uvec4 stage[LOADS];
+#else
+uint stage[LOADS * ITEM_WORDS];
+#endif
+
 float softcap_of(float s)
 {
     // cap·tanh(s/cap) without overflow: tanh(|x|) = (1 − e^{−2|x|}) / (1 + e^{−2|x|})
@@ -79,41 +91,72 @@ uint slot_of(int pos)
     return p.ring != 0 ? uint(pos) % p.ring : uint(pos);
 }
 
-// Stages keys [base, base + KEYS) of kv head `kvh` (relative to the binding) into KV as f32; keys at or past
-// `end` become zeros so that P·V never meets stale or NaN data. Consecutive threads read consecutive words
+// Loads keys [base, base + KEYS) of kv head `kvh` (relative to the binding) into registers; keys at or past
+// `end` load as zeros so that P·V never meets stale or NaN data. Consecutive threads read consecutive items
 // of a row: loads coalesce.
-void load_tile(bool is_v, uint kvh, int base, int end)
+void fetch(bool is_v, uint kvh, int base, int end)
 {
-#if defined(KV_F16)
-    const uint per_row = D / 8u; // one uvec4 = 8 halves = 2 vec4s
-#else
-    const uint per_row = D4;     // 4 codes (two u16 words) of one block per item
-#endif
-    for (uint it = gl_LocalInvocationIndex; it < KEYS * per_row; it += gl_WorkGroupSize.x) {
-        uint kk = it / per_row, c = it % per_row;
+    for (uint l = 0u; l < LOADS; l++) {
+        uint it = gl_LocalInvocationIndex + l * gl_WorkGroupSize.x;
+        uint kk = it / ITEMS, c = it % ITEMS;
         int pos = base + int(kk);
-        uint row = kvh * p.capacity + slot_of(pos);
+        bool live = it < KEYS * ITEMS && pos < end;
+        uint idx = (is_v ? p.v_off : p.k_off) + ((kvh * p.capacity + slot_of(pos)) * ITEMS + c) * ITEM_WORDS;
+        // branches, not selects: a load past the binding must never be issued
 #if defined(KV_F16)
-        vec4 v0 = vec4(0.0), v1 = vec4(0.0);
-        if (pos < end) {
-            uint idx = (is_v ? p.v_off : p.k_off) + row * ROW_UNITS + c;
-            uvec4 w = is_v ? vc[idx] : kc[idx];
-            v0 = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
-            v1 = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
+        stage[l] = uvec4(0u);
+        if (live) {
+            if (is_v)
+                stage[l] = vc[idx];
+            else
+                stage[l] = kc[idx];
         }
-        KV[kk * KSTRIDE + 2u * c] = v0;
-        KV[kk * KSTRIDE + 2u * c + 1u] = v1;
 #else
-        vec4 val = vec4(0.0);
-        if (pos < end) {
-            uint blk = (is_v ? p.v_off : p.k_off) + row * ROW_UNITS + (c / 8u) * 17u;
-            uint w0 = blk + 1u + (c % 8u) * 2u;
-            float d = unpackHalf2x16(uint(is_v ? vc[blk] : kc[blk])).x;
-            int a = int(uint(is_v ? vc[w0] : kc[w0]));
-            int b = int(uint(is_v ? vc[w0 + 1u] : kc[w0 + 1u]));
-            val = d * vec4((a << 24) >> 24, (a << 16) >> 24, (b << 24) >> 24, (b << 16) >> 24);
+        for (uint w = 0u; w < ITEM_WORDS; w++) {
+            stage[l * ITEM_WORDS + w] = 0u;
+            if (live) {
+                if (is_v)
+                    stage[l * ITEM_WORDS + w] = vc[idx + w];
+                else
+                    stage[l * ITEM_WORDS + w] = kc[idx + w];
+            }
         }
-        KV[kk * KSTRIDE + c] = val;
+#endif
+    }
+}
+
+#if defined(KV_Q8)
+// byte j of a staged block pair, as a signed code
+int code_at(uint l, uint j)
+{
+    return int(stage[l * ITEM_WORDS + (j >> 2)] << (24u - 8u * (j & 3u))) >> 24;
+}
+#endif
+
+// Writes the staged tile into KV as f32.
+void commit()
+{
+    for (uint l = 0u; l < LOADS; l++) {
+        uint it = gl_LocalInvocationIndex + l * gl_WorkGroupSize.x;
+        if (it >= KEYS * ITEMS)
+            break;
+        uint kk = it / ITEMS, c = it % ITEMS;
+#if defined(KV_F16)
+        uvec4 w = stage[l];
+        KV[kk * KSTRIDE + 2u * c] = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
+        KV[kk * KSTRIDE + 2u * c + 1u] = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
+#else
+        // block A: d in bytes 0-1, codes in bytes 2-33; block B: d in bytes 34-35, codes in bytes 36-67
+        float da = unpackHalf2x16(stage[l * ITEM_WORDS]).x;
+        float db = unpackHalf2x16(stage[l * ITEM_WORDS + 8u] >> 16).x;
+        for (uint e = 0u; e < 8u; e++) {
+            uint j = 2u + 4u * e;
+            KV[kk * KSTRIDE + 16u * c + e] =
+                da * vec4(code_at(l, j), code_at(l, j + 1u), code_at(l, j + 2u), code_at(l, j + 3u));
+            j += 34u;
+            KV[kk * KSTRIDE + 16u * c + 8u + e] =
+                db * vec4(code_at(l, j), code_at(l, j + 1u), code_at(l, j + 2u), code_at(l, j + 3u));
+        }
 #endif
     }
 }
@@ -192,9 +235,13 @@ void main()
         acc[j] = vec4(0.0);
     float l = 0.0;
 
+    // Software pipeline: the V tile loads while scores are computed, the next K tile while P·V runs.
+    if (first < end)
+        fetch(false, kvh, first, end);
     for (int base = first; base < end; base += int(KEYS)) {
-        load_tile(false, kvh, base, end);
+        commit();
         barrier();
+        fetch(true, kvh, base, end);
         // scores, masked
         for (uint it = tid; it < ROWS * KEYS; it += gl_WorkGroupSize.x) {
             uint r = it / KEYS, kk = it % KEYS;
@@ -202,15 +249,19 @@ void main()
             ivec4 a = row_allow[r];
             float s = NEG_INF;
             if (pos < end && ((pos >= a.x && pos < a.y) || (pos >= a.z && pos < a.w))) {
-                float dotp = 0.0;
-                for (uint c = 0u; c < D4; c++)
-                    dotp += dot(Qs[r * D4 + c], KV[kk * KSTRIDE + c]);
+                // two vec4 accumulators: eight independent FMA chains instead of one long one
+                vec4 a0 = vec4(0.0), a1 = vec4(0.0);
+                for (uint c = 0u; c < D4; c += 2u) {
+                    a0 += Qs[r * D4 + c] * KV[kk * KSTRIDE + c];
+                    a1 += Qs[r * D4 + c + 1u] * KV[kk * KSTRIDE + c + 1u];
+                }
+                float dotp = dot(a0 + a1, vec4(1.0));
                 s = p.softcap > 0.0 ? softcap_of(dotp) : dotp;
             }
             S[r * (KEYS + 1u) + kk] = s;
         }
         barrier();
-        load_tile(true, kvh, base, end);
+        commit();
         if (tid < ROWS) {
             float mt = NEG_INF;
             for (uint kk = 0u; kk < KEYS; kk++)
@@ -220,6 +271,8 @@ void main()
             row_m[tid] = m_new;
         }
         barrier();
+        if (base + int(KEYS) < end)
+            fetch(false, kvh, base + int(KEYS), end);
         for (uint it = tid; it < ROWS * KEYS; it += gl_WorkGroupSize.x) {
             uint r = it / KEYS, kk = it % KEYS;
             float s = S[r * (KEYS + 1u) + kk];
@@ -249,7 +302,7 @@ void main()
         return;
     uint head = head0 + pr % p.gw;
     if (p.n_split > 1u) {
-        uint base = p.p_off + ((i * p.n_head + head) * p.n_split + gl_WorkGroupID.z) * (D + 2u);
+        uint base = p.p_off + ((i * p.n_head + head) * p.n_split + gl_WorkGroupID.z) * (D + 4u);
         for (uint j = 0u; j < OREG; j++) {
             uint c = lane + j * TPR;
             if (c < D4) {
