@@ -9,9 +9,13 @@
 
 typedef struct attn_plan {
     uint32_t wg, rows, keys, tpr, oreg, loads; /* specialization constants 0..5 */
-    uint32_t gw, bp;                    /* heads of one KV group and positions per workgroup (rows = gw·bp) */
+    uint32_t gw, bp;  /* heads of one KV group and positions per workgroup (rows = gw·bp) */
     uint32_t n_split;
 } attn_plan;
+
+/* Calls with at most this many query rows are decode-shaped: few rows per workgroup streaming many keys,
+ * with their own tile and workgroup size, split over the KV length. */
+#define DECODE_ROWS 4
 
 /* What attention.comp declares as shared memory for these constants. */
 static uint64_t shared_bytes(uint32_t rows, uint32_t keys, uint32_t d)
@@ -42,17 +46,20 @@ static uint32_t kv_first(const vkmm_attention_params *p)
 static void plan_tiles(const vkmm_ops *ops, const vkmm_attention_params *p, attn_plan *pl)
 {
     uint32_t d = p->kv.head_dim, group = p->n_head / p->kv.n_kv_head;
-    pl->wg = vkmm_ops_workgroup(ops, "attention", 128);
-    uint32_t rows = (uint32_t)clamp64(vkmm_ops_param(ops, "attention", "rows", 16), 1, pl->wg);
-    /* few query rows (decode): the workgroup holds few rows, so longer key tiles fit and keep it busy */
-    bool decode = p->n_q <= 4;
-    uint32_t keys = (uint32_t)clamp64(vkmm_ops_param(ops, "attention", decode ? "decode_keys" : "keys", decode ? 64 : 32),
+    bool decode = p->n_q <= DECODE_ROWS;
+    pl->wg = vkmm_ops_workgroup(ops, "attention", 256);
+    if (decode) {
+        int64_t cap = ops->dev->max_workgroup_invocations < ops->dev->max_workgroup_size[0]
+                          ? ops->dev->max_workgroup_invocations : ops->dev->max_workgroup_size[0];
+        pl->wg = (uint32_t)clamp64(vkmm_ops_param(ops, "attention", "decode_workgroup", pl->wg), 1, cap);
+    }
+    uint32_t rows = (uint32_t)clamp64(vkmm_ops_param(ops, "attention", "rows", 32), 1, pl->wg);
+    uint32_t keys = (uint32_t)clamp64(vkmm_ops_param(ops, "attention", decode ? "decode_keys" : "keys", decode ? 16 : 32),
                                       1, 1024);
     pl->gw = largest_divisor_upto(group, rows);
     /* prefill fills the workgroup even when n_q is short, so one pipeline serves every prompt length */
-    pl->bp = decode || rows / pl->gw == 0 ? p->n_q : rows / pl->gw;
-    if (pl->bp == 0 || pl->bp > rows / pl->gw)
-        pl->bp = rows / pl->gw ? rows / pl->gw : 1;
+    uint32_t per_wg = rows / pl->gw;
+    pl->bp = decode && p->n_q < per_wg ? p->n_q : per_wg;
     /* shared_limit (tuning) lowers the device's figure: tests run a 16 KiB plan on any device this way */
     uint64_t shm = ops->dev->shared_memory;
     int64_t limit = vkmm_ops_param(ops, "attention", "shared_limit", 0);
@@ -83,15 +90,19 @@ static uint32_t choose_splits(const vkmm_ops *ops, const vkmm_attention_params *
 {
     if (p->n_split)
         return p->n_split < VKMM_ATTENTION_MAX_SPLIT ? p->n_split : VKMM_ATTENTION_MAX_SPLIT;
+    /* only decode splits on its own: prefill has rows enough to fill the device, and its scratch would grow
+     * with n_q */
+    if (p->n_q > DECODE_ROWS)
+        return 1;
     uint64_t group = p->n_head / p->kv.n_kv_head;
     uint64_t base = (p->n_q + pl->bp - 1) / pl->bp * p->kv.n_kv_head * (group / pl->gw);
-    uint64_t target = (uint64_t)clamp64(vkmm_ops_param(ops, "attention", "split_groups", 256), 1, 1 << 20);
+    uint64_t target = (uint64_t)clamp64(vkmm_ops_param(ops, "attention", "split_groups", 4096), 1, 1 << 20);
     if (base >= target || p->kv_len == 0)
         return 1;
     uint64_t keys = p->kv_len - kv_first(p);
     if (p->window && !p->n_spans && keys > (uint64_t)p->window + p->n_q - 1)
         keys = (uint64_t)p->window + p->n_q - 1;
-    uint64_t min_keys = (uint64_t)clamp64(vkmm_ops_param(ops, "attention", "split_min_keys", 256), 1, 1 << 30);
+    uint64_t min_keys = (uint64_t)clamp64(vkmm_ops_param(ops, "attention", "split_min_keys", 32), 1, 1 << 30);
     uint64_t ns = (target + base - 1) / base;
     uint64_t by_keys = (keys + min_keys - 1) / min_keys;
     if (ns > by_keys)
@@ -213,6 +224,17 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
     if (io->scratch.size < s_row * p->n_q)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "attention: %u splits need %llu scratch bytes, the range has %llu",
                          pl.n_split, (unsigned long long)(s_row * p->n_q), (unsigned long long)io->scratch.size);
+    /* Alignment is checked on the whole ranges before anything is recorded; the pieces cut below start at
+     * multiples of 16 bytes (rows of Q, O, scratch; F16 heads) or 4 bytes (Q8_0 heads) past them. */
+    vkmm_binding probe;
+    uint32_t unused, kv_unit = f16 ? 16 : 4;
+    if ((s = bind(ops, io->q, false, 4, "q", &probe, &unused, err)) ||
+        (s = bind(ops, io->o, true, 4, "o", &probe, &unused, err)) ||
+        (s = bind(ops, io->k, false, kv_unit, "K", &probe, &unused, err)) ||
+        (s = bind(ops, io->v, false, kv_unit, "V", &probe, &unused, err)) ||
+        (p->n_spans && (s = bind(ops, io->spans, false, 4, "spans", &probe, &unused, err))) ||
+        (pl.n_split > 1 && (s = bind(ops, io->scratch, true, 16, "scratch", &probe, &unused, err))))
+        return s;
 
     /* Cut into dispatches whose bindings fit the device: query rows (Q, O, scratch) x KV heads (K, V). */
     uint64_t limit = vkmm_attn_bind_limit(ops);
@@ -259,7 +281,6 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
             vkmm_range v = vkmm_range_sub(io->v, h0 * head_bytes, nh * head_bytes);
             vkmm_range sp = p->n_spans ? vkmm_range_sub(io->spans, 0, p->n_spans * 8ull) : q; /* never read */
             vkmm_binding b[6];
-            uint32_t kv_unit = f16 ? 16 : 4;
             if ((s = bind(ops, q, false, 4, "q", &b[0], &pc.q_off, err)) ||
                 (s = bind(ops, k, false, kv_unit, "K", &b[1], &pc.k_off, err)) ||
                 (s = bind(ops, v, false, kv_unit, "V", &b[2], &pc.v_off, err)) ||

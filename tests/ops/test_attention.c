@@ -32,7 +32,7 @@ typedef struct acase {
  * merge whose columns do not divide the head). */
 typedef struct setting {
     const char *name;
-    int64_t workgroup, rows, keys, decode_keys, shared_limit, merge_workgroup, merge_cols;
+    int64_t workgroup, rows, keys, decode_workgroup, decode_keys, shared_limit, merge_workgroup, merge_cols;
 } setting;
 
 typedef struct ctx {
@@ -47,6 +47,7 @@ static void apply_setting(vkmm_ops *ops, const setting *s)
     vkmm_ops_set_param(ops, "attention", "workgroup", s->workgroup);
     vkmm_ops_set_param(ops, "attention", "rows", s->rows);
     vkmm_ops_set_param(ops, "attention", "keys", s->keys);
+    vkmm_ops_set_param(ops, "attention", "decode_workgroup", s->decode_workgroup);
     vkmm_ops_set_param(ops, "attention", "decode_keys", s->decode_keys);
     vkmm_ops_set_param(ops, "attention", "shared_limit", s->shared_limit);
     vkmm_ops_set_param(ops, "attention_merge", "workgroup", s->merge_workgroup);
@@ -67,15 +68,7 @@ static uint8_t *make_cache(ctx *c, const vkmm_kv_layout *kv, uint32_t kv_len)
             if (!ref_kv_slot_position(kv, kv_len, s, &pos))
                 continue;
             test_fill_uniform(&c->rng, x, kv->head_dim, -1, 1);
-            uint8_t *dst = cache + ((uint64_t)h * kv->capacity + s) * row_bytes;
-            if (kv->type == VKMM_F16)
-                for (uint32_t d = 0; d < kv->head_dim; d++) {
-                    uint16_t b = vkmm_f32_to_f16(x[d]);
-                    dst[2 * d] = (uint8_t)b;
-                    dst[2 * d + 1] = (uint8_t)(b >> 8);
-                }
-            else
-                vkmm_quantize(kv->type, x, dst, kv->head_dim);
+            ref_kv_encode_row(kv, x, cache + ((uint64_t)h * kv->capacity + s) * row_bytes);
         }
     free(x);
     return cache;
@@ -286,6 +279,8 @@ static void check_store_then_attend(ctx *c, vkmm_dtype type)
     vkmm_buffer *bsrc = test_upload(c->gpu, kv_src, 100 * row * 4 * 2, 0, &src);
     vkmm_buffer *bk = test_upload(c->gpu, NULL, bytes, 0, &io.k), *bv = test_upload(c->gpu, NULL, bytes, 0, &io.v);
     vkmm_buffer *bq = test_upload(c->gpu, q, n_out * 4, 0, &io.q), *bo = test_upload(c->gpu, NULL, n_out * 4, 0, &io.o);
+    uint64_t scratch = vkmm_op_attention_scratch_bytes(c->ops, &p);
+    vkmm_buffer *bp = scratch ? test_upload(c->gpu, NULL, scratch, 0, &io.scratch) : NULL;
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
     /* positions 60..83, then the chunk 84..99 the queries belong to (the ring keeps 60..99) */
@@ -313,6 +308,7 @@ static void check_store_then_attend(ctx *c, vkmm_dtype type)
     vkmm_buffer_destroy(bv);
     vkmm_buffer_destroy(bq);
     vkmm_buffer_destroy(bo);
+    vkmm_buffer_destroy(bp);
     free(kv_src);
     free(q);
     free(ref);
@@ -357,12 +353,21 @@ static void check_errors(ctx *c)
     bad.k = vkmm_range_sub(r, 4, r.size - 4);
     CHECK(vkmm_op_attention(c->ops, cmd, &ok, &bad, &err) == VKMM_ERR_INVALID_ARG, "misaligned F16 cache accepted");
     bad = io;
+    bad.scratch = vkmm_range_sub(r, 4, r.size - 4);
+    p = ok;
+    p.n_split = 2; /* the merge reads the scratch as vec4s */
+    CHECK(vkmm_op_attention(c->ops, cmd, &p, &bad, &err) == VKMM_ERR_INVALID_ARG, "misaligned scratch accepted");
+    bad = io;
     bad.q = vkmm_range_sub(r, 0, 100);
     CHECK(vkmm_op_attention(c->ops, cmd, &ok, &bad, &err) == VKMM_ERR_INVALID_ARG, "short q range accepted");
     vkmm_kv_layout kv = {VKMM_F16, 2, 64, 64, 16};
     CHECK(vkmm_op_kv_store(c->ops, cmd, &kv, r, r, 0, 17, &err) == VKMM_ERR_INVALID_ARG, "17 rows into a ring of 16");
     kv.ring = 0;
     CHECK(vkmm_op_kv_store(c->ops, cmd, &kv, r, r, 60, 5, &err) == VKMM_ERR_INVALID_ARG, "rows past a linear cache");
+    kv.type = VKMM_Q8_0;
+    kv.head_dim = 72;
+    CHECK(vkmm_op_kv_store(c->ops, cmd, &kv, r, r, 0, 1, &err) == VKMM_ERR_UNSUPPORTED, "Q8_0 rows of 72 accepted");
+    kv.head_dim = 64;
     kv.type = VKMM_Q4_0;
     CHECK(vkmm_op_kv_store(c->ops, cmd, &kv, r, r, 0, 1, &err) == VKMM_ERR_UNSUPPORTED, "Q4_0 cache accepted");
     CHECK(vkmm_cmd_dispatch_count(cmd) == 0, "a failed call recorded %u dispatches", vkmm_cmd_dispatch_count(cmd));
@@ -386,6 +391,8 @@ static void check_cost_and_splits(ctx *c)
     CHECK(flops == 4ull * 10 * 2 * 64, "cost: %llu flops", (unsigned long long)flops);
     CHECK(bytes == 4096 + 1024, "cost: %llu bytes", (unsigned long long)bytes);
 
+    int64_t groups = vkmm_ops_param(c->ops, "attention", "split_groups", 0);
+    int64_t min_keys = vkmm_ops_param(c->ops, "attention", "split_min_keys", 0);
     vkmm_ops_set_param(c->ops, "attention", "split_groups", 64);
     vkmm_ops_set_param(c->ops, "attention", "split_min_keys", 100);
     vkmm_attention_params d = {.kv = {VKMM_F16, 2, 128, 4096, 0}, .n_q = 1, .n_head = 8, .q_pos0 = 999,
@@ -397,12 +404,14 @@ static void check_cost_and_splits(ctx *c)
     ns = vkmm_op_attention_splits(c->ops, &d);
     CHECK(ns == 2, "decode in a window of 150: %u splits", ns);
     d.window = 0;
-    d.n_q = 512;
-    d.q_pos0 = 0;
+    d.n_q = 5; /* prefill chunks never split on their own (their scratch would grow with n_q) */
+    d.q_pos0 = 995;
     ns = vkmm_op_attention_splits(c->ops, &d);
-    CHECK(ns == 1 && vkmm_op_attention_scratch_bytes(c->ops, &d) == 0, "prefill of 512 rows: %u splits", ns);
-    vkmm_ops_set_param(c->ops, "attention", "split_groups", 8);
-    vkmm_ops_set_param(c->ops, "attention", "split_min_keys", 256);
+    CHECK(ns == 1 && vkmm_op_attention_scratch_bytes(c->ops, &d) == 0, "prefill of 5 rows: %u splits", ns);
+    d.n_split = 3; /* ... unless asked */
+    CHECK(vkmm_op_attention_splits(c->ops, &d) == 3, "forced split of a prefill");
+    vkmm_ops_set_param(c->ops, "attention", "split_groups", groups);
+    vkmm_ops_set_param(c->ops, "attention", "split_min_keys", min_keys);
 }
 
 /* name, head_dim, KV heads, GQA ratio, n_q, kv_len, q_pos0 (-1: kv_len - n_q) */
@@ -437,26 +446,26 @@ static const acase cases[] = {
     {C("d256 span + window", 256, 1, 2, 130, 130, 0), .window = 40, .n_spans = 1, .spans = {20, 84}},
     {C("d128 two spans", 128, 1, 4, 130, 130, 0), .n_spans = 2, .spans = {5, 30, 60, 120}},
     {C("d64 span past kv_len", 64, 1, 2, 33, 73, 40), .n_spans = 1, .spans = {30, 90}},
-    {C("d128 decode after span", 128, 1, 2, 1, 101, -1), .n_spans = 1, .spans = {20, 84}},
+    {C("d128 decode after span", 128, 1, 4, 1, 101, -1), .n_spans = 1, .spans = {20, 84}},
     /* vision encoders: fully bidirectional */
     {C("d72 bidirectional", 72, 3, 1, 300, 300, 0), .bidir = true},
     {C("d64 bidirectional", 64, 1, 2, 130, 130, 0), .bidir = true},
     /* soft-capping */
     {C("d128 softcap", 128, 1, 2, 33, 300, -1), .softcap = 1.5f},
-    {C("d256 softcap decode split", 256, 1, 4, 1, 1100, -1), .softcap = 2.0f, .split = 4},
+    {C("d256 softcap decode split", 256, 1, 2, 1, 1100, -1), .softcap = 2.0f, .split = 4},
     /* Q8_0 caches */
     {C("q8 d64", 64, 1, 4, 33, 300, -1), .q8 = true},
     {C("q8 d128 decode split", 128, 2, 4, 1, 1100, -1), .q8 = true, .split = 7, .vs_unsplit = true},
     {C("q8 d256 ring", 256, 1, 2, 16, 300, -1), .window = 24, .ring = 40, .q8 = true},
     {C("q8 d256 bidirectional", 256, 1, 1, 17, 17, 0), .bidir = true, .q8 = true},
     /* splits: the op's own choice, prefill rows split too, more splits than tiles */
-    {C("d128 decode auto split", 128, 1, 8, 1, 1100, -1), .vs_unsplit = true},
+    {C("d128 decode auto split", 128, 1, 4, 1, 1100, -1), .vs_unsplit = true},
     {C("d64 prefill split", 64, 1, 2, 7, 300, -1), .split = 3, .vs_unsplit = true},
-    {C("d64 split past tiles", 64, 1, 1, 1, 17, -1), .split = 9, .vs_unsplit = true},
+    {C("d64 split past tiles GQA 8", 64, 1, 8, 1, 17, -1), .split = 9, .vs_unsplit = true},
     {C("d72 128 splits", 72, 1, 2, 2, 1100, -1), .split = 128, .vs_unsplit = true},
     /* rows with no allowed key: zeros, split or not */
     {C("no keys (window)", 64, 1, 2, 7, 17, 500), .window = 100},
-    {C("no keys split", 128, 1, 2, 1, 17, 500), .window = 100, .split = 4},
+    {C("no keys split", 128, 1, 4, 1, 17, 500), .window = 100, .split = 4},
     {C("empty cache", 64, 1, 1, 7, 0, 0)},
     /* o written over q; dispatches cut by a small binding limit (rows and KV heads) */
     {C("d64 in place", 64, 2, 2, 33, 300, -1), .inplace = true},
@@ -471,10 +480,11 @@ int main(void)
     CHECK_OK(vkmm_ops_create(c.gpu, NULL, &c.ops, &err), &err, 1);
     c.settings[0] = (setting){"tuned", vkmm_ops_param(c.ops, "attention", "workgroup", 128),
                               vkmm_ops_param(c.ops, "attention", "rows", 16), vkmm_ops_param(c.ops, "attention", "keys", 32),
+                              vkmm_ops_param(c.ops, "attention", "decode_workgroup", 128),
                               vkmm_ops_param(c.ops, "attention", "decode_keys", 64), 0,
                               vkmm_ops_param(c.ops, "attention_merge", "workgroup", 256),
                               vkmm_ops_param(c.ops, "attention_merge", "cols", 16)};
-    c.settings[1] = (setting){"small", 32, 6, 12, 20, 16384, 32, 5};
+    c.settings[1] = (setting){"small", 32, 6, 12, 32, 20, 16384, 32, 5};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         check_case(&c, &cases[i]);
     check_store_then_attend(&c, VKMM_F16);

@@ -103,6 +103,18 @@ void ref_attention(const vkmm_attention_params *p, const float *q, const float *
     free(acc);
 }
 
+void ref_kv_encode_row(const vkmm_kv_layout *kv, const float *x, uint8_t *dst)
+{
+    if (kv->type == VKMM_F16)
+        for (uint32_t d = 0; d < kv->head_dim; d++) {
+            uint16_t b = vkmm_f32_to_f16(x[d]);
+            dst[2 * d] = (uint8_t)b;
+            dst[2 * d + 1] = (uint8_t)(b >> 8);
+        }
+    else
+        vkmm_quantize(kv->type, x, dst, kv->head_dim);
+}
+
 void ref_kv_store(const vkmm_kv_layout *kv, const float *src, uint32_t pos0, uint32_t n, uint8_t *cache)
 {
     uint64_t row_bytes = vkmm_kv_row_bytes(kv);
@@ -110,15 +122,7 @@ void ref_kv_store(const vkmm_kv_layout *kv, const float *src, uint32_t pos0, uin
         uint32_t pos = pos0 + i, slot = kv->ring ? pos % kv->ring : pos;
         for (uint32_t h = 0; h < kv->n_kv_head; h++) {
             const float *x = src + ((uint64_t)i * kv->n_kv_head + h) * kv->head_dim;
-            uint8_t *dst = cache + ((uint64_t)h * kv->capacity + slot) * row_bytes;
-            if (kv->type == VKMM_F16)
-                for (uint32_t d = 0; d < kv->head_dim; d++) {
-                    uint16_t b = vkmm_f32_to_f16(x[d]);
-                    dst[2 * d] = (uint8_t)b;
-                    dst[2 * d + 1] = (uint8_t)(b >> 8);
-                }
-            else
-                vkmm_quantize(kv->type, x, dst, kv->head_dim);
+            ref_kv_encode_row(kv, x, cache + ((uint64_t)h * kv->capacity + slot) * row_bytes);
         }
     }
 }

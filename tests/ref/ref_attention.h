@@ -15,6 +15,8 @@ int ref_kv_slot_position(const vkmm_kv_layout *kv, uint32_t kv_len, uint32_t s, 
 /* o f32 [n_q][n_head][head_dim] from q (same layout), decoded caches k and v, spans as (start, end) pairs. */
 void ref_attention(const vkmm_attention_params *p, const float *q, const float *k, const float *v,
                    const uint32_t *spans, float *o);
+/* Encodes one head_dim row of f32 as the cache stores it (f16 round-to-nearest-even, or vkmm_quantize). */
+void ref_kv_encode_row(const vkmm_kv_layout *kv, const float *x, uint8_t *dst);
 /* Stores n rows src [n][n_kv_head][head_dim] at positions pos0.. into cache bytes as the CPU would
  * (f16 round-to-nearest-even, or vkmm_quantize's Q8_0 blocks). */
 void ref_kv_store(const vkmm_kv_layout *kv, const float *src, uint32_t pos0, uint32_t n, uint8_t *cache);
