@@ -47,7 +47,8 @@ typedef struct vkmm_attention_io {
     vkmm_range k, v;         /* caches (16-byte aligned for F16, 4-byte for Q8_0) */
     vkmm_range spans;        /* u32 (start, end) pairs; unused (may be empty) when n_spans = 0 */
     vkmm_range scratch;      /* vkmm_op_attention_scratch_bytes bytes, 16-byte aligned; unused when that is 0 */
-    vkmm_range o;            /* f32 [n_q][n_head][head_dim]; must not overlap q or scratch */
+    vkmm_range o;            /* f32 [n_q][n_head][head_dim]; may be q itself (a workgroup reads its q rows before it
+                                writes them), never overlaps scratch, K or V */
 } vkmm_attention_io;
 
 vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention_params *p,
