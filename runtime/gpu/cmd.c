@@ -83,7 +83,8 @@ vkmm_status vkmm_cmd_create(vkmm_gpu *gpu, unsigned flags, vkmm_cmd **out, vkmm_
     };
     VkResult r = vkCreateCommandPool(gpu->device, &pci, NULL, &c->pool);
     if (r == VK_SUCCESS) {
-        VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+        /* signaled: destroying a list that was never submitted must not wait (submits reset it first) */
+        VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO, .flags = VK_FENCE_CREATE_SIGNALED_BIT};
         r = vkCreateFence(gpu->device, &fci, NULL, &c->fence);
     }
     if (r != VK_SUCCESS) {

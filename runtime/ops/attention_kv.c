@@ -1,0 +1,98 @@
+/* runtime/ops/attention_kv.c — the KV cache layout (row and cache sizes) and the op that stores new K or V rows
+ * into it, converting to f16 or quantizing to Q8_0 on the GPU. */
+#include "runtime/ops/attention.h"
+#include "runtime/ops/attention_internal.h"
+
+uint64_t vkmm_kv_row_bytes(const vkmm_kv_layout *kv)
+{
+    if (kv->head_dim == 0)
+        return 0;
+    if (kv->type == VKMM_F16)
+        return (uint64_t)kv->head_dim * 2;
+    if (kv->type == VKMM_Q8_0 && kv->head_dim % 32 == 0)
+        return (uint64_t)kv->head_dim / 32 * 34;
+    return 0;
+}
+
+uint64_t vkmm_kv_cache_bytes(const vkmm_kv_layout *kv)
+{
+    return vkmm_kv_row_bytes(kv) * kv->capacity * kv->n_kv_head;
+}
+
+vkmm_status vkmm_attn_check_layout(const vkmm_kv_layout *kv, const char *what, vkmm_error *err)
+{
+    if (kv->type != VKMM_F16 && kv->type != VKMM_Q8_0)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: KV cache type %d (F16 or Q8_0 only)", what, (int)kv->type);
+    if (kv->n_kv_head == 0 || kv->capacity == 0)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: KV cache with %u heads and %u slots", what, kv->n_kv_head,
+                         kv->capacity);
+    if (kv->head_dim == 0 || kv->head_dim % 8 || (kv->type == VKMM_Q8_0 && kv->head_dim % 32))
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: head_dim %u for a %s cache (a multiple of %d)", what,
+                         kv->head_dim, kv->type == VKMM_F16 ? "F16" : "Q8_0", kv->type == VKMM_F16 ? 8 : 32);
+    if (kv->ring > kv->capacity)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: ring of %u slots in a cache of %u", what, kv->ring,
+                         kv->capacity);
+    return VKMM_OK;
+}
+
+uint64_t vkmm_attn_bind_limit(const vkmm_ops *ops)
+{
+    /* bind_limit (tuning) lowers the device's limit; tests use it to exercise the split dispatches */
+    uint64_t limit = ops->dev->max_storage_buffer_range;
+    int64_t t = vkmm_ops_param(ops, "attention", "bind_limit", 0);
+    if (t > 0 && (uint64_t)t < limit)
+        limit = (uint64_t)t;
+    uint64_t align = ops->dev->min_storage_offset_alignment ? ops->dev->min_storage_offset_alignment : 1;
+    /* a binding grows by up to align-1 bytes when its start is rounded down */
+    return limit > align ? limit - (align - 1) : 1;
+}
+
+vkmm_status vkmm_op_kv_store(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, vkmm_range src,
+                             vkmm_range cache, uint32_t pos0, uint32_t n, vkmm_error *err)
+{
+    vkmm_status s = vkmm_attn_check_layout(kv, "kv_store", err);
+    if (s || n == 0)
+        return s;
+    if (kv->ring ? n > kv->ring : (uint64_t)pos0 + n > kv->capacity)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: rows %u..%u do not fit a %s of %u slots", pos0,
+                         pos0 + n - 1, kv->ring ? "ring" : "linear cache", kv->ring ? kv->ring : kv->capacity);
+    uint64_t row_bytes = vkmm_kv_row_bytes(kv);
+    uint64_t head_bytes = row_bytes * kv->capacity;
+    uint64_t src_row = (uint64_t)kv->n_kv_head * kv->head_dim * 4;
+    if (src.size < src_row * n || cache.size < head_bytes * kv->n_kv_head)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: source (%llu bytes) or cache (%llu bytes) too small",
+                         (unsigned long long)src.size, (unsigned long long)cache.size);
+
+    bool f16 = kv->type == VKMM_F16;
+    uint32_t unit = f16 ? 4 : 2;
+    /* the source is bound whole (n rows); the cache is cut into groups of heads that fit a binding */
+    uint64_t limit = vkmm_attn_bind_limit(ops);
+    if (src_row * n > limit)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "kv_store: %u rows (%llu bytes) exceed one binding; store fewer",
+                         n, (unsigned long long)(src_row * n));
+    uint64_t heads_per = limit / head_bytes;
+    if (heads_per == 0)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "kv_store: one head's cache (%llu bytes) exceeds a binding",
+                         (unsigned long long)head_bytes);
+    uint32_t wg = vkmm_ops_workgroup(ops, "kv_store", 128);
+    vkmm_pipeline_desc pd = {.shader = f16 ? "kv_store_f16" : "kv_store_q8_0", .spec = {wg}, .n_spec = 1};
+    for (uint32_t h0 = 0; h0 < kv->n_kv_head; h0 += (uint32_t)heads_per) {
+        uint32_t nh = kv->n_kv_head - h0 < heads_per ? kv->n_kv_head - h0 : (uint32_t)heads_per;
+        struct {
+            uint32_t n, n_kv_head, h0, nh, head_dim, capacity, ring, pos0, src_off, dst_off;
+        } pc = {n, kv->n_kv_head, h0, nh, kv->head_dim, kv->capacity, kv->ring, pos0, 0, 0};
+        vkmm_binding b[2] = {
+            vkmm_ops_bind(ops, vkmm_range_sub(src, 0, src_row * n), false, 4, &pc.src_off),
+            vkmm_ops_bind(ops, vkmm_range_sub(cache, h0 * head_bytes, nh * head_bytes), true, unit, &pc.dst_off),
+        };
+        if (b[0].skip % 4 || b[1].skip % unit)
+            return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: source or cache range misaligned for %s",
+                             f16 ? "F16" : "Q8_0");
+        uint32_t per = f16 ? kv->head_dim / 2 : kv->head_dim / 32;
+        uint32_t groups[3] = {vkmm_ops_groups_for(ops, (uint64_t)n * nh * per, wg), 1, 1};
+        s = vkmm_ops_record(ops, cmd, &pd, b, 2, &pc, sizeof pc, groups, "kv_store", err);
+        if (s)
+            return s;
+    }
+    return VKMM_OK;
+}

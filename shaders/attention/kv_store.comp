@@ -1,0 +1,63 @@
+#version 450
+// shaders/attention/kv_store.comp — writes n new K (or V) rows, f32 [n][n_kv_head][head_dim], into a cache
+// [n_kv_head][capacity][head_dim] at positions pos0.. (linear or ring slots) as f16 or Q8_0 blocks.
+#extension GL_GOOGLE_include_directive : require
+#include "base.glsl"
+#include "f16_rne.glsl"
+
+// Variant defines: DST_F16 or DST_Q8.
+layout(std430, binding = 0) readonly buffer Src { uint src[]; }; // f32 bits: no flush of subnormals on load
+#if defined(DST_F16)
+layout(std430, binding = 1) writeonly buffer Dst { uint dst[]; }; // two halves per word
+#elif defined(DST_Q8)
+layout(std430, binding = 1) writeonly buffer Dst { uint16_t dst[]; }; // 34-byte blocks: 2-byte aligned
+#else
+#error "define DST_F16 or DST_Q8"
+#endif
+
+layout(push_constant) uniform P {
+    uint n;          // rows to store
+    uint n_kv_head;  // heads per source row
+    uint h0, nh;     // this dispatch stores heads [h0, h0 + nh); the cache binding starts at head h0
+    uint head_dim;
+    uint capacity;   // slots per head
+    uint ring;       // 0: slot = position; else slot = position % ring
+    uint pos0;       // position of row 0
+    uint src_off, dst_off; // element offsets (f32; u32 for f16, u16 for Q8_0)
+} p;
+
+void main()
+{
+#if defined(DST_F16)
+    const uint per_row = p.head_dim / 2u;
+#else
+    const uint per_row = p.head_dim / 32u;
+#endif
+    const uint total = p.n * p.nh * per_row;
+    for (uint it = gl_GlobalInvocationID.x; it < total; it += GRID_STRIDE) {
+        uint c = it % per_row, h = (it / per_row) % p.nh, i = it / (per_row * p.nh);
+        uint pos = p.pos0 + i;
+        uint slot = p.ring != 0u ? pos % p.ring : pos;
+        uint s = p.src_off + (i * p.n_kv_head + p.h0 + h) * p.head_dim;
+        uint row = h * p.capacity + slot;
+#if defined(DST_F16)
+        uint lo = f16_rne(src[s + 2u * c]), hi = f16_rne(src[s + 2u * c + 1u]);
+        dst[p.dst_off + row * per_row + c] = lo | (hi << 16);
+#else
+        s += c * 32u;
+        float amax = 0.0;
+        for (uint j = 0u; j < 32u; j++)
+            amax = max(amax, abs(uintBitsToFloat(src[s + j])));
+        uint dbits = f16_rne(floatBitsToUint(amax / 127.0));
+        float d = unpackHalf2x16(dbits).x;
+        float id = d != 0.0 ? 1.0 / d : 0.0;
+        uint b = p.dst_off + row * per_row * 17u + c * 17u;
+        dst[b] = uint16_t(dbits);
+        for (uint j = 0u; j < 16u; j++) {
+            int q0 = clamp(int(roundEven(uintBitsToFloat(src[s + 2u * j]) * id)), -127, 127);
+            int q1 = clamp(int(roundEven(uintBitsToFloat(src[s + 2u * j + 1u]) * id)), -127, 127);
+            dst[b + 1u + j] = uint16_t((uint(q0) & 0xffu) | ((uint(q1) & 0xffu) << 8));
+        }
+#endif
+    }
+}
