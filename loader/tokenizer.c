@@ -155,10 +155,11 @@ vkmm_status vkmm_tokenizer_create(const vkmm_vocab *vocab, vkmm_tokenizer **out,
             vkmm_warn("tokenizer: unknown pre-tokenizer '%s'; using the GPT-2 split", vocab->pre ? vocab->pre : "");
             t->pretok = VKMM_PRETOK_GPT2;
         }
-        /* Tekken and Llama 3 look a whole piece up before merging (ignore_merges in tokenizer.json). */
+        /* Tekken and Llama 3 look a whole piece up before merging (ignore_merges in tokenizer.json), and add
+         * BOS unless tokenizer.ggml.add_bos_token says not to, as llama.cpp does for these pre-tokenizer names
+         * (llama-bpe, llama3, pixtral, tekken): a GGUF without the key still gets its BOS. */
         t->ignore_merges = t->pretok == VKMM_PRETOK_TEKKEN || t->pretok == VKMM_PRETOK_LLAMA3;
-        if (t->pretok == VKMM_PRETOK_TEKKEN)
-            default_bos = true;
+        default_bos = t->ignore_merges;
     } else {
         free(t);
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,

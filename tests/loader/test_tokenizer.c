@@ -11,6 +11,7 @@
 #include "loader/hf_tokenizer.h"
 #include "loader/json.h"
 #include "loader/tokenizer.h"
+#include "loader/tokenizer_internal.h" /* the byte alphabet */
 #include "loader/unicode.h"
 
 typedef struct tok_def {
@@ -250,6 +251,81 @@ static void bpe(void)
     vkmm_vocab_free(&v);
 }
 
+/* A byte-level vocabulary that can spell any input: id 0 "<s>" (CONTROL), ids 1..256 the alphabet character
+ * of bytes 0..255, id 257 "Ġa" from the one merge "Ġ a". */
+enum { BL_BOS = 0, BL_GA = 257 };
+#define BL(b) (1 + (b))
+static void byte_level_vocab(vkmm_vocab *v, const char *pre)
+{
+    vkmm_error err;
+    vkmm_vocab_init(v);
+    if (vkmm_vocab_reserve(v, 258, false, true, 1, &err) || vkmm_vocab_set_string(v, &v->model, "gpt2", &err) ||
+        vkmm_vocab_set_string(v, &v->pre, pre, &err) || vkmm_vocab_set_token(v, BL_BOS, "<s>", 3, 0, C, &err) ||
+        vkmm_vocab_set_token(v, BL_GA, "\xC4\xA0" "a", 3, 0, N, &err) ||
+        vkmm_vocab_set_merge(v, 0, "\xC4\xA0 a", 4, &err)) {
+        CHECK(0, "vocab: %s", err.msg);
+        return;
+    }
+    for (int b = 0; b < 256; b++) {
+        char u[4];
+        size_t l = vkmm_utf8_encode(vkmm_byte_to_unicode((unsigned char)b), u);
+        CHECK(vkmm_vocab_set_token(v, BL(b), u, l, 0, N, &err) == VKMM_OK, "%s", err.msg);
+    }
+    v->bos_id = BL_BOS;
+}
+
+/* A "<s>" in the text that PARSE_SPECIAL turns into the BOS id stands for input bytes, whether or not
+ * ADD_SPECIAL also put a BOS first; only vkmm_tokenizer_adds_bos says which ids the tokenizer added. The
+ * fuzzer's harness once told them apart by value and dropped the parsed one: this is its input
+ * (tests/fuzz/regressions/tokenizer/bpe-roundtrip-nul-spaces), with the ids worked out from each split
+ * regex. The run of NULs is [^\s\p{L}\p{N}]+ after the space; the ten spaces give nine to \s+(?!\S) and
+ * one to " a"; "'<" is no contraction. */
+static void bpe_special_text(void)
+{
+    static const char text[] = "<s> \0\0\0\0\0          a'<";
+    const size_t len = sizeof text - 1;
+    static const int32_t rest[] = {BL_BOS, BL(' '), BL(0), BL(0), BL(0), BL(0), BL(0), BL(' '), BL(' '), BL(' '),
+                                   BL(' '), BL(' '), BL(' '), BL(' '), BL(' '), BL(' '), BL_GA, BL('\''), BL('<')};
+    const size_t n_rest = sizeof rest / sizeof rest[0];
+    static const struct {
+        const char *pre;
+        bool bos; /* ADD_SPECIAL adds BOS without tokenizer.ggml.add_bos_token (llama.cpp's defaults) */
+    } cases[] = {{"gpt-2", false}, {"llama-bpe", true}, {"llama3", true}, {"pixtral", true}, {"tekken", true}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        vkmm_vocab v;
+        byte_level_vocab(&v, cases[c].pre);
+        vkmm_tokenizer *tok = NULL;
+        vkmm_error err;
+        CHECK_OK(vkmm_tokenizer_create(&v, &tok, &err), &err, );
+        CHECK(vkmm_tokenizer_adds_bos(tok) == cases[c].bos, "%s: adds_bos %d", cases[c].pre, vkmm_tokenizer_adds_bos(tok));
+        vkmm_tokens ids = {0};
+        CHECK(vkmm_tokenize(tok, text, len, AS | PS, &ids, &err) == VKMM_OK, "%s: %s", cases[c].pre, err.msg);
+        size_t first = vkmm_tokenizer_adds_bos(tok) ? 1 : 0;
+        bool same = ids.n == first + n_rest && (!first || ids.ids[0] == BL_BOS) &&
+                    !memcmp(ids.ids + first, rest, sizeof rest);
+        CHECK(same, "%s: %zu ids, expected %zu", cases[c].pre, ids.n, first + n_rest);
+        /* the ids after the added BOS give the text back, byte for byte and through the streaming decoder */
+        vkmm_text raw = {0}, out = {0};
+        for (size_t i = first; i < ids.n; i++)
+            CHECK(vkmm_token_bytes(tok, ids.ids[i], true, &raw, &err) == VKMM_OK, "%s", err.msg);
+        CHECK(raw.len == len && !memcmp(raw.s, text, len), "%s: bytes back (%zu of %zu)", cases[c].pre, raw.len, len);
+        CHECK(vkmm_detokenize(tok, ids.ids + first, ids.n - first, VKMM_DETOK_RENDER_SPECIAL, &out, &err) == VKMM_OK &&
+                  out.len == len && !memcmp(out.s, text, len),
+              "%s: decoded back (%zu of %zu)", cases[c].pre, out.len, len);
+        /* an explicit add_bos_token = false wins over the default */
+        vkmm_tokenizer_free(tok);
+        v.add_bos = VKMM_FLAG_FALSE;
+        CHECK_OK(vkmm_tokenizer_create(&v, &tok, &err), &err, );
+        bool forced = !strcmp(cases[c].pre, "tekken"); /* Tekken adds BOS whatever the file says */
+        CHECK(vkmm_tokenizer_adds_bos(tok) == forced, "%s: add_bos_token false", cases[c].pre);
+        vkmm_text_free(&raw);
+        vkmm_text_free(&out);
+        vkmm_tokens_free(&ids);
+        vkmm_tokenizer_free(tok);
+        vkmm_vocab_free(&v);
+    }
+}
+
 static vkmm_json_doc *parse(const char *text)
 {
     vkmm_json_doc *doc = NULL;
@@ -382,6 +458,7 @@ int main(void)
 {
     spm();
     bpe();
+    bpe_special_text();
     converters();
     return test_finish("tokenizer");
 }

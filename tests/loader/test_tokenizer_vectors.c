@@ -134,7 +134,7 @@ int main(int argc, char **argv)
             }
         } else {
             /* decoding gives the text back (a literal U+2581 in SentencePiece text decodes as a space) */
-            size_t skip = add && got.n && got.ids[0] == vkmm_tokenizer_bos(tok) ? 1 : 0;
+            size_t skip = add && vkmm_tokenizer_adds_bos(tok) ? 1 : 0; /* the BOS it added, not a parsed "<bos>" */
             vkmm_text back = {0};
             s = vkmm_detokenize(tok, got.ids + skip, got.n - skip, special ? VKMM_DETOK_RENDER_SPECIAL : 0, &back, &err);
             bool has_meta = strstr(text, "\xE2\x96\x81") != NULL && strcmp(family, "tekken");
