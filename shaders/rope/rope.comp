@@ -7,7 +7,8 @@
 //         p_i = p % grid_w (column),   F_i = sb · f1^(i - split)   for i >= split      (Pixtral)
 // with p the token's position (from a buffer, or pos0 + t). F_i and the angle are computed in double-float
 // and the angle reduced modulo 2π before an f32 sin/cos, so the rotation is accurate to ~1e-7 for any
-// position below 2^24 (plain f32 angles are off by up to ~1e-2 rad at p = 131072).
+// position below 2^24 (a plain f32 angle p · inv_freq is off by up to ~8e-3 rad at p = 131072 with scale 1,
+// ~1e-3 with Gemma's 1/8).
 // QK_NORM: each head is first RMS-normalised over d with weight wa (heads < n_heads_a) or wb (the rest):
 // Gemma's QK-norm and RoPE on a fused [q heads | k heads] row in one dispatch.
 #extension GL_GOOGLE_include_directive : require
