@@ -98,7 +98,13 @@ static vkmm_status matrix(vkmm_weight_source *src, const char *name, uint32_t k,
         return s;
     const char *path = vkmm_gguf_path(ws->p.gguf);
     uint64_t want0 = transpose ? rows : k, want1 = transpose ? k : rows;
-    if (t->ne[0] != want0 || t->ne[1] != want1 || t->ne[2] != 1 || t->ne[3] != 1)
+    /* a convolution kernel [kw, kh, cin, cout] is a matrix of cout rows of kw·kh·cin */
+    uint64_t inner = t->ne[0], outer = t->ne[1] * t->ne[2] * t->ne[3];
+    for (uint32_t d = 1; d + 1 < t->n_dims; d++) {
+        inner *= t->ne[d];
+        outer /= t->ne[d];
+    }
+    if (inner != want0 || outer != want1)
         return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: tensor %s has shape [%llu, %llu, %llu, %llu], expected [%llu, %llu]",
                          path, name, (unsigned long long)t->ne[0], (unsigned long long)t->ne[1],
                          (unsigned long long)t->ne[2], (unsigned long long)t->ne[3], (unsigned long long)want0,

@@ -11,7 +11,7 @@ static vkmm_sampler make(float temp, int top_k, float top_p, float min_p, float 
 {
     vkmm_sampler s;
     vkmm_error err;
-    vkmm_sampling p = {temp, top_k, top_p, min_p, pen, 8, seed};
+    vkmm_sampling p = {temp, top_k, top_p, min_p, pen, 8, seed, false};
     if (vkmm_sampler_init(&s, &p, &err))
         fprintf(stderr, "init: %s\n", err.msg);
     return s;
@@ -104,7 +104,7 @@ int main(void)
 
     vkmm_sampler bad;
     vkmm_error err;
-    vkmm_sampling badp = {-1, 0, 1, 0, 1, 0, 0};
+    vkmm_sampling badp = {-1, 0, 1, 0, 1, 0, 0, false};
     CHECK(vkmm_sampler_init(&bad, &badp, &err) == VKMM_ERR_INVALID_ARG, "negative temperature accepted");
     return test_finish("sampler");
 }
