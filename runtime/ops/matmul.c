@@ -85,24 +85,21 @@ static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vk
 {
     char tname[16], shader[48];
     lower_name(w->type, tname, sizeof tname);
-    bool sg = (ops->dev->subgroup_ops & VKMM_SUBGROUP_ARITHMETIC) && vkmm_ops_param(ops, "matvec", "subgroup", 1);
+    const uint32_t need = VKMM_SUBGROUP_ARITHMETIC | VKMM_SUBGROUP_SHUFFLE | VKMM_SUBGROUP_BASIC;
+    bool sg = (ops->dev->subgroup_ops & need) == need && vkmm_ops_param(ops, "matvec", "subgroup", 1);
     snprintf(shader, sizeof shader, "matvec_%s%s", tname, sg ? "" : "_nosg");
     uint32_t wg = pow2_floor(vkmm_ops_workgroup(ops, "matvec", 128));
-    uint32_t rows_per = (uint32_t)vkmm_ops_param(ops, "matvec", "rows", 2);
-    if (rows_per < 1)
-        rows_per = 1;
-    uint32_t pairs = rows_per * n_cols;
-    /* the shared-memory reduction keeps one float per thread and pair */
-    uint64_t shared = (uint64_t)pairs * (sg ? 64 : wg) * 4;
-    while (shared > ops->dev->shared_memory && (wg > 32 || rows_per > 1)) {
-        if (rows_per > 1)
-            rows_per /= 2;
-        else
-            wg /= 2;
-        pairs = rows_per * n_cols;
-        shared = (uint64_t)pairs * (sg ? 64 : wg) * 4;
-    }
-    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, rows_per, n_cols}, .n_spec = 3};
+    /* threads per row: enough to cover the row's 32-element units, no more (narrow rows share a group) */
+    uint32_t units = w->k / 32 ? w->k / 32 : 1;
+    uint32_t tpr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "threads_per_row", 64));
+    while (tpr > 4 && tpr / 2 >= units)
+        tpr /= 2;
+    if (tpr > wg)
+        tpr = wg;
+    while ((uint64_t)n_cols * wg * 4 > ops->dev->shared_memory && wg > tpr)
+        wg /= 2;
+    uint32_t rows_per = wg / tpr;
+    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, tpr, n_cols}, .n_spec = 3};
     for (uint32_t i = 0; i < w->n_pieces; i++) {
         struct {
             uint32_t k, rows, w_off, row_bytes, x_off, x_stride, y_off, y_stride;

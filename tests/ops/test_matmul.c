@@ -151,7 +151,7 @@ int main(void)
     /* setting 0: small groups, shared-memory reduction; setting 1: bigger groups, subgroup reduction */
     for (int setting = 0; setting < 2; setting++) {
         vkmm_ops_set_param(c.ops, "matvec", "workgroup", setting ? 128 : 32);
-        vkmm_ops_set_param(c.ops, "matvec", "rows", setting ? 4 : 1);
+        vkmm_ops_set_param(c.ops, "matvec", "threads_per_row", setting ? 64 : 4);
         vkmm_ops_set_param(c.ops, "matvec", "subgroup", setting);
         vkmm_ops_set_param(c.ops, "matmul", "bm", setting ? 64 : 32);
         vkmm_ops_set_param(c.ops, "matmul", "bn", setting ? 64 : 16);
