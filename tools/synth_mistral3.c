@@ -44,6 +44,11 @@ static void text_model(synth_ctx *c, const mistral3_shape *s, const vkmm_vocab *
     vkmm_gguf_writer_add_u32(c->w, K("vocab_size"), vocab->n_tokens);
 #undef K
     vkmm_vocab_to_gguf(vocab, c->w);
+    if (!vocab->chat_template) /* tekken.json carries none; real GGUFs carry Mistral's (v7-tekken layout) */
+        vkmm_gguf_writer_add_str(c->w, "tokenizer.chat_template",
+                                 "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'system' %}[SYSTEM_PROMPT]"
+                                 "{{ m['content'] }}[/SYSTEM_PROMPT]{% elif m['role'] == 'user' %}[INST]{{ m['content'] }}"
+                                 "[/INST]{% else %}{{ m['content'] }}{{ eos_token }}{% endif %}{% endfor %}");
 
     uint32_t H = s->n_embd, hd = s->head_dim, V = vocab->n_tokens;
     vkmm_dtype t = o->type;

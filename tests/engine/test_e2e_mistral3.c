@@ -1,0 +1,223 @@
+/* tests/engine/test_e2e_mistral3.c — the whole Mistral 3 path on tiny synthetic models written by vkmm synth with
+ * the real Tekken tokenizer: logits of every prompt position and generated step against the CPU reference,
+ * for text (architecture "mistral3" and the older "llama"), and for one prompt holding two images of
+ * different aspect ratios whose sides are not multiples of the patch (Pixtral at the image's own
+ * resolution, 2-D RoPE, patch merger, [IMG_BREAK] rows, [IMG_END]). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "loader/dtype_table.h"
+#include "loader/image.h"
+#include "ref/ref_load.h"
+#include "tools/synth.h"
+#include "vkmm.h"
+
+typedef struct gen {
+    int32_t ids[64];
+    uint32_t n;
+} gen;
+
+static bool collect(const vkmm_token_event *ev, void *user)
+{
+    gen *g = user;
+    if (ev->id >= 0 && g->n < 64)
+        g->ids[g->n++] = ev->id;
+    return true;
+}
+
+/* Compares GPU logit rows with reference rows; returns the worst per-row NMSE. Greedy picks are checked
+ * where the reference's best logit leads the second by more than margin. */
+static double compare(const float *gpu, const float *ref, uint32_t rows, uint32_t V, uint32_t n_tokens,
+                      const gen *g, uint32_t first_gen_row, const char *what)
+{
+    double worst = 0;
+    for (uint32_t r = 0; r < rows; r++) {
+        double e = test_nmse(gpu + (size_t)r * V, ref + (size_t)r * V, n_tokens);
+        if (e > worst)
+            worst = e;
+        if (r + 1 >= first_gen_row && r + 1 - first_gen_row < g->n) {
+            const float *x = ref + (size_t)r * V;
+            uint32_t b1 = 0, b2 = 1;
+            if (x[b2] > x[b1]) b1 = 1, b2 = 0;
+            for (uint32_t t = 2; t < n_tokens; t++) {
+                if (x[t] > x[b1]) b2 = b1, b1 = t;
+                else if (x[t] > x[b2]) b2 = t;
+            }
+            int32_t got = g->ids[r + 1 - first_gen_row];
+            if (x[b1] - x[b2] > 1e-2f * (fabsf(x[b1]) + 1))
+                CHECK(got == (int32_t)b1, "%s: step %u picked %d, reference %u (margin %g)", what, r + 1 - first_gen_row,
+                      got, b1, x[b1] - x[b2]);
+        }
+    }
+    return worst;
+}
+
+static uint8_t *picture(uint32_t w, uint32_t h)
+{
+    uint8_t *p = malloc((size_t)w * h * 3);
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            uint8_t *q = p + ((size_t)y * w + x) * 3;
+            bool disc = (x - 60.0) * (x - 60.0) + (y - 40.0) * (y - 40.0) < 400;
+            q[0] = disc ? 230 : (uint8_t)(x * 2);
+            q[1] = disc ? 40 : (uint8_t)(y * 2);
+            q[2] = (uint8_t)((x ^ y) & 0xff);
+        }
+    return p;
+}
+
+
+static uint32_t add_tokens(vkmm_model *m, const char *text, bool first, ref_item *items, uint32_t k)
+{
+    int32_t ids[256];
+    uint32_t n = 0;
+    vkmm_error err;
+    if (vkmm_model_tokenize(m, text, first, true, ids, 256, &n, &err))
+        return k;
+    for (uint32_t i = 0; i < n; i++)
+        items[k++] = (ref_item){ids[i], NULL};
+    return k;
+}
+
+static float *encode_ref(const ref_pixtral *rv, const uint8_t *pix, uint32_t w, uint32_t h, uint32_t longest,
+                         uint32_t *rows)
+{
+    vkmm_error err;
+    vkmm_image img = {.rgb = (uint8_t *)pix, .width = w, .height = h, .format = "rgb", .channels = 3};
+    vkmm_image_prep prep = vkmm_image_prep_pixtral(longest);
+    vkmm_image_tensor t;
+    if (vkmm_image_preprocess(&img, &prep, &t, &err))
+        return NULL;
+    float *emb = malloc(sizeof *emb * 4096 * rv->n_text_embd);
+    *rows = ref_pixtral_encode(rv, t.data, t.h, t.w, emb);
+    printf("  image %ux%u -> %ux%u pixels -> %u rows\n", w, h, t.w, t.h, *rows);
+    vkmm_image_tensor_free(&t);
+    return emb;
+}
+
+static void run(const char *tekken, const char *dir, vkmm_dtype type, const char *arch_name, bool with_image)
+{
+    char text_path[512], vis_path[512];
+    snprintf(text_path, sizeof text_path, "%s/mistral3-%s.gguf", dir, vkmm_dtype_get(type)->name);
+    snprintf(vis_path, sizeof vis_path, "%s/mistral3-mmproj.gguf", dir);
+    vkmm_error err;
+    vkmm_synth_opts so = {.arch = "mistral3", .arch_name = arch_name, .size = "tiny", .type = type,
+                          .vision_type = VKMM_F16, .tokenizer = tekken, .seed = 11, .out = text_path,
+                          .mmproj_out = vis_path};
+    CHECK_OK(vkmm_synth(&so, &err), &err, );
+    vkmm_model_params mp = {.model_path = text_path, .mmproj_path = vis_path, .validation = 1};
+    vkmm_model *m;
+    CHECK_OK(vkmm_model_load(&mp, &m, &err), &err, );
+    vkmm_gguf *gt, *gv;
+    CHECK_OK(vkmm_gguf_open(text_path, &gt, &err), &err, );
+    CHECK_OK(vkmm_gguf_open(vis_path, &gv, &err), &err, );
+    ref_arena arena = {0};
+    ref_mistral rm;
+    ref_pixtral rv;
+    CHECK(ref_load_mistral(gt, &rm, &arena), "reference text model");
+    CHECK(ref_load_pixtral(gv, rm.n_embd, &rv, &arena), "reference vision model");
+    uint32_t longest = 0;
+    vkmm_gguf_get_u32(gv, "clip.vision.image_size", &longest);
+    uint32_t V = rm.n_vocab, NT = vkmm_model_get_info(m).n_vocab;
+    vkmm_sampling greedy = {.temperature = 0, .top_p = 1, .repeat_penalty = 1, .ignore_eog = true};
+    static ref_item items[1024];
+    char what[80];
+
+    /* ---- text ---- */
+    static const char prompt[] = "[SYSTEM_PROMPT]You are terse.[/SYSTEM_PROMPT][INST]Name three prime numbers "
+                                 "below 20, and explain why 1 is not prime.[/INST]";
+    vkmm_session_params sp = {.n_ctx = 512, .n_batch = 16, .all_logits = true};
+    vkmm_session *s;
+    CHECK_OK(vkmm_session_create(m, &sp, &s, &err), &err, );
+    CHECK_OK(vkmm_session_add_text(s, prompt, true, &err), &err, );
+    gen g = {0};
+    CHECK_OK(vkmm_session_generate(s, &greedy, 6, collect, &g, &err), &err, );
+    uint32_t k = add_tokens(m, prompt, true, items, 0), np = k;
+    for (uint32_t i = 0; i + 1 < g.n; i++)
+        items[k++] = (ref_item){g.ids[i], NULL};
+    float *ref = malloc(sizeof *ref * (size_t)V * k);
+    ref_mistral_forward(&rm, items, k, true, ref);
+    uint32_t rows;
+    const float *gpu = vkmm_session_logits(s, &rows);
+    CHECK(rows == k, "%u logit rows, expected %u", rows, k);
+    snprintf(what, sizeof what, "%s %s text", arch_name ? arch_name : "mistral3", vkmm_dtype_get(type)->name);
+    double e = rows == k ? compare(gpu, ref, k, V, NT, &g, np, what) : INFINITY;
+    printf("%-28s worst row NMSE %.3g over %u positions\n", what, e, k);
+    CHECK(e < 1e-6, "%s: logits differ from the reference (NMSE %g)", what, e);
+    vkmm_session_free(s);
+    free(ref);
+
+    /* ---- two images of different aspect ratios, sides not multiples of 14 ---- */
+    if (with_image) {
+        uint8_t *a = picture(150, 100), *b = picture(60, 130);
+        vkmm_session_params sp2 = {.n_ctx = 512, .n_batch = 24, .all_logits = true};
+        CHECK_OK(vkmm_session_create(m, &sp2, &s, &err), &err, );
+        CHECK_OK(vkmm_session_add_text(s, "[INST]", true, &err), &err, );
+        CHECK_OK(vkmm_session_add_image_rgb(s, a, 150, 100, &err), &err, );
+        CHECK_OK(vkmm_session_add_text(s, "and", true, &err), &err, );
+        CHECK_OK(vkmm_session_add_image_rgb(s, b, 60, 130, &err), &err, );
+        CHECK_OK(vkmm_session_add_text(s, "Compare them.[/INST]", true, &err), &err, );
+        gen g2 = {0};
+        CHECK_OK(vkmm_session_generate(s, &greedy, 4, collect, &g2, &err), &err, );
+        uint32_t ra, rb;
+        float *ea = encode_ref(&rv, a, 150, 100, longest, &ra), *eb = encode_ref(&rv, b, 60, 130, longest, &rb);
+        int32_t img_end[4];
+        uint32_t ne;
+        CHECK_OK(vkmm_model_tokenize(m, "[IMG_END]", false, true, img_end, 4, &ne, &err), &err, );
+        k = add_tokens(m, "[INST]", true, items, 0);
+        for (uint32_t i = 0; i < ra; i++)
+            items[k++] = (ref_item){0, ea + (size_t)i * rm.n_embd};
+        items[k++] = (ref_item){img_end[0], NULL};
+        k = add_tokens(m, "and", false, items, k);
+        for (uint32_t i = 0; i < rb; i++)
+            items[k++] = (ref_item){0, eb + (size_t)i * rm.n_embd};
+        items[k++] = (ref_item){img_end[0], NULL};
+        k = add_tokens(m, "Compare them.[/INST]", false, items, k);
+        np = k;
+        for (uint32_t i = 0; i + 1 < g2.n; i++)
+            items[k++] = (ref_item){g2.ids[i], NULL};
+        ref = malloc(sizeof *ref * (size_t)V * k);
+        ref_mistral_forward(&rm, items, k, true, ref);
+        gpu = vkmm_session_logits(s, &rows);
+        CHECK(rows == k, "%u logit rows, expected %u", rows, k);
+        snprintf(what, sizeof what, "mistral3 %s two images", vkmm_dtype_get(type)->name);
+        e = rows == k ? compare(gpu, ref, k, V, NT, &g2, np, what) : INFINITY;
+        printf("%-28s worst row NMSE %.3g over %u positions (%u + %u image rows)\n", what, e, k, ra, rb);
+        CHECK(e < 1e-6, "%s: logits differ from the reference (NMSE %g)", what, e);
+        vkmm_session_free(s);
+        free(ref);
+        free(ea);
+        free(eb);
+        free(a);
+        free(b);
+    }
+    vkmm_model_free(m);
+    vkmm_gguf_close(gt);
+    vkmm_gguf_close(gv);
+    free(rm.layers);
+    free(rv.layers);
+    ref_arena_free(&arena);
+    unlink(text_path);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || access(argv[1], R_OK)) {
+        fprintf(stderr, "FAIL: the Tekken tokenizer (%s) is missing: run scripts/setup\n", argc > 1 ? argv[1] : "?");
+        return 1;
+    }
+    char dir[] = "/tmp/vkmm-e2e-XXXXXX";
+    if (!mkdtemp(dir))
+        return 1;
+    run(argv[1], dir, VKMM_Q8_0, NULL, true);
+    run(argv[1], dir, VKMM_Q4_K, "llama", false);
+    run(argv[1], dir, VKMM_F16, NULL, false);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd))
+        fprintf(stderr, "could not remove %s\n", dir);
+    return test_finish("e2e mistral3");
+}
