@@ -57,16 +57,19 @@ static uint32_t chunk_spans(const vkmm_session *s, const vkmm_item *it, uint32_t
     return k;
 }
 
+typedef struct io_ranges {
+    vkmm_range ids, positions, logits, step;
+} io_ranges;
+
 static vkmm_status build(vkmm_session *s, vkmm_graph *g, const vkmm_item *it, uint32_t n, uint32_t n_spans,
-                         uint32_t rows, vkmm_error *err)
+                         uint32_t rows, const io_ranges *io, vkmm_error *err)
 {
     vkmm_model *m = s->m;
     const vkmm_text_hparams *hp = &m->text->hp;
     uint32_t H = hp->n_embd, pos0 = s->done.n;
-    vkmm_tid ids = vkmm_graph_external(g, vkmm_range_sub(vkmm_range_whole(s->ids), 0, 4ull * n), VKMM_I32, n, 1, 1,
-                                       "ids");
+    vkmm_tid ids = vkmm_graph_external(g, vkmm_range_sub(io->ids, 0, 4ull * n), VKMM_I32, n, 1, 1, "ids");
     vkmm_tid x = m->text->embed(m->text, g, ids, n);
-    for (uint32_t i = 0; i < n;) {
+    for (uint32_t i = 0; it && i < n;) {
         if (it[i].image < 0) {
             i++;
             continue;
@@ -81,13 +84,15 @@ static vkmm_status build(vkmm_session *s, vkmm_graph *g, const vkmm_item *it, ui
         i = j;
     }
     uint32_t V = hp->n_vocab;
-    vkmm_tid logits = vkmm_graph_external(g, vkmm_range_sub(vkmm_range_whole(s->logits), 0, 4ull * V * rows),
-                                          VKMM_F32, V, rows, 1, "logits");
+    vkmm_tid logits = vkmm_graph_external(g, vkmm_range_sub(io->logits, 0, 4ull * V * rows), VKMM_F32, V, rows, 1,
+                                          "logits");
     vkmm_forward fw = {
         .n_tokens = n,
         .pos0 = pos0,
         .x = x,
-        .positions = vkmm_range_sub(vkmm_range_whole(s->positions), 0, 4ull * n),
+        .positions = vkmm_range_sub(io->positions, 0, 4ull * n),
+        .step = io->step,
+        .max_kv_len = s->n_ctx,
         .kv_type = s->kv_type,
         .kv = s->kv,
         .spans = n_spans ? vkmm_range_sub(vkmm_range_whole(s->spans), 0, 8ull * n_spans) : (vkmm_range){0},
@@ -99,13 +104,113 @@ static vkmm_status build(vkmm_session *s, vkmm_graph *g, const vkmm_item *it, ui
     return vkmm_graph_plan(g, err);
 }
 
+/* After a forward: the top candidates and log-sum-exp of the last row; the rows themselves when wanted. */
+static vkmm_status read_results(vkmm_session *s, vkmm_buffer *logits, uint32_t rows, uint32_t k, bool full,
+                                vkmm_error *err)
+{
+    uint32_t V = s->m->text->hp.n_vocab;
+    const uint8_t *r = vkmm_buffer_map(s->results);
+    memcpy(s->top, r, sizeof(vkmm_logit) * k);
+    s->n_top = k;
+    memcpy(&s->lse, r + sizeof(vkmm_logit) * VKMM_TOPK_MAX, 4);
+    if (!full)
+        return VKMM_OK;
+    uint32_t keep = s->p.all_logits ? s->last_rows + rows : rows;
+    float *lg = realloc(s->p.all_logits ? s->last_logits : NULL, sizeof *lg * (size_t)V * keep);
+    if (!lg)
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+    if (!s->p.all_logits)
+        free(s->last_logits);
+    s->last_logits = lg;
+    s->last_rows = keep;
+    return vkmm_buffer_download(s->m->gpu, logits, 0, lg + (size_t)V * (keep - rows), 4ull * V * rows, err);
+}
+
+/* The logits helpers on the last row: top-k candidates and log-sum-exp into the results buffer. */
+static vkmm_status record_logit_ops(vkmm_session *s, vkmm_cmd *cmd, vkmm_buffer *logits, vkmm_buffer *scratch,
+                                    uint32_t rows, uint32_t k, vkmm_error *err)
+{
+    vkmm_model *m = s->m;
+    uint32_t V = m->text->hp.n_vocab, NT = m->vocab.n_tokens;
+    vkmm_range last = vkmm_range_sub(vkmm_range_whole(logits), 4ull * V * (rows - 1), 4ull * NT);
+    vkmm_range res = vkmm_range_whole(s->results);
+    vkmm_ops_set_label(m->ops, "%s", "logits");
+    vkmm_status st = vkmm_op_topk(m->ops, cmd, last, vkmm_range_whole(scratch),
+                                  vkmm_range_sub(res, 0, sizeof(vkmm_logit) * VKMM_TOPK_MAX), NT, 1, k, err);
+    if (!st)
+        st = vkmm_op_logsumexp(m->ops, cmd, last, vkmm_range_whole(scratch),
+                               vkmm_range_sub(res, sizeof(vkmm_logit) * VKMM_TOPK_MAX, 16), NT, 1, 1.0f, err);
+    vkmm_ops_set_label(m->ops, "%s", "");
+    return st;
+}
+
+static uint32_t top_count(uint32_t top_k)
+{
+    return top_k < VKMM_TOP_LOGPROBS ? VKMM_TOP_LOGPROBS : top_k > VKMM_TOPK_MAX ? VKMM_TOPK_MAX : top_k;
+}
+
+vkmm_status vkmm_session_decode(vkmm_session *s, int32_t token, bool want_full_row, uint32_t top_k, vkmm_error *err)
+{
+    vkmm_model *m = s->m;
+    uint32_t pos = s->done.n, V = m->text->hp.n_vocab, k = top_count(top_k);
+    if (pos + 1 > s->n_ctx)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "the context is full: %u positions (raise -c)", s->n_ctx);
+    vkmm_status st = VKMM_OK;
+    if (s->dec_k != k) {
+        if (!s->dec_cmd) {
+            st = vkmm_cmd_create(m->gpu, s->p.profile ? VKMM_CMD_PROFILE : 0, &s->dec_cmd, err);
+            if (!st) st = ensure(s, &s->dec_ids, 4, VKMM_MEM_HOST, "decode-id", err);
+            if (!st) st = ensure(s, &s->dec_pos, 4, VKMM_MEM_HOST, "decode-position", err);
+            if (!st) st = ensure(s, &s->step, 16, VKMM_MEM_HOST, "decode-step", err);
+            if (!st) st = ensure(s, &s->dec_logits, 4ull * V, VKMM_MEM_DEVICE, "decode-logits", err);
+            if (!st)
+                st = ensure(s, &s->dec_scratch, vkmm_op_logits_scratch_bytes(m->ops, m->vocab.n_tokens, 1, VKMM_TOPK_MAX),
+                            VKMM_MEM_DEVICE, "decode-scratch", err);
+        }
+        if (!st)
+            st = vkmm_cmd_reset(s->dec_cmd, err);
+        vkmm_graph g;
+        vkmm_graph_init(&g, m->ops);
+        io_ranges io = {vkmm_range_whole(s->dec_ids), vkmm_range_whole(s->dec_pos), vkmm_range_whole(s->dec_logits),
+                        vkmm_range_sub(vkmm_range_whole(s->step), 0, 8)};
+        if (!st)
+            st = build(s, &g, NULL, 1, 0, 1, &io, err);
+        if (!st)
+            st = ensure(s, &s->dec_arena, g.arena_bytes, VKMM_MEM_DEVICE, "decode-activations", err);
+        if (!st)
+            st = vkmm_graph_record(&g, m->ops, s->dec_cmd, vkmm_range_whole(s->dec_arena), err);
+        vkmm_graph_free(&g);
+        if (!st)
+            st = record_logit_ops(s, s->dec_cmd, s->dec_logits, s->dec_scratch, 1, k, err);
+        if (!st)
+            st = vkmm_cmd_end(s->dec_cmd, err);
+        if (st)
+            return st;
+        s->dec_k = k;
+        s->stats.decode_recordings++;
+    }
+    *(int32_t *)vkmm_buffer_map(s->dec_ids) = token;
+    *(int32_t *)vkmm_buffer_map(s->dec_pos) = (int32_t)pos;
+    int32_t *step = vkmm_buffer_map(s->step);
+    step[0] = (int32_t)pos;
+    step[1] = (int32_t)pos + 1;
+    vkmm_gpu_capture_begin(m->gpu);
+    st = vkmm_cmd_submit(s->dec_cmd, err);
+    vkmm_gpu_capture_end(m->gpu);
+    if (st)
+        return st;
+    vkmm_session_profile_add(s, s->dec_cmd);
+    if ((st = read_results(s, s->dec_logits, 1, k, want_full_row || s->p.all_logits, err)))
+        return st;
+    return vkmm_items_push(&s->done, (vkmm_item){token, -1, 0}, err);
+}
+
 vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bool all_logits, bool want_full_row,
                                  uint32_t top_k, vkmm_error *err)
 {
     vkmm_model *m = s->m;
-    const vkmm_text_hparams *hp = &m->text->hp;
     const vkmm_item *it = s->pending.v + start;
-    uint32_t pos0 = s->done.n, V = hp->n_vocab, NT = m->vocab.n_tokens;
+    uint32_t pos0 = s->done.n, V = m->text->hp.n_vocab, k = top_count(top_k);
     if (pos0 + n > s->n_ctx)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "the context is full: %u positions used + %u new > %u (raise -c)",
                          pos0, n, s->n_ctx);
@@ -124,16 +229,15 @@ vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bo
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "more than %d images in one prefill chunk", VKMM_ATTENTION_MAX_SPANS);
     uint32_t rows = all_logits ? n : 1;
     st = ensure(s, &s->logits, 4ull * V * rows, VKMM_MEM_DEVICE, "logits", err);
-    uint32_t k = top_k < VKMM_TOP_LOGPROBS ? VKMM_TOP_LOGPROBS : top_k > VKMM_TOPK_MAX ? VKMM_TOPK_MAX : top_k;
-    uint64_t scratch = vkmm_op_logits_scratch_bytes(m->ops, NT, 1, k);
     if (!st)
-        st = ensure(s, &s->scratch, scratch, VKMM_MEM_DEVICE, "logits-scratch", err);
+        st = ensure(s, &s->scratch, vkmm_op_logits_scratch_bytes(m->ops, m->vocab.n_tokens, 1, k), VKMM_MEM_DEVICE,
+                    "logits-scratch", err);
     if (st)
         return st;
-
     vkmm_graph g;
     vkmm_graph_init(&g, m->ops);
-    st = build(s, &g, it, n, n_spans, rows, err);
+    io_ranges io = {vkmm_range_whole(s->ids), vkmm_range_whole(s->positions), vkmm_range_whole(s->logits), {0}};
+    st = build(s, &g, it, n, n_spans, rows, &io, err);
     if (!st)
         st = ensure(s, &s->arena, g.arena_bytes, VKMM_MEM_DEVICE, "activations", err);
     if (!st)
@@ -142,40 +246,16 @@ vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bo
     if (!st)
         st = vkmm_graph_record(&g, m->ops, s->cmd, vkmm_range_whole(s->arena), err);
     vkmm_graph_free(&g);
-    vkmm_range last = vkmm_range_sub(vkmm_range_whole(s->logits), 4ull * V * (rows - 1), 4ull * NT);
-    vkmm_range res = vkmm_range_whole(s->results);
-    vkmm_range res_top = vkmm_range_sub(res, 0, sizeof(vkmm_logit) * VKMM_TOPK_MAX);
-    vkmm_range res_lse = vkmm_range_sub(res, sizeof(vkmm_logit) * VKMM_TOPK_MAX, 16);
-    vkmm_ops_set_label(m->ops, "%s", "logits");
     if (!st)
-        st = vkmm_op_topk(m->ops, s->cmd, last, vkmm_range_whole(s->scratch), res_top, NT, 1, k, err);
-    if (!st)
-        st = vkmm_op_logsumexp(m->ops, s->cmd, last, vkmm_range_whole(s->scratch), res_lse, NT, 1, 1.0f, err);
-    vkmm_ops_set_label(m->ops, "%s", "");
+        st = record_logit_ops(s, s->cmd, s->logits, s->scratch, rows, k, err);
     if (!st)
         st = vkmm_cmd_submit(s->cmd, err);
     vkmm_gpu_capture_end(m->gpu);
     if (st)
         return st;
     vkmm_session_profile_add(s, s->cmd);
-    const uint8_t *r = vkmm_buffer_map(s->results);
-    memcpy(s->top, r, sizeof(vkmm_logit) * k);
-    s->n_top = k;
-    memcpy(&s->lse, r + sizeof(vkmm_logit) * VKMM_TOPK_MAX, 4);
-    if (all_logits || want_full_row) {
-        uint32_t keep = s->p.all_logits ? s->last_rows + rows : rows;
-        float *lg = realloc(s->p.all_logits ? s->last_logits : NULL, sizeof *lg * (size_t)V * keep);
-        if (!lg)
-            return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
-        if (!s->p.all_logits)
-            free(s->last_logits);
-        s->last_logits = lg;
-        float *dst = lg + (size_t)V * (keep - rows);
-        st = vkmm_buffer_download(m->gpu, s->logits, 0, dst, 4ull * V * rows, err);
-        if (st)
-            return st;
-        s->last_rows = keep;
-    }
+    if ((st = read_results(s, s->logits, rows, k, all_logits || want_full_row, err)))
+        return st;
     for (uint32_t i = 0; i < n; i++)
         if ((st = vkmm_items_push(&s->done, it[i], err)))
             return st;

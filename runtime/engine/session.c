@@ -120,6 +120,13 @@ VKMM_API void vkmm_session_free(vkmm_session *s)
     vkmm_buffer_destroy(s->scratch);
     vkmm_buffer_destroy(s->arena);
     vkmm_cmd_destroy(s->cmd);
+    vkmm_cmd_destroy(s->dec_cmd);
+    vkmm_buffer_destroy(s->dec_ids);
+    vkmm_buffer_destroy(s->dec_pos);
+    vkmm_buffer_destroy(s->step);
+    vkmm_buffer_destroy(s->dec_arena);
+    vkmm_buffer_destroy(s->dec_logits);
+    vkmm_buffer_destroy(s->dec_scratch);
     free_messages(s);
     free(s->msgs);
     free(s->kbuf);
@@ -348,9 +355,7 @@ VKMM_API vkmm_status vkmm_session_generate(vkmm_session *s, const vkmm_sampling 
                 st = vkmm_items_push(&s->pending, (vkmm_item){id, -1, 0}, err); /* a later generate continues */
             break;
         }
-        if (!(st = vkmm_items_push(&s->pending, (vkmm_item){id, -1, 0}, err)))
-            st = vkmm_session_forward(s, 0, 1, s->p.all_logits, full, top, err);
-        s->pending.n = 0;
+        st = vkmm_session_decode(s, id, full, top, err);
     }
     s->stats.gen_ms += now_ms() - t1;
     piece.len = 0;

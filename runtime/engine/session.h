@@ -57,6 +57,11 @@ struct vkmm_session {
     uint32_t logits_rows;
     vkmm_cmd *cmd;
 
+    /* decode: one graph recorded once, replayed per token; it reads the position from `step` */
+    vkmm_cmd *dec_cmd;
+    vkmm_buffer *dec_ids, *dec_pos, *step, *dec_arena, *dec_logits, *dec_scratch;
+    uint32_t dec_k;          /* top-k it was recorded for (0: not recorded) */
+
     /* the sequence */
     vkmm_items done;         /* positions in the cache */
     vkmm_items pending;      /* added, not yet evaluated */
@@ -87,6 +92,8 @@ struct vkmm_session {
  * (top candidates, log-sum-exp, all logits when asked). */
 vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bool all_logits, bool want_full_row,
                                  uint32_t top_k, vkmm_error *err);
+/* Evaluates one token at the next position by replaying the recorded decode graph (recorded on first use). */
+vkmm_status vkmm_session_decode(vkmm_session *s, int32_t token, bool want_full_row, uint32_t top_k, vkmm_error *err);
 /* Evaluates everything pending, in chunks that never split a bidirectional image span; the results of the
  * last position are kept as vkmm_session_forward keeps them. */
 vkmm_status vkmm_session_prefill(vkmm_session *s, uint32_t top_k, bool want_full_row, vkmm_error *err);

@@ -225,6 +225,7 @@ typedef struct vkmm_stats {
     uint32_t n_gen;
     double gen_ms;
     uint32_t n_ctx_used;
+    uint32_t decode_recordings;  /* times the decode step was recorded (it is then replayed per token) */
 } vkmm_stats;
 VKMM_API vkmm_stats vkmm_session_stats(const vkmm_session *s);
 

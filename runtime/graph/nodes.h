@@ -70,7 +70,8 @@ typedef struct vkmm_g_attn_params {
     float scale, softcap;
     vkmm_range spans;
     uint32_t n_spans;
-    vkmm_range step;          /* u32 {pos0, kv_len} read by a replayed graph; size 0: the static values */
+    vkmm_range step;          /* i32 {pos0, kv_len} read by a replayed graph; size 0: the static values */
+    uint32_t max_kv_len;      /* with step: the longest cache the replays reach (sizes the decode splits) */
 } vkmm_g_attn_params;
 /* Stores k and v ([n][n_kv_head][head_dim] f32) into the caches k_cache / v_cache at pos0.., then attends q
  * ([n][n_head][head_dim]) over positions [0, pos0 + n): returns [n][n_head · head_dim]. */

@@ -22,8 +22,8 @@ static vkmm_attention_params params_of(const attn_node *a)
         .kv = layout_of(p),
         .n_q = a->n,
         .n_head = p->n_head,
-        .q_pos0 = p->pos0,
-        .kv_len = p->pos0 + a->n,
+        .q_pos0 = p->step.size ? 0 : p->pos0,
+        .kv_len = p->step.size ? p->max_kv_len : p->pos0 + a->n,
         .causal = p->causal,
         .window = p->window,
         .n_spans = p->n_spans,
@@ -37,9 +37,12 @@ static vkmm_status rec_attention(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_e
     const attn_node *a = (const void *)n->params;
     vkmm_kv_layout kv = layout_of(&a->p);
     vkmm_range kc = vkmm_graph_range(ex, n->in[3]), vc = vkmm_graph_range(ex, n->in[4]);
-    vkmm_status s = vkmm_op_kv_store(ex->ops, ex->cmd, &kv, vkmm_graph_range(ex, n->in[1]), kc, a->p.pos0, a->n, err);
+    uint32_t pos0 = a->p.step.size ? 0 : a->p.pos0; /* a replay adds the position it reads from step */
+    vkmm_status s = vkmm_op_kv_store_dyn(ex->ops, ex->cmd, &kv, vkmm_graph_range(ex, n->in[1]), kc, pos0, a->n,
+                                         a->p.step, err);
     if (!s)
-        s = vkmm_op_kv_store(ex->ops, ex->cmd, &kv, vkmm_graph_range(ex, n->in[2]), vc, a->p.pos0, a->n, err);
+        s = vkmm_op_kv_store_dyn(ex->ops, ex->cmd, &kv, vkmm_graph_range(ex, n->in[2]), vc, pos0, a->n, a->p.step,
+                                 err);
     if (s)
         return s;
     vkmm_attention_params ap = params_of(a);
@@ -50,6 +53,7 @@ static vkmm_status rec_attention(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_e
         .spans = a->p.spans,
         .scratch = n->out[1] ? vkmm_graph_range(ex, n->out[1]) : (vkmm_range){0},
         .o = vkmm_graph_range(ex, n->out[0]),
+        .step = a->p.step,
     };
     return vkmm_op_attention(ex->ops, ex->cmd, &ap, &io, err);
 }
@@ -75,8 +79,8 @@ vkmm_tid vkmm_g_attention(vkmm_graph *g, vkmm_tid q, vkmm_tid k, vkmm_tid v, vkm
                         p->n_head, p->n_kv_head, p->head_dim);
         return 0;
     }
-    if (p->step.size) {
-        vkmm_graph_fail(g, VKMM_ERR_UNSUPPORTED, "%s: replayed attention (positions from a buffer) is not available",
+    if (p->step.size && (!p->max_kv_len || n != 1)) {
+        vkmm_graph_fail(g, VKMM_ERR_INTERNAL, "%s: a replayed attention takes one query row and a maximum length",
                         name);
         return 0;
     }

@@ -51,7 +51,7 @@ static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_for
         vkmm_g_attn_params ap = {
             .capacity = fw->kv[il].capacity, .ring = fw->kv[il].ring, .kv_type = fw->kv_type, .n_head = hp->n_head,
             .n_kv_head = hp->n_kv, .head_dim = hd, .pos0 = fw->pos0, .causal = true, .window = hp->window[il],
-            .scale = hp->attn_scale, .spans = fw->spans, .n_spans = fw->n_spans, .step = fw->step,
+            .max_kv_len = fw->max_kv_len, .scale = hp->attn_scale, .spans = fw->spans, .n_spans = fw->n_spans, .step = fw->step,
         };
         vkmm_tid kc = vkmm_g_kv_cache(g, fw->kv[il].k, fw->kv_type, hd, hp->n_kv, fw->kv[il].capacity, "k_cache");
         vkmm_tid vc = vkmm_g_kv_cache(g, fw->kv[il].v, fw->kv_type, hd, hp->n_kv, fw->kv[il].capacity, "v_cache");

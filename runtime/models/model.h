@@ -51,7 +51,8 @@ typedef struct vkmm_forward {
     uint32_t pos0;
     vkmm_tid x;                         /* input embeddings [n][n_embd] f32 (built by the caller) */
     vkmm_range positions;               /* int32 [n]: pos0 + i, in a buffer so a replayed graph can move on */
-    vkmm_range step;                    /* u32 {pos0, kv_len}: a replayed decode reads them here (size 0: static) */
+    vkmm_range step;                    /* i32 {pos0, kv_len}: a replayed decode reads them here (size 0: static) */
+    uint32_t max_kv_len;                /* with step: the context length the replays may reach */
     vkmm_dtype kv_type;
     const vkmm_layer_kv *kv;            /* [n_layer] */
     vkmm_range spans;                   /* u32 (start, end) pairs: bidirectional image spans */

@@ -194,6 +194,7 @@ typedef struct attn_push {
     float scale, softcap;
     uint32_t n_split;
     uint32_t q_off, k_off, v_off, s_off, o_off, p_off;
+    uint32_t use_dyn, dyn_off;
 } attn_push;
 
 vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention_params *p,
@@ -276,20 +277,23 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
                 .q_pos0 = (int32_t)(p->q_pos0 + r0), .kv_lo = (int32_t)kv_first(p), .kv_len = (int32_t)p->kv_len,
                 .ring = p->kv.ring, .capacity = p->kv.capacity, .causal = p->causal, .window = (int32_t)p->window,
                 .n_spans = p->n_spans, .scale = p->scale, .softcap = p->softcap, .n_split = pl.n_split,
+                .use_dyn = io->step.size ? 1 : 0,
             };
             vkmm_range k = vkmm_range_sub(io->k, h0 * head_bytes, nh * head_bytes);
             vkmm_range v = vkmm_range_sub(io->v, h0 * head_bytes, nh * head_bytes);
             vkmm_range sp = p->n_spans ? vkmm_range_sub(io->spans, 0, p->n_spans * 8ull) : q; /* never read */
-            vkmm_binding b[6];
+            vkmm_binding b[7];
             if ((s = bind(ops, q, false, 4, "q", &b[0], &pc.q_off, err)) ||
                 (s = bind(ops, k, false, kv_unit, "K", &b[1], &pc.k_off, err)) ||
                 (s = bind(ops, v, false, kv_unit, "V", &b[2], &pc.v_off, err)) ||
                 (s = bind(ops, sp, false, 4, "spans", &b[3], &pc.s_off, err)) ||
                 (s = bind(ops, o, true, 4, "o", &b[4], &pc.o_off, err)) ||
-                (s = bind(ops, part, true, 4, "scratch", &b[5], &pc.p_off, err)))
+                (s = bind(ops, part, true, 4, "scratch", &b[5], &pc.p_off, err)) ||
+                (s = bind(ops, io->step.size ? vkmm_range_sub(io->step, 0, 8) : q, false, 4, "step", &b[6], &pc.dyn_off,
+                          err)))
                 return s;
             uint32_t groups[3] = {(nr + pl.bp - 1) / pl.bp, nh * hblocks, pl.n_split};
-            if ((s = vkmm_ops_record(ops, cmd, &pd, b, 6, &pc, sizeof pc, groups, "attention", err)))
+            if ((s = vkmm_ops_record(ops, cmd, &pd, b, 7, &pc, sizeof pc, groups, "attention", err)))
                 return s;
         }
         if (pl.n_split > 1) {

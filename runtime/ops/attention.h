@@ -49,6 +49,9 @@ typedef struct vkmm_attention_io {
     vkmm_range scratch;      /* vkmm_op_attention_scratch_bytes bytes, 16-byte aligned; unused when that is 0 */
     vkmm_range o;            /* f32 [n_q][n_head][head_dim]; may be q itself (a workgroup reads its q rows before it
                                 writes them), never overlaps scratch, K or V */
+    vkmm_range step;         /* replay: i32 {q_pos0, kv_len} read at run time (size 0: the params' values).
+                                Then params.q_pos0 must be 0 and params.kv_len the largest length the
+                                replays will reach (it sizes the splits). */
 } vkmm_attention_io;
 
 vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention_params *p,
@@ -65,5 +68,8 @@ void vkmm_op_attention_cost(const vkmm_attention_params *p, uint64_t *bytes, uin
  * (converted to f16 with round-to-nearest-even, or quantized to Q8_0 blocks). With a ring, n <= ring. */
 vkmm_status vkmm_op_kv_store(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, vkmm_range src,
                              vkmm_range cache, uint32_t pos0, uint32_t n, vkmm_error *err);
+/* The same with the position read at run time from step (u32 at its start) plus pos0: a replayed decode. */
+vkmm_status vkmm_op_kv_store_dyn(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, vkmm_range src,
+                                 vkmm_range cache, uint32_t pos0, uint32_t n, vkmm_range step, vkmm_error *err);
 
 #endif

@@ -50,6 +50,12 @@ uint64_t vkmm_attn_bind_limit(const vkmm_ops *ops)
 vkmm_status vkmm_op_kv_store(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, vkmm_range src,
                              vkmm_range cache, uint32_t pos0, uint32_t n, vkmm_error *err)
 {
+    return vkmm_op_kv_store_dyn(ops, cmd, kv, src, cache, pos0, n, (vkmm_range){0}, err);
+}
+
+vkmm_status vkmm_op_kv_store_dyn(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, vkmm_range src,
+                                 vkmm_range cache, uint32_t pos0, uint32_t n, vkmm_range step, vkmm_error *err)
+{
     vkmm_status s = vkmm_attn_check_layout(kv, "kv_store", err);
     if (s || n == 0)
         return s;
@@ -79,18 +85,20 @@ vkmm_status vkmm_op_kv_store(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout 
     for (uint32_t h0 = 0; h0 < kv->n_kv_head; h0 += (uint32_t)heads_per) {
         uint32_t nh = kv->n_kv_head - h0 < heads_per ? kv->n_kv_head - h0 : (uint32_t)heads_per;
         struct {
-            uint32_t n, n_kv_head, h0, nh, head_dim, capacity, ring, pos0, src_off, dst_off;
-        } pc = {n, kv->n_kv_head, h0, nh, kv->head_dim, kv->capacity, kv->ring, pos0, 0, 0};
-        vkmm_binding b[2] = {
-            vkmm_ops_bind(ops, vkmm_range_sub(src, 0, src_row * n), false, 4, &pc.src_off),
+            uint32_t n, n_kv_head, h0, nh, head_dim, capacity, ring, pos0, src_off, dst_off, use_dyn, dyn_off;
+        } pc = {n, kv->n_kv_head, h0, nh, kv->head_dim, kv->capacity, kv->ring, pos0, 0, 0, step.size ? 1 : 0, 0};
+        vkmm_range src_rows = vkmm_range_sub(src, 0, src_row * n);
+        vkmm_binding b[3] = {
+            vkmm_ops_bind(ops, src_rows, false, 4, &pc.src_off),
             vkmm_ops_bind(ops, vkmm_range_sub(cache, h0 * head_bytes, nh * head_bytes), true, unit, &pc.dst_off),
+            vkmm_ops_bind(ops, step.size ? vkmm_range_sub(step, 0, 4) : src_rows, false, 4, &pc.dyn_off),
         };
         if (b[0].skip % 4 || b[1].skip % unit)
             return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: source or cache range misaligned for %s",
                              f16 ? "F16" : "Q8_0");
         uint32_t per = f16 ? kv->head_dim / 2 : kv->head_dim / 32;
         uint32_t groups[3] = {vkmm_ops_groups_for(ops, (uint64_t)n * nh * per, wg), 1, 1};
-        s = vkmm_ops_record(ops, cmd, &pd, b, 2, &pc, sizeof pc, groups, "kv_store", err);
+        s = vkmm_ops_record(ops, cmd, &pd, b, 3, &pc, sizeof pc, groups, "kv_store", err);
         if (s)
             return s;
     }

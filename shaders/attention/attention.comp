@@ -39,6 +39,8 @@ layout(std430, binding = 2) readonly buffer Vb { uint vc[]; };
 layout(std430, binding = 3) readonly buffer Sp { int spans[]; };   // (start, end) pairs
 layout(std430, binding = 4) writeonly buffer Ob { float o[]; };
 layout(std430, binding = 5) writeonly buffer Pb { float part[]; }; // split partials: o[D], m, l, 2 pad per (row, head, split)
+// A replayed decode reads the query position and the cache length here (use_dyn): {q_pos0, kv_len}.
+layout(std430, binding = 6) readonly buffer Dyn { int dyn[]; };
 
 layout(push_constant) uniform P {
     uint n_q;       // query positions in this dispatch
@@ -58,7 +60,11 @@ layout(push_constant) uniform P {
     float softcap;  // 0: none
     uint n_split;
     uint q_off, k_off, v_off, s_off, o_off, p_off; // element offsets into the bindings
+    uint use_dyn, dyn_off; // with use_dyn, q_pos0 is added to dyn[dyn_off] and kv_len is dyn[dyn_off + 1]
 } p;
+
+// The positions this dispatch works with: the push constants, or the replay buffer.
+int g_q_pos0, g_kv_lo, g_kv_len;
 
 #define NEG_INF uintBitsToFloat(0xff800000u)
 const int INT_MAX = 0x7fffffff;
@@ -164,6 +170,14 @@ void commit()
 void main()
 {
     const uint tid = gl_LocalInvocationIndex;
+    g_q_pos0 = p.q_pos0;
+    g_kv_lo = p.kv_lo;
+    g_kv_len = p.kv_len;
+    if (p.use_dyn != 0u) {
+        g_q_pos0 += dyn[p.dyn_off];
+        g_kv_len = dyn[p.dyn_off + 1u];
+        g_kv_lo = p.ring != 0u && g_kv_len > int(p.ring) ? g_kv_len - int(p.ring) : 0;
+    }
     const uint bp = ROWS / p.gw;                 // positions per workgroup
     const uint hblocks = p.group / p.gw;
     const uint kvh = gl_WorkGroupID.y / hblocks; // relative to kvh0
@@ -187,7 +201,7 @@ void main()
         ivec4 allow = ivec4(0);
         ivec2 need = ivec2(INT_MAX, INT_MIN);
         if (i < p.n_q) {
-            int pq = p.q_pos0 + int(i);
+            int pq = g_q_pos0 + int(i);
             allow.x = p.window > 0 ? pq - p.window + 1 : INT_MIN;
             allow.y = p.causal != 0u ? pq + 1 : INT_MAX;
             // the union of the spans holding pq is one interval: they all contain pq
@@ -200,11 +214,11 @@ void main()
                     allow.w = max(allow.w, en);
                 }
             }
-            int lo = max(allow.x, p.kv_lo), hi = min(allow.y, p.kv_len);
+            int lo = max(allow.x, g_kv_lo), hi = min(allow.y, g_kv_len);
             if (lo < hi)
                 need = ivec2(lo, hi);
-            lo = max(allow.z, p.kv_lo);
-            hi = min(allow.w, p.kv_len);
+            lo = max(allow.z, g_kv_lo);
+            hi = min(allow.w, g_kv_len);
             if (lo < hi)
                 need = ivec2(min(need.x, lo), max(need.y, hi));
         }

@@ -24,7 +24,10 @@ layout(push_constant) uniform P {
     uint ring;       // 0: slot = position; else slot = position % ring
     uint pos0;       // position of row 0
     uint src_off, dst_off; // element offsets (f32; u32 for f16, u16 for Q8_0)
+    uint use_dyn, dyn_off; // with use_dyn, pos0 is added to dyn[dyn_off] (a replayed decode's position)
 } p;
+
+layout(std430, binding = 2) readonly buffer Dyn { uint dyn[]; };
 
 void main()
 {
@@ -36,7 +39,7 @@ void main()
     const uint total = p.n * p.nh * per_row;
     for (uint it = gl_GlobalInvocationID.x; it < total; it += GRID_STRIDE) {
         uint c = it % per_row, h = (it / per_row) % p.nh, i = it / (per_row * p.nh);
-        uint pos = p.pos0 + i;
+        uint pos = p.pos0 + i + (p.use_dyn != 0u ? dyn[p.dyn_off] : 0u);
         uint slot = p.ring != 0u ? pos % p.ring : pos;
         uint s = p.src_off + (i * p.n_kv_head + p.h0 + h) * p.head_dim;
         uint row = h * p.capacity + slot;

@@ -103,6 +103,8 @@ static void run_type(const char *tok_json, const char *dir, vkmm_dtype type, boo
     vkmm_sampling greedy = {.temperature = 0, .top_p = 1, .repeat_penalty = 1, .ignore_eog = true};
     gen g = {0};
     CHECK_OK(vkmm_session_generate(s, &greedy, 6, collect, &g, &err), &err, );
+    CHECK(vkmm_session_stats(s).decode_recordings == 1, "the decode step was recorded %u times for 5 tokens",
+          vkmm_session_stats(s).decode_recordings);
     int32_t ids[256];
     uint32_t n_prompt;
     CHECK_OK(vkmm_model_tokenize(m, prompt, true, true, ids, 200, &n_prompt, &err), &err, );

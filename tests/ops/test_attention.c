@@ -326,7 +326,7 @@ static void check_errors(ctx *c)
     vkmm_buffer *b;
     CHECK_OK(vkmm_buffer_create(c->gpu, 1 << 20, VKMM_MEM_DEVICE, "errors", &b, &err), &err, );
     vkmm_range r = vkmm_range_whole(b);
-    vkmm_attention_io io = {r, r, r, r, r, r};
+    vkmm_attention_io io = {r, r, r, r, r, r, {0}};
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
     vkmm_attention_params ok = {.kv = {VKMM_F16, 2, 64, 64, 0}, .n_q = 4, .n_head = 4, .kv_len = 10, .scale = 1};
