@@ -106,7 +106,7 @@ VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **ou
         s = vkmm_ops_create(m->gpu, NULL, &m->ops, err);
     if (!s)
         s = check_fit(m, vkmm_gpu_memory_budget(m->gpu), err);
-    uint64_t total = vkmm_gguf_tensor_bytes(m->text_file) + (m->vision_file ? vkmm_gguf_tensor_bytes(m->vision_file) : 0);
+    uint64_t total = s ? 0 : vkmm_gguf_tensor_bytes(m->text_file) + (m->vision_file ? vkmm_gguf_tensor_bytes(m->vision_file) : 0);
     if (!s) {
         vkmm_weight_store_params wp = {m->gpu, m->ops, m->text_file, "weights", progress_adapter, (void *)p, total};
         s = vkmm_weight_store_create(&wp, &m->text_weights, err);

@@ -60,6 +60,7 @@ typedef struct vkmm_memory {
     uint64_t block_size;
     uint64_t budget;                 /* 0 = none */
     uint64_t device_bytes, host_bytes;
+    uint64_t device_used;            /* bytes of device buffers handed out (what the budget limits) */
     uint32_t n_blocks;
 } vkmm_memory;
 

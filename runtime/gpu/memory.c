@@ -242,6 +242,13 @@ vkmm_status vkmm_buffer_create(vkmm_gpu *gpu, uint64_t size, vkmm_mem_kind kind,
     if (size == 0)
         size = 4;
     uint64_t reserve = align_up(size, ALLOC_ALIGN);
+    vkmm_memory *m = &gpu->mem;
+    /* the budget limits what is handed out, whatever the blocks behind it hold */
+    if (kind == VKMM_MEM_DEVICE && m->budget && m->device_used + reserve > m->budget)
+        return vkmm_fail(err, VKMM_ERR_OUT_OF_MEMORY,
+                         "allocating %s (%.1f MiB): device memory budget exceeded: %.1f MiB in use + %.1f MiB > "
+                         "budget %.1f MiB (VKMM_MEMORY_BUDGET)", name ? name : "buffer", size / 1048576.0,
+                         m->device_used / 1048576.0, reserve / 1048576.0, m->budget / 1048576.0);
     vkmm_buffer *buf = calloc(1, sizeof *buf);
     if (!buf)
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
@@ -280,6 +287,8 @@ vkmm_status vkmm_buffer_create(vkmm_gpu *gpu, uint64_t size, vkmm_mem_kind kind,
     }
     buf->block = b;
     buf->offset = offset;
+    if (kind == VKMM_MEM_DEVICE)
+        m->device_used += reserve;
     if (b->dedicated)
         vkmm_gpu_name_object(gpu, VK_OBJECT_TYPE_BUFFER, (uint64_t)b->buffer, buf->name);
     *out = buf;
@@ -292,6 +301,8 @@ void vkmm_buffer_destroy(vkmm_buffer *buf)
         return;
     vkmm_gpu *gpu = buf->gpu;
     vkmm_block *b = buf->block;
+    if (b->kind == VKMM_MEM_DEVICE)
+        gpu->mem.device_used -= buf->reserved;
     block_give(b, buf->offset, buf->reserved);
     bool spare_exists = false;
     for (vkmm_block *o = gpu->mem.blocks; o && !b->dedicated; o = o->next)

@@ -1,0 +1,85 @@
+/* tests/engine/test_failures.c — failures are values and the process lives on: a model too big for the memory
+ * budget is refused before any upload (sizes named); a session that exhausts the budget fails cleanly and a
+ * smaller one then works; a lost device (injected) ends the run with an error, not a crash; bad files and
+ * bad images give clear messages. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "tools/synth.h"
+#include "vkmm.h"
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || access(argv[1], R_OK)) {
+        fprintf(stderr, "FAIL: the Gemma 3 tokenizer is missing: run scripts/setup\n");
+        return 1;
+    }
+    char dir[] = "/tmp/vkmm-fail-XXXXXX", text[256], vis[256];
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(text, sizeof text, "%s/t.gguf", dir);
+    snprintf(vis, sizeof vis, "%s/v.gguf", dir);
+    vkmm_error err;
+    vkmm_synth_opts so = {.arch = "gemma3", .size = "tiny", .type = VKMM_Q8_0, .vision_type = VKMM_F16,
+                          .tokenizer = argv[1], .seed = 3, .out = text, .mmproj_out = vis, .n_ctx = 262144};
+    CHECK_OK(vkmm_synth(&so, &err), &err, 1);
+
+    /* 1. does not fit: refused before any upload, with the sizes named */
+    vkmm_model_params tight = {.model_path = text, .validation = 1, .memory_budget = 16ull << 20};
+    vkmm_model *m = NULL;
+    vkmm_status s = vkmm_model_load(&tight, &m, &err);
+    CHECK(s == VKMM_ERR_OUT_OF_MEMORY && !m, "an oversized model loaded (status %d)", s);
+    CHECK(strstr(err.msg, "does not fit") && strstr(err.msg, "MiB") && strstr(err.msg, text), "message: %s", err.msg);
+
+    /* 2. weights fit, a huge context does not: the session fails, a small one works */
+    vkmm_model_params ok = {.model_path = text, .mmproj_path = vis, .validation = 1, .memory_budget = 200ull << 20};
+    CHECK_OK(vkmm_model_load(&ok, &m, &err), &err, 1);
+    vkmm_session *sess = NULL;
+    vkmm_session_params big = {.n_ctx = 262144}; /* the global layer's K and V: 64 MiB each */
+    vkmm_session_params small = {.n_ctx = 256, .n_batch = 64};
+    s = vkmm_session_create(m, &big, &sess, &err);
+    CHECK(s == VKMM_ERR_OUT_OF_MEMORY, "exhausting the budget gave status %d (%s)", s, err.msg);
+    CHECK(strstr(err.msg, "budget") != NULL, "message does not name the budget: %s", err.msg);
+    vkmm_session_free(sess);
+    sess = NULL;
+    CHECK_OK(vkmm_session_create(m, &small, &sess, &err), &err, 1);
+    CHECK_OK(vkmm_session_add_text(sess, "Hello there", false, &err), &err, 1);
+    vkmm_sampling greedy = {.temperature = 0, .top_p = 1, .repeat_penalty = 1};
+    CHECK_OK(vkmm_session_generate(sess, &greedy, 3, NULL, NULL, &err), &err, 1);
+
+    /* 3. bad inputs: a missing image, a non-image, a text file as a model */
+    s = vkmm_session_add_image(sess, "/nonexistent/picture.png", &err);
+    CHECK(s != VKMM_OK && strstr(err.msg, "/nonexistent/picture.png"), "missing image: %d %s", s, err.msg);
+    s = vkmm_session_add_image(sess, argv[1], &err);
+    CHECK(s != VKMM_OK && strstr(err.msg, argv[1]), "a JSON file taken as an image: %d %s", s, err.msg);
+    vkmm_model_params bad = {.model_path = argv[1], .validation = 1};
+    vkmm_model *bm = NULL;
+    s = vkmm_model_load(&bad, &bm, &err);
+    CHECK(s == VKMM_ERR_FORMAT && !bm && strstr(err.msg, argv[1]), "a JSON file taken as a model: %d %s", s, err.msg);
+    vkmm_model_params swapped = {.model_path = vis, .validation = 1};
+    s = vkmm_model_load(&swapped, &bm, &err);
+    CHECK(s == VKMM_ERR_INVALID_ARG && strstr(err.msg, "mmproj"), "an mmproj as the text model: %d %s", s, err.msg);
+    vkmm_session_free(sess);
+    vkmm_model_free(m);
+
+    /* 4. a lost device: the third submit fails as VK_ERROR_DEVICE_LOST would; generate returns the error */
+    setenv("VKMM_INJECT_DEVICE_LOST", "3", 1);
+    CHECK_OK(vkmm_model_load(&ok, &m, &err), &err, 1);
+    CHECK_OK(vkmm_session_create(m, &small, &sess, &err), &err, 1);
+    CHECK_OK(vkmm_session_add_text(sess, "Hello there, how are you today?", false, &err), &err, 1);
+    s = vkmm_session_generate(sess, &greedy, 8, NULL, NULL, &err);
+    CHECK(s == VKMM_ERR_DEVICE_LOST && strstr(err.msg, "lost"), "a lost device gave %d: %s", s, err.msg);
+    s = vkmm_session_generate(sess, &greedy, 8, NULL, NULL, &err);
+    CHECK(s == VKMM_ERR_DEVICE_LOST || s == VKMM_ERR_INVALID_ARG, "after the loss: %d %s", s, err.msg);
+    vkmm_session_free(sess);
+    vkmm_model_free(m);
+    unsetenv("VKMM_INJECT_DEVICE_LOST");
+
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd))
+        fprintf(stderr, "could not remove %s\n", dir);
+    return test_finish("failures");
+}
