@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "loader/dtype_table.h"
+#include "runtime/ops/attention.h"
 #include "runtime/ops/matmul.h"
 
 typedef struct bench {
@@ -252,6 +253,56 @@ static vkmm_status bench_patch(bench *b, uint32_t size, uint32_t patch, uint32_t
     return s;
 }
 
+/* ---- attention ---- */
+
+typedef struct attn_ctx {
+    vkmm_attention_params p;
+    vkmm_attention_io io;
+} attn_ctx;
+
+static vkmm_status rec_attn(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
+{
+    attn_ctx *c = p;
+    return vkmm_op_attention(b->ops, cmd, &c->p, &c->io, err);
+}
+
+static vkmm_status bench_attention(bench *b, const char *name, uint32_t hd, uint32_t n_head, uint32_t n_kv,
+                                   uint32_t kv_len, uint32_t n_q, bool causal, vkmm_error *err)
+{
+    if (b->filter && !strstr(name, b->filter) && !strstr("attention", b->filter))
+        return VKMM_OK;
+    attn_ctx c = {.p = {.kv = {VKMM_F16, n_kv, hd, kv_len, 0}, .n_q = n_q, .n_head = n_head,
+                        .q_pos0 = kv_len - n_q, .kv_len = kv_len, .causal = causal, .scale = 0.0625f}};
+    uint64_t kv_bytes = vkmm_kv_cache_bytes(&c.p.kv), q_bytes = 4ull * n_q * n_head * hd;
+    uint64_t scratch = vkmm_op_attention_scratch_bytes(b->ops, &c.p);
+    vkmm_buffer *bk = NULL, *bv = NULL, *bq = NULL, *bo = NULL, *bs = NULL;
+    vkmm_status s = make_buffer(b, kv_bytes, true, "k", &bk, err);
+    if (!s) s = make_buffer(b, kv_bytes, true, "v", &bv, err);
+    if (!s) s = make_buffer(b, q_bytes, true, "q", &bq, err);
+    if (!s) s = make_buffer(b, q_bytes, false, "o", &bo, err);
+    if (!s) s = make_buffer(b, scratch ? scratch : 16, false, "scratch", &bs, err);
+    if (!s) {
+        c.io = (vkmm_attention_io){.q = vkmm_range_whole(bq), .k = vkmm_range_whole(bk), .v = vkmm_range_whole(bv),
+                                   .spans = vkmm_range_whole(bq), .scratch = vkmm_range_whole(bs),
+                                   .o = vkmm_range_whole(bo)};
+        double ms;
+        s = time_op(b, rec_attn, &c, &ms, err);
+        if (!s) {
+            uint64_t bytes, flops;
+            vkmm_op_attention_cost(&c.p, &bytes, &flops);
+            char shape[48];
+            snprintf(shape, sizeof shape, "d%u h%u/%u kv%u q%u", hd, n_head, n_kv, kv_len, n_q);
+            print_row(b, name, "F16 KV", shape, ms, (double)bytes, (double)flops);
+        }
+    }
+    vkmm_buffer_destroy(bk);
+    vkmm_buffer_destroy(bv);
+    vkmm_buffer_destroy(bq);
+    vkmm_buffer_destroy(bo);
+    vkmm_buffer_destroy(bs);
+    return s;
+}
+
 static int usage(void)
 {
     printf("usage: vkmm bench ops [--json] [-r REPS] [--filter TEXT] [--device N] [--quick]\n"
@@ -328,6 +379,13 @@ int vkmm_bench_ops(int argc, char **argv)
         s = bench_matmul(&b, "gemma3-4b ffn_up", VKMM_Q8_0, 2560, 10240, n_pf, &err);
     if (!s)
         s = bench_patch(&b, quick ? 224 : 896, 14, 1152, &err);
+    /* attention: Gemma 3 4B (head_dim 256) decode and a prefill chunk at 4k context, SigLIP's 4096 patches */
+    if (!s)
+        s = bench_attention(&b, "gemma3-4b attn decode", 256, 8, 4, quick ? 1024 : 4096, 1, true, &err);
+    if (!s && !quick)
+        s = bench_attention(&b, "gemma3-4b attn prefill", 256, 8, 4, 4096, 512, true, &err);
+    if (!s && !quick)
+        s = bench_attention(&b, "siglip attn", 72, 16, 16, 4096, 4096, false, &err);
     if (b.json)
         printf("\n], \"copy_gb_per_s\": %.2f}\n", b.copy_gbs);
     if (s)
