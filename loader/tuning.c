@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "tuning.h"
+#include "strutil.h"
 
 vkmm_status vkmm_tuning_set(vkmm_tuning *t, const char *family, const char *key, int64_t value)
 {
@@ -62,21 +63,6 @@ static vkmm_status fail_at(ctx *c, yaml_node_t *n, const char *what, const char 
 {
     return vkmm_fail(c->err, VKMM_ERR_FORMAT, "%s:%zu: %s%s%s", c->name, n ? n->start_mark.line + 1 : 0, what,
                      detail ? ": " : "", detail ? detail : "");
-}
-
-static bool contains_nocase(const char *hay, const char *needle)
-{
-    if (!hay)
-        return false;
-    size_t n = strlen(needle);
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
-            i++;
-        if (i == n)
-            return true;
-    }
-    return n == 0;
 }
 
 static bool parse_int(const char *s, int64_t *out)
@@ -142,9 +128,9 @@ static vkmm_status matches(ctx *c, yaml_node_t *m, const vkmm_tuning_device *dev
                 return fail_at(c, v, "vendor_id must be an integer", val);
             ok = (uint32_t)id == dev->vendor_id;
         } else if (!strcmp(key, "driver"))
-            ok = contains_nocase(dev->driver, val);
+            ok = vkmm_contains_nocase(dev->driver, val);
         else if (!strcmp(key, "device"))
-            ok = contains_nocase(dev->device, val);
+            ok = vkmm_contains_nocase(dev->device, val);
         else
             return fail_at(c, k, "unknown match key (vendor, vendor_id, driver, device)", key);
         if (!ok)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gpu_internal.h"
+#include "strutil.h"
 
 static const char *vendor_name(uint32_t id)
 {
@@ -206,19 +207,6 @@ static int kind_rank(vkmm_device_kind k)
     }
 }
 
-static bool contains_nocase(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
-            i++;
-        if (i == n)
-            return true;
-    }
-    return n == 0;
-}
-
 int vkmm_device_choose(const vkmm_device_info *devs, int n, const char *spec, vkmm_error *err)
 {
     if (n <= 0) {
@@ -238,7 +226,7 @@ int vkmm_device_choose(const vkmm_device_info *devs, int n, const char *spec, vk
             pick = (int)idx;
         } else {
             for (int i = 0; i < n && pick < 0; i++)
-                if (contains_nocase(devs[i].name, spec))
+                if (vkmm_contains_nocase(devs[i].name, spec))
                     pick = i;
             if (pick < 0) {
                 vkmm_fail(err, VKMM_ERR_NO_DEVICE, "no device name contains \"%s\" (see `vkmm devices`)", spec);

@@ -19,6 +19,8 @@ vkmm_tid vkmm_g_convert(vkmm_graph *g, vkmm_tid a, vkmm_dtype to, vkmm_tid out, 
 /* ---- matrices (nodes_matmul.c) ---- */
 /* x [n][w->k] f32 -> [n][w->rows] f32; w must outlive the graph. */
 vkmm_tid vkmm_g_matmul(vkmm_graph *g, const vkmm_weight *w, vkmm_tid x, vkmm_tid out, const char *name);
+/* y = W·x + b, with b an f32 range of w->rows (size 0: no bias). */
+vkmm_tid vkmm_g_linear(vkmm_graph *g, const vkmm_weight *w, vkmm_range b, vkmm_tid x, const char *name);
 /* image [channels][h][w] f32 -> [tokens][w->rows]; bias may be 0. */
 vkmm_tid vkmm_g_patch_embed(vkmm_graph *g, const vkmm_weight *w, vkmm_tid bias, vkmm_tid image, uint32_t channels,
                             uint32_t height, uint32_t width, uint32_t patch, const char *name);

@@ -32,6 +32,16 @@ vkmm_tid vkmm_g_matmul(vkmm_graph *g, const vkmm_weight *w, vkmm_tid x, vkmm_tid
     return out;
 }
 
+vkmm_tid vkmm_g_linear(vkmm_graph *g, const vkmm_weight *w, vkmm_range b, vkmm_tid x, const char *name)
+{
+    vkmm_tid y = vkmm_g_matmul(g, w, x, 0, name);
+    if (b.size) {
+        vkmm_tid tb = vkmm_graph_external(g, b, VKMM_F32, w->rows, 1, 1, "bias");
+        vkmm_g_add(g, y, tb, y, name);
+    }
+    return y;
+}
+
 typedef struct pe_params {
     uint32_t channels, height, width, patch;
 } pe_params;

@@ -22,11 +22,6 @@ typedef struct mistral3 {
     char arch[16];
 } mistral3;
 
-static vkmm_tid embed(const vkmm_text_model *m, vkmm_graph *g, vkmm_tid ids, uint32_t n)
-{
-    return vkmm_g_get_rows(g, m->tok_embd, ids, n, m->hp.embed_scale, "token_embd");
-}
-
 static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_forward *fw)
 {
     const mistral3 *m = (const mistral3 *)mm;
@@ -148,7 +143,7 @@ vkmm_status vkmm_mistral3_load(vkmm_weight_source *src, vkmm_text_model **out, v
         free(m);
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
     }
-    m->base = (vkmm_text_model){.arch = "mistral3", .hp = hp, .embed = embed, .forward = forward,
+    m->base = (vkmm_text_model){.arch = "mistral3", .hp = hp, .embed = vkmm_model_embed, .forward = forward,
                                 .free = mistral3_free, .impl = m};
     uint32_t H = hp.n_embd, qw = hp.n_head * hp.head_dim, kw = hp.n_kv * hp.head_dim;
     s = src->matrix(src, "token_embd.weight", H, hp.n_vocab, false, true, &m->base.tok_embd, err);

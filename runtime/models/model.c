@@ -3,6 +3,11 @@
 
 #include "runtime/models/model.h"
 
+vkmm_tid vkmm_model_embed(const vkmm_text_model *m, vkmm_graph *g, vkmm_tid ids, uint32_t n)
+{
+    return vkmm_g_get_rows(g, m->tok_embd, ids, n, m->hp.embed_scale, "token_embd");
+}
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 const char *vkmm_model_tensor_name(char *buf, size_t n, const char *fmt, uint32_t layer)

@@ -74,6 +74,9 @@ struct vkmm_text_model {
     void *impl;
 };
 
+/* The usual embedding: rows of tok_embd scaled by hp.embed_scale. */
+vkmm_tid vkmm_model_embed(const vkmm_text_model *m, vkmm_graph *g, vkmm_tid ids, uint32_t n);
+
 /* Architecture loaders: read hyperparameters and bind weights. */
 vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, vkmm_text_model **out, vkmm_error *err);
 vkmm_status vkmm_mistral3_load(vkmm_weight_source *src, vkmm_text_model **out, vkmm_error *err);

@@ -29,16 +29,6 @@ static uint32_t n_rows(const vkmm_vision_model *vm, uint32_t h, uint32_t w)
     return hr * wc + (hr ? hr - 1 : 0);
 }
 
-static vkmm_tid linear(vkmm_graph *g, const vkmm_weight *w, vkmm_range b, vkmm_tid x, const char *name)
-{
-    vkmm_tid y = vkmm_g_matmul(g, w, x, 0, name);
-    if (b.size) {
-        vkmm_tid tb = vkmm_graph_external(g, b, VKMM_F32, w->rows, 1, 1, "bias");
-        vkmm_g_add(g, y, tb, y, name);
-    }
-    return y;
-}
-
 static vkmm_tid encode(const vkmm_vision_model *vm, vkmm_graph *g, vkmm_tid image, uint32_t h, uint32_t w)
 {
     const pixtral *m = (const pixtral *)vm;
@@ -81,9 +71,9 @@ static vkmm_tid encode(const vkmm_vision_model *vm, vkmm_graph *g, vkmm_tid imag
     vkmm_graph_set_prefix(g, "mm");
     vkmm_tid merged = vkmm_g_patch_merge(g, hn, hp_, wp, s, "patch_merge");
     vkmm_tid m2 = vkmm_g_matmul(g, m->merger, merged, 0, "patch_merger");
-    vkmm_tid z1 = linear(g, m->mm1, m->mm1_b, m2, "mm1");
+    vkmm_tid z1 = vkmm_g_linear(g, m->mm1, m->mm1_b, m2, "mm1");
     vkmm_g_act(g, VKMM_ACT_GELU_ERF, z1, z1, "gelu");
-    vkmm_tid z2 = linear(g, m->mm2, m->mm2_b, z1, "mm2");
+    vkmm_tid z2 = vkmm_g_linear(g, m->mm2, m->mm2_b, z1, "mm2");
     /* rows of merged tokens with an [IMG_BREAK] row between merged rows */
     uint32_t rows = HR * WC + HR - 1;
     vkmm_tid out = vkmm_graph_tensor(g, VKMM_F32, HT, rows, 1, "image_rows");

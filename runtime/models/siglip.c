@@ -31,17 +31,6 @@ static uint32_t n_rows(const vkmm_vision_model *vm, uint32_t h, uint32_t w)
     return (gh / m->pool) * (gw / m->pool);
 }
 
-/* y = W·x + b over rows */
-static vkmm_tid linear(vkmm_graph *g, const vkmm_weight *w, vkmm_range b, vkmm_tid x, const char *name)
-{
-    vkmm_tid y = vkmm_g_matmul(g, w, x, 0, name);
-    if (b.size) {
-        vkmm_tid tb = vkmm_graph_external(g, b, VKMM_F32, w->rows, 1, 1, "bias");
-        vkmm_g_add(g, y, tb, y, name);
-    }
-    return y;
-}
-
 static vkmm_tid encode(const vkmm_vision_model *vm, vkmm_graph *g, vkmm_tid image, uint32_t h, uint32_t w)
 {
     const siglip *m = (const siglip *)vm;
@@ -61,9 +50,9 @@ static vkmm_tid encode(const vkmm_vision_model *vm, vkmm_graph *g, vkmm_tid imag
     for (uint32_t il = 0; il < hp->n_layer; il++) {
         const siglip_layer *L = &m->layers[il];
         vkmm_graph_set_prefix(g, "v.blk.%u", il);
-        vkmm_tid q = linear(g, L->wq, L->bq, hn, "attn_q");
-        vkmm_tid k = linear(g, L->wk, L->bk, hn, "attn_k");
-        vkmm_tid v = linear(g, L->wv, L->bv, hn, "attn_v");
+        vkmm_tid q = vkmm_g_linear(g, L->wq, L->bq, hn, "attn_q");
+        vkmm_tid k = vkmm_g_linear(g, L->wk, L->bk, hn, "attn_k");
+        vkmm_tid v = vkmm_g_linear(g, L->wv, L->bv, hn, "attn_v");
         /* K/V go through cache-layout tensors (f16) so the one fused attention kernel serves here too */
         vkmm_tid kc = vkmm_graph_tensor(g, VKMM_F16, hd, T, hp->n_head, "k_cache");
         vkmm_tid vc = vkmm_graph_tensor(g, VKMM_F16, hd, T, hp->n_head, "v_cache");
@@ -72,11 +61,11 @@ static vkmm_tid encode(const vkmm_vision_model *vm, vkmm_graph *g, vkmm_tid imag
             .pos0 = 0, .causal = false, .scale = 1.0f / sqrtf((float)hd),
         };
         vkmm_tid a = vkmm_g_attention(g, q, k, v, kc, vc, &ap, "attn");
-        vkmm_tid o = linear(g, L->wo, L->bo, a, "attn_out");
+        vkmm_tid o = vkmm_g_linear(g, L->wo, L->bo, a, "attn_out");
         hn = vkmm_g_add_layer_norm(g, x, o, L->ln2_w, L->ln2_b, hp->eps, "ln2");
-        vkmm_tid u = linear(g, L->up, L->b_up, hn, "ffn_up");
+        vkmm_tid u = vkmm_g_linear(g, L->up, L->b_up, hn, "ffn_up");
         vkmm_g_act(g, VKMM_ACT_GELU_TANH, u, u, "gelu");
-        vkmm_tid d = linear(g, L->down, L->b_down, u, "ffn_down");
+        vkmm_tid d = vkmm_g_linear(g, L->down, L->b_down, u, "ffn_down");
         bool last = il + 1 == hp->n_layer;
         hn = vkmm_g_add_layer_norm(g, x, d, last ? m->post_w : m->layers[il + 1].ln1_w,
                                    last ? m->post_b : m->layers[il + 1].ln1_b, hp->eps, last ? "post_ln" : "ln1");
