@@ -80,6 +80,35 @@ static void grid_2d(uint32_t groups, uint32_t out[3])
     out[2] = 1;
 }
 
+/* Elements one invocation decodes per step in the mat-vec (shaders/matmul/pieces.glsl): the fast paths take
+ * larger pieces, the generic decoder eight elements. */
+static uint32_t matvec_piece(vkmm_dtype type, bool generic)
+{
+    switch (type) {
+    case VKMM_Q4_K: case VKMM_Q5_K: case VKMM_Q6_K:
+        return generic ? 8 : 32;
+    case VKMM_Q8_0: case VKMM_Q4_0:
+        return generic ? 8 : 16;
+    default:
+        return 8;
+    }
+}
+
+static bool matvec_has_fast(vkmm_dtype type)
+{
+    return matvec_piece(type, false) != 8 || type == VKMM_F16;
+}
+
+/* The largest power of two up to 16 dividing both a row's start and the row length in bytes: how wide the
+ * shader may load. */
+static uint32_t row_alignment(uint32_t w_off, uint64_t row_bytes)
+{
+    uint32_t a = 16;
+    while (a > 2 && ((w_off % a) || (row_bytes % a)))
+        a /= 2;
+    return a;
+}
+
 static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range x, uint32_t x_stride,
                           vkmm_range y, uint32_t y_stride, uint32_t n_cols, vkmm_error *err)
 {
@@ -87,19 +116,29 @@ static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vk
     lower_name(w->type, tname, sizeof tname);
     const uint32_t need = VKMM_SUBGROUP_ARITHMETIC | VKMM_SUBGROUP_SHUFFLE | VKMM_SUBGROUP_BASIC;
     bool sg = (ops->dev->subgroup_ops & need) == need && vkmm_ops_param(ops, "matvec", "subgroup", 1);
-    snprintf(shader, sizeof shader, "matvec_%s%s", tname, sg ? "" : "_nosg");
+    bool generic = vkmm_ops_param(ops, "matvec", "generic", 0) != 0;
+    snprintf(shader, sizeof shader, "matvec_%s%s%s", tname, generic && matvec_has_fast(w->type) ? "_generic" : "",
+             sg ? "" : "_nosg");
     uint32_t wg = pow2_floor(vkmm_ops_workgroup(ops, "matvec", 128));
-    /* threads per row: enough to cover the row's 32-element units, no more (narrow rows share a group) */
-    uint32_t units = w->k / 32 ? w->k / 32 : 1;
-    uint32_t tpr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "threads_per_row", 64));
-    while (tpr > 4 && tpr / 2 >= units)
+    /* team size: enough lanes to cover a row's pieces, no more (narrow rows share a workgroup) */
+    uint32_t pieces = w->k / matvec_piece(w->type, generic);
+    if (!pieces)
+        pieces = 1;
+    uint32_t tpr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "threads_per_row", 16));
+    while (tpr > 4 && tpr / 2 >= pieces)
         tpr /= 2;
     if (tpr > wg)
         tpr = wg;
-    while ((uint64_t)n_cols * wg * 4 > ops->dev->shared_memory && wg > tpr)
+    /* rows per team: x is reused across them, but short matrices need the parallelism more */
+    uint32_t nr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "rows_per_thread", 2));
+    uint32_t min_threads = (uint32_t)vkmm_ops_param(ops, "matvec", "min_threads", 0);
+    if (nr > 4)
+        nr = 4;
+    while (nr > 1 && (uint64_t)(w->rows + nr - 1) / nr * tpr < min_threads)
+        nr /= 2;
+    while ((uint64_t)nr * n_cols * wg * 4 > ops->dev->shared_memory && wg > tpr)
         wg /= 2;
-    uint32_t rows_per = wg / tpr;
-    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, tpr, n_cols}, .n_spec = 3};
+    uint32_t rows_per = wg / tpr * nr;
     for (uint32_t i = 0; i < w->n_pieces; i++) {
         struct {
             uint32_t k, rows, w_off, row_bytes, x_off, x_stride, y_off, y_stride;
@@ -110,6 +149,8 @@ static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vk
             vkmm_ops_bind(ops, y, true, 4, &pc.y_off),
         };
         pc.y_off += w->piece[i].row0;
+        vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, tpr, n_cols, nr, row_alignment(pc.w_off, w->row_bytes)},
+                                 .n_spec = 5};
         uint32_t groups[3];
         grid_2d((w->piece[i].rows + rows_per - 1) / rows_per, groups);
         vkmm_status s = vkmm_ops_record(ops, cmd, &pd, b, 3, &pc, sizeof pc, groups, "matvec", err);

@@ -12,6 +12,7 @@ typedef struct ctx {
     vkmm_gpu *gpu;
     vkmm_ops *ops;
     test_rng rng;
+    uint32_t calls; /* cycles the weights' start offset through 16-, 8-, 4- and 2-byte alignments */
 } ctx;
 
 /* Random weights of a type: quantize random floats (so every block is well formed). */
@@ -54,15 +55,14 @@ static void check(ctx *c, uint32_t type, uint32_t rows, uint32_t k, uint32_t n_c
           *out = malloc(sizeof *out * y_stride * n_cols);
     test_fill_uniform(&c->rng, x, (size_t)x_stride * n_cols, -1, 1);
     vkmm_range W, X, Y;
-    /* odd padding in front of W: rows start at unaligned device offsets */
-    vkmm_buffer *bw = test_upload(c->gpu, w, rb * rows, 2 * (rows % 3) + (type == VKMM_F32 || rb % 4 == 0 ? 4 : 2), &W);
+    /* W starts at offsets of every alignment: the mat-vec loads 16, 4 or 2 bytes at a time accordingly */
+    static const uint32_t pads[] = {0, 2, 4, 8, 22};
+    uint32_t pad = pads[c->calls++ % 5];
+    if (rb % 4 == 0 && type != VKMM_F16 && type != VKMM_BF16)
+        pad = (pad + 3) / 4 * 4; /* the tiled kernel reads these types as 32-bit words */
+    vkmm_buffer *bw = test_upload(c->gpu, w, rb * rows, pad, &W);
     vkmm_buffer *bx = test_upload(c->gpu, x, sizeof *x * x_stride * n_cols, 16, &X);
     vkmm_buffer *by = test_upload(c->gpu, NULL, sizeof *out * y_stride * n_cols, 4 * (k % 5), &Y);
-    if (rb % 4 == 0 && type != VKMM_F16 && type != VKMM_BF16) {
-        /* types read as 32-bit words need 4-aligned rows */
-        vkmm_buffer_destroy(bw);
-        bw = test_upload(c->gpu, w, rb * rows, 8, &W);
-    }
     vkmm_weight wt;
     CHECK_OK(vkmm_weight_view(c->ops, W, type, k, rows, &wt, &err), &err, );
     if (parts > 1)
@@ -148,11 +148,16 @@ int main(void)
     static const uint32_t types[] = {VKMM_F32, VKMM_F16, VKMM_BF16, VKMM_Q8_0, VKMM_Q4_0, VKMM_Q4_1, VKMM_Q5_0,
                                      VKMM_Q5_1, VKMM_IQ4_NL, VKMM_Q2_K, VKMM_Q3_K, VKMM_Q4_K, VKMM_Q5_K, VKMM_Q6_K,
                                      VKMM_IQ4_XS};
-    /* setting 0: small groups, shared-memory reduction; setting 1: bigger groups, subgroup reduction */
-    for (int setting = 0; setting < 2; setting++) {
-        vkmm_ops_set_param(c.ops, "matvec", "workgroup", setting ? 128 : 32);
-        vkmm_ops_set_param(c.ops, "matvec", "threads_per_row", setting ? 64 : 4);
-        vkmm_ops_set_param(c.ops, "matvec", "subgroup", setting);
+    /* setting 0: small groups, one row per team, shared-memory reduction; setting 1: bigger groups and teams
+     * (several subgroups per team on lavapipe), two rows per team, subgroup reduction; setting 2 (mat-vec
+     * shapes only): the generic decoder for every type, four rows per team of one subgroup */
+    for (int setting = 0; setting < 3; setting++) {
+        vkmm_ops_set_param(c.ops, "matvec", "workgroup", setting == 1 ? 128 : 32);
+        vkmm_ops_set_param(c.ops, "matvec", "threads_per_row", setting == 0 ? 4 : setting == 1 ? 64 : 8);
+        vkmm_ops_set_param(c.ops, "matvec", "rows_per_thread", setting == 0 ? 1 : setting == 1 ? 2 : 4);
+        vkmm_ops_set_param(c.ops, "matvec", "min_threads", 0);
+        vkmm_ops_set_param(c.ops, "matvec", "subgroup", setting != 0);
+        vkmm_ops_set_param(c.ops, "matvec", "generic", setting == 2);
         vkmm_ops_set_param(c.ops, "matmul", "bm", setting ? 64 : 32);
         vkmm_ops_set_param(c.ops, "matmul", "bn", setting ? 64 : 16);
         vkmm_ops_set_param(c.ops, "matmul", "tm", setting ? 4 : 2);
@@ -160,11 +165,16 @@ int main(void)
         for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
             uint32_t type = types[t];
             uint32_t blk = vkmm_dtype_get(type)->block;
-            uint32_t k_small = blk == 256 ? 256 : 32, k_big = blk == 256 ? 4096 + 256 : 4096 + 32;
+            /* k_big has an even number of blocks (rows of 2-byte aligned types start word aligned), k_odd not */
+            uint32_t k_small = blk == 256 ? 256 : 32, k_big = blk == 256 ? 4096 + 512 : 4096 + 64;
+            uint32_t k_odd = 3 * k_small;
             check(&c, type, 1, k_small, 1, 1);
             check(&c, type, 7, k_big, 2, 1);
-            check(&c, type, 33, k_small * 3, 7, 3);
+            check(&c, type, 33, k_odd, 7, 3);
             check(&c, type, 70, k_big, 8, 2);
+            check(&c, type, 13, k_big + k_small, 1, 1);
+            if (setting == 2)
+                continue;
             check(&c, type, 33, k_small * 2, 9, 1);  /* just past the mat-vec limit: tiled */
             check(&c, type, 100, k_big, 33, 3);
             if (setting)
@@ -173,8 +183,11 @@ int main(void)
         /* plain types with row lengths that are not multiples of 32 */
         check(&c, VKMM_F32, 9, 7, 1, 1);
         check(&c, VKMM_F16, 5, 33, 3, 1);
-        check(&c, VKMM_F32, 17, 588, 20, 2);
         check(&c, VKMM_F16, 40, 4304, 4, 1);
+        check(&c, VKMM_BF16, 3, 70, 2, 1);
+        if (setting == 2)
+            continue;
+        check(&c, VKMM_F32, 17, 588, 20, 2);
         patch_embed(&c, VKMM_F32, true);
         patch_embed(&c, VKMM_F16, false);
     }
