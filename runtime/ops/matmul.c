@@ -1,5 +1,6 @@
 /* runtime/ops/matmul.c — host side of shaders/matmul: variant and tile choice, piece-by-piece dispatch of
- * weights larger than one binding, mat-vec below a column threshold and tiled mat-mat above it. */
+ * weights larger than one binding, mat-vec below a column threshold (over chunks of up to 8 columns) and tiled
+ * mat-mat above it. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -234,10 +235,23 @@ vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, v
     uint32_t max_vec = (uint32_t)vkmm_ops_param(ops, "matvec", "max_cols", 8);
     if (max_vec > 8)
         max_vec = 8;
-    if (n_cols <= max_vec) {
+    if (max_vec == 0)
+        max_vec = 1;
+    /* short prompts: the mat-vec over chunks of columns (W read once per chunk) beats tiles mostly left empty */
+    uint32_t chunked = (uint32_t)vkmm_ops_param(ops, "matvec", "chunked_cols", 64);
+    if (n_cols <= max_vec || n_cols <= chunked) {
         if (vkmm_range_device_offset(x) % 16 || x_stride % 4)
             return vkmm_fail(err, VKMM_ERR_INTERNAL, "matvec: x must start 16-byte aligned with a stride of 4n floats");
-        return matvec(ops, cmd, w, x, x_stride, y, y_stride, n_cols, err);
+        uint32_t chunks = (n_cols + max_vec - 1) / max_vec, per = (n_cols + chunks - 1) / chunks;
+        for (uint32_t c0 = 0; c0 < n_cols; c0 += per) {
+            uint32_t n = n_cols - c0 < per ? n_cols - c0 : per;
+            vkmm_range xc = vkmm_range_sub(x, (uint64_t)c0 * x_stride * 4, x.size - (uint64_t)c0 * x_stride * 4);
+            vkmm_range yc = vkmm_range_sub(y, (uint64_t)c0 * y_stride * 4, y.size - (uint64_t)c0 * y_stride * 4);
+            vkmm_status s = matvec(ops, cmd, w, xc, x_stride, yc, y_stride, n, err);
+            if (s)
+                return s;
+        }
+        return VKMM_OK;
     }
     char tname[16], shader[48];
     lower_name(w->type, tname, sizeof tname);

@@ -150,7 +150,8 @@ int main(void)
                                      VKMM_IQ4_XS};
     /* setting 0: small groups, one row per team, shared-memory reduction; setting 1: bigger groups and teams
      * (several subgroups per team on lavapipe), two rows per team, subgroup reduction; setting 2 (mat-vec
-     * shapes only): the generic decoder for every type, four rows per team of one subgroup */
+     * shapes only): the generic decoder for every type, four rows per team of one subgroup. 9 to 40 columns go
+     * through the tiled kernel in setting 0 and through the mat-vec in chunks of up to 8 in setting 1. */
     for (int setting = 0; setting < 3; setting++) {
         vkmm_ops_set_param(c.ops, "matvec", "workgroup", setting == 1 ? 128 : 32);
         vkmm_ops_set_param(c.ops, "matvec", "threads_per_row", setting == 0 ? 4 : setting == 1 ? 64 : 8);
@@ -158,6 +159,7 @@ int main(void)
         vkmm_ops_set_param(c.ops, "matvec", "min_threads", 0);
         vkmm_ops_set_param(c.ops, "matvec", "subgroup", setting != 0);
         vkmm_ops_set_param(c.ops, "matvec", "generic", setting == 2);
+        vkmm_ops_set_param(c.ops, "matvec", "chunked_cols", setting == 1 ? 40 : 0);
         vkmm_ops_set_param(c.ops, "matmul", "bm", setting ? 64 : 32);
         vkmm_ops_set_param(c.ops, "matmul", "bn", setting ? 64 : 16);
         vkmm_ops_set_param(c.ops, "matmul", "tm", setting ? 4 : 2);
@@ -175,7 +177,8 @@ int main(void)
             check(&c, type, 13, k_big + k_small, 1, 1);
             if (setting == 2)
                 continue;
-            check(&c, type, 33, k_small * 2, 9, 1);  /* just past the mat-vec limit: tiled */
+            /* just past the mat-vec limit: tiled in setting 0, the mat-vec over column chunks in setting 1 */
+            check(&c, type, 33, k_small * 2, 9, 1);
             check(&c, type, 100, k_big, 33, 3);
             if (setting)
                 check(&c, type, 130, k_small * 5, 130, 1);
