@@ -162,23 +162,34 @@ static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vk
 }
 
 typedef struct tile {
-    uint32_t bm, bn, tm, tn;
+    uint32_t bm, bn, tm, tn, bk;
 } tile;
+
+static uint64_t tile_shared(tile t)
+{
+    return (uint64_t)(t.bm + 1 + t.bn + 1) * t.bk * 4;
+}
 
 static tile choose_tile(const vkmm_ops *ops)
 {
     tile t = {
-        (uint32_t)vkmm_ops_param(ops, "matmul", "bm", 64), (uint32_t)vkmm_ops_param(ops, "matmul", "bn", 64),
-        (uint32_t)vkmm_ops_param(ops, "matmul", "tm", 4), (uint32_t)vkmm_ops_param(ops, "matmul", "tn", 4),
+        (uint32_t)vkmm_ops_param(ops, "matmul", "bm", 128), (uint32_t)vkmm_ops_param(ops, "matmul", "bn", 128),
+        (uint32_t)vkmm_ops_param(ops, "matmul", "tm", 8), (uint32_t)vkmm_ops_param(ops, "matmul", "tn", 8),
+        (uint32_t)vkmm_ops_param(ops, "matmul", "bk", 32),
     };
-    if (!t.tm || !t.tn || t.bm % t.tm || t.bn % t.tn)
-        t = (tile){64, 64, 4, 4};
-    /* shrink until the tiles fit shared memory and the thread count fits the device */
-    while (((uint64_t)(t.bm + t.bn) * 33 * 4 > ops->dev->shared_memory ||
+    if (!t.tm || !t.tn || !t.bm || !t.bn || t.bm % t.tm || t.bn % t.tn || !t.bk || t.bk % 4)
+        t = (tile){64, 64, 4, 4, 32};
+    /* shrink until the tiles fit shared memory and the thread count fits the device: K depth first (down to 32),
+     * then the tile */
+    while (tile_shared(t) > ops->dev->shared_memory && t.bk > 32)
+        t.bk /= 2;
+    while ((tile_shared(t) > ops->dev->shared_memory ||
             (t.bm / t.tm) * (t.bn / t.tn) > ops->dev->max_workgroup_invocations) && t.bm > t.tm) {
         t.bm /= 2;
         t.bn = t.bn > t.tn ? t.bn / 2 : t.bn;
     }
+    while (tile_shared(t) > ops->dev->shared_memory && t.bk > 4)
+        t.bk /= 2;
     return t;
 }
 
@@ -193,7 +204,7 @@ static vkmm_status tiled(vkmm_ops *ops, vkmm_cmd *cmd, const char *shader, const
 {
     tile t = choose_tile(ops);
     uint32_t wg = (t.bm / t.tm) * (t.bn / t.tn);
-    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, t.bm, t.bn, t.tm, t.tn}, .n_spec = 5};
+    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, t.bm, t.bn, t.tm, t.tn, t.bk}, .n_spec = 6};
     for (uint32_t i = 0; i < w->n_pieces; i++) {
         mm_push pc = base;
         pc.m = w->piece[i].rows;

@@ -6,48 +6,13 @@
 // (q small integers as floats where the type has them, so a single column needs one multiply-add per element).
 // Fast paths (Q4_K, Q5_K, Q6_K, Q8_0, Q4_0, F16) read wide words; MV_GENERIC (and every other type) decodes
 // eight elements at a time with dequant.glsl. Block layouts: ../shared/reference/gguf.md §6.
-// The includer declares spec constant ALIGN: the power of two (2..16) dividing every row's byte offset.
+// The includer defines DQ_TYPE_<T> (W_PLAIN=1 for F32/F16/BF16) and declares spec constant ALIGN: the power of two
+// (2..16) dividing every row's byte offset.
 
 layout(std430, binding = 0) readonly buffer W16 { uint16_t w16[]; };
 layout(std430, binding = 0) readonly buffer W32 { uint w32[]; };
 layout(std430, binding = 0) readonly buffer WV4 { uvec4 wv4[]; };
 
-#if defined(W_F32)
-#define W_PLAIN 1
-#define DQ_TYPE_F32
-#elif defined(W_F16)
-#define W_PLAIN 1
-#define DQ_TYPE_F16
-#elif defined(W_BF16)
-#define W_PLAIN 1
-#define DQ_TYPE_BF16
-#elif defined(W_Q4_0)
-#define DQ_TYPE_Q4_0
-#elif defined(W_Q4_1)
-#define DQ_TYPE_Q4_1
-#elif defined(W_Q5_0)
-#define DQ_TYPE_Q5_0
-#elif defined(W_Q5_1)
-#define DQ_TYPE_Q5_1
-#elif defined(W_Q8_0)
-#define DQ_TYPE_Q8_0
-#elif defined(W_Q2_K)
-#define DQ_TYPE_Q2_K
-#elif defined(W_Q3_K)
-#define DQ_TYPE_Q3_K
-#elif defined(W_Q4_K)
-#define DQ_TYPE_Q4_K
-#elif defined(W_Q5_K)
-#define DQ_TYPE_Q5_K
-#elif defined(W_Q6_K)
-#define DQ_TYPE_Q6_K
-#elif defined(W_IQ4_NL)
-#define DQ_TYPE_IQ4_NL
-#elif defined(W_IQ4_XS)
-#define DQ_TYPE_IQ4_XS
-#else
-#error "define the weight type W_<TYPE>"
-#endif
 #ifndef W_PLAIN
 #define W_PLAIN 0
 #endif
@@ -102,8 +67,8 @@ float mv_sum(vec4 v) { return dot(v, vec4(1.0)); }
 // a plain-typed element (the ragged tail of rows whose length is not a multiple of PIECE)
 float w_elem(uint rb, uint e) { return dq(rb, e); }
 
-#if defined(MV_GENERIC) || !(defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K) || defined(W_Q8_0) || \
-                             defined(W_Q4_0) || defined(W_F16))
+#if defined(MV_GENERIC) || !(defined(DQ_TYPE_Q4_K) || defined(DQ_TYPE_Q5_K) || defined(DQ_TYPE_Q6_K) || \
+                             defined(DQ_TYPE_Q8_0) || defined(DQ_TYPE_Q4_0) || defined(DQ_TYPE_F16))
 // ---- generic: eight consecutive elements of a block ----
 #define PIECE 8u
 #define NXQ 2u
@@ -117,7 +82,7 @@ void piece_q(uint rb, uint p, out vec4 q[NXQ], out float s[NXQ], out float m[NXQ
     m[0] = m[1] = 0.0;
 }
 
-#elif defined(W_F16)
+#elif defined(DQ_TYPE_F16)
 // ---- F16: eight elements, one 16-byte load where rows allow ----
 #define PIECE 8u
 #define NXQ 2u
@@ -131,7 +96,7 @@ void piece_q(uint rb, uint p, out vec4 q[NXQ], out float s[NXQ], out float m[NXQ
     m[0] = m[1] = 0.0;
 }
 
-#elif defined(W_Q8_0)
+#elif defined(DQ_TYPE_Q8_0)
 // ---- Q8_0 (34-byte blocks): half a block, 16 signed bytes ----
 #define PIECE 16u
 #define NXQ 4u
@@ -148,7 +113,7 @@ void piece_q(uint rb, uint p, out vec4 q[NXQ], out float s[NXQ], out float m[NXQ
     }
 }
 
-#elif defined(W_Q4_0)
+#elif defined(DQ_TYPE_Q4_0)
 // ---- Q4_0 (18-byte blocks): 8 of the 16 code bytes, i.e. elements 8h..8h+7 (low nibbles) and 16+8h.. (high) ----
 #define PIECE 16u
 #define NXQ 4u
@@ -169,12 +134,12 @@ void piece_q(uint rb, uint p, out vec4 q[NXQ], out float s[NXQ], out float m[NXQ
     }
 }
 
-#elif defined(W_Q4_K) || defined(W_Q5_K)
+#elif defined(DQ_TYPE_Q4_K) || defined(DQ_TYPE_Q5_K)
 // ---- Q4_K / Q5_K: 16 code bytes (32 elements) of one 64-element chunk c: low nibbles are sub-block 2c, high
 // nibbles sub-block 2c+1; the 16-byte header (d, dmin, 12 scale bytes) is one load shared by the block's 8 lanes ----
 #define PIECE 32u
 #define NXQ 8u
-#if defined(W_Q4_K)
+#if defined(DQ_TYPE_Q4_K)
 #define KQ_BYTES 144u
 #define KQ_QS 16u
 #else
@@ -209,7 +174,7 @@ void piece_q(uint rb, uint p, out vec4 q[NXQ], out float s[NXQ], out float m[NXQ
         m1 = (t1 >> 4) | ((kq_byte(hd.z, k4 + 1u) >> 6) << 4);
     }
     uvec4 lo = v & 0x0f0f0f0fu, hi = (v >> 4) & 0x0f0f0f0fu;
-#if defined(W_Q5_K)
+#if defined(DQ_TYPE_Q5_K)
     // fifth bits: qh byte l holds bit k for element 32k + l
     uvec4 qh = ld16(b + 16u + 16u * h, ALIGN);
     lo |= ((qh >> k0) & 0x01010101u) << 4;
@@ -226,7 +191,7 @@ void piece_q(uint rb, uint p, out vec4 q[NXQ], out float s[NXQ], out float m[NXQ
     }
 }
 
-#elif defined(W_Q6_K)
+#elif defined(DQ_TYPE_Q6_K)
 // ---- Q6_K (210-byte blocks): half n of a block, positions l0..l0+7 of its four 32-element groups g:
 // element 128n + 32g + l has low bits in ql byte 64n + 32(g&1) + l (high nibble for g >= 2), high bits in qh byte
 // 32n + l at bit 2g, int8 scale 8n + 2g + l/16 ----
