@@ -131,10 +131,13 @@ static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vk
     if (tpr > wg)
         tpr = wg;
     /* rows per team: x is reused across them, but short matrices need the parallelism more */
-    uint32_t nr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "rows_per_thread", 2));
-    uint32_t min_threads = (uint32_t)vkmm_ops_param(ops, "matvec", "min_threads", 0);
+    uint32_t nr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "rows_per_thread", 4));
+    uint32_t min_threads = (uint32_t)vkmm_ops_param(ops, "matvec", "min_threads", 32768);
     if (nr > 4)
         nr = 4;
+    /* with several columns each row's decoded piece stays in registers for all of them: cap rows x columns */
+    while (nr > 1 && nr * n_cols > 16)
+        nr /= 2;
     while (nr > 1 && (uint64_t)(w->rows + nr - 1) / nr * tpr < min_threads)
         nr /= 2;
     while ((uint64_t)nr * n_cols * wg * 4 > ops->dev->shared_memory && wg > tpr)

@@ -52,27 +52,40 @@ void main()
         acc[a] = 0.0;
     uint pieces = row0 < p.rows ? p.k / PIECE : 0u;
     for (uint pc = lane; pc < pieces; pc += TPR) {
-        vec4 q[NR][NXQ];
-        float sc[NR][NXQ], mn[NR][NXQ];
-        for (uint r = 0u; r < NR; r++)
-            piece_q(rb[r], pc, q[r], sc[r], mn[r]);
-        if (NCOLS > 1u) // several columns: scale the weights once, not once per column
-            for (uint r = 0u; r < NR; r++)
-                for (uint i = 0u; i < NXQ; i++)
-                    q[r][i] = q[r][i] * sc[r][i] - mn[r][i];
-        for (uint c = 0u; c < NCOLS; c++) {
-            uint xb = p.x_off + c * p.x_stride;
-            vec4 xv[NXQ];
+        vec4 xv[NXQ];
+        if (NCOLS == 1u) {
+            // one column: x first, then each row decoded and consumed in turn (few registers live)
             for (uint i = 0u; i < NXQ; i++)
-                xv[i] = x4[(xb + piece_xq(pc, i)) >> 2];
+                xv[i] = x4[(p.x_off + piece_xq(pc, i)) >> 2];
+            for (uint r = 0u; r < NR; r++) {
+                vec4 q[NXQ];
+                float sc[NXQ], mn[NXQ], s = 0.0;
+                piece_q(rb[r], pc, q, sc, mn);
+                for (uint i = 0u; i < NXQ; i++) {
+                    s += sc[i] * dot(q[i], xv[i]);
+#ifdef PIECE_MIN
+                    s -= mn[i] * mv_sum(xv[i]);
+#endif
+                }
+                acc[r] += s;
+            }
+            continue;
+        }
+        // several columns: every row's piece decoded and scaled once, then used for each column
+        vec4 w[NR][NXQ];
+        for (uint r = 0u; r < NR; r++) {
+            float sc[NXQ], mn[NXQ];
+            piece_q(rb[r], pc, w[r], sc, mn);
+            for (uint i = 0u; i < NXQ; i++)
+                w[r][i] = w[r][i] * sc[i] - mn[i];
+        }
+        for (uint c = 0u; c < NCOLS; c++) {
+            for (uint i = 0u; i < NXQ; i++)
+                xv[i] = x4[(p.x_off + c * p.x_stride + piece_xq(pc, i)) >> 2];
             for (uint r = 0u; r < NR; r++) {
                 float s = 0.0;
-                if (NCOLS > 1u)
-                    for (uint i = 0u; i < NXQ; i++)
-                        s += dot(q[r][i], xv[i]);
-                else
-                    for (uint i = 0u; i < NXQ; i++)
-                        s += sc[r][i] * dot(q[r][i], xv[i]) - mn[r][i] * mv_sum(xv[i]);
+                for (uint i = 0u; i < NXQ; i++)
+                    s += dot(w[r][i], xv[i]);
                 acc[r * NCOLS + c] += s;
             }
         }

@@ -3,7 +3,8 @@
 // order, so consecutive lanes read consecutive bytes (coalesced) and the few lanes of one block share its scales.
 // Per type this defines PIECE, NXQ (x quads a piece needs), piece_xq(p, i) (float offset in the row of x quad i
 // of piece p) and piece_q(rb, p, q, s, m): piece p of the row at byte rb as quads of weights s[i]·q[i] − m[i]
-// (q small integers as floats where the type has them, so a single column needs one multiply-add per element).
+// (q small integers as floats where the type has them, so a single column needs one multiply-add per element);
+// PIECE_MIN says whether m can be non-zero (0·x cannot be folded away by a compiler that respects NaNs).
 // Fast paths (Q4_K, Q5_K, Q6_K, Q8_0, Q4_0, F16) read wide words; MV_GENERIC (and every other type) decodes
 // eight elements at a time with dequant.glsl. Block layouts: ../shared/reference/gguf.md §6.
 // The includer defines DQ_TYPE_<T> (W_PLAIN=1 for F32/F16/BF16) and declares spec constant ALIGN: the power of two
@@ -139,6 +140,7 @@ void piece_q(uint rb, uint p, out vec4 q[NXQ], out float s[NXQ], out float m[NXQ
 // nibbles sub-block 2c+1; the 16-byte header (d, dmin, 12 scale bytes) is one load shared by the block's 8 lanes ----
 #define PIECE 32u
 #define NXQ 8u
+#define PIECE_MIN 1 // m is not zero
 #if defined(DQ_TYPE_Q4_K)
 #define KQ_BYTES 144u
 #define KQ_QS 16u

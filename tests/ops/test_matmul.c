@@ -147,13 +147,13 @@ int main(void)
                                      VKMM_Q5_1, VKMM_IQ4_NL, VKMM_Q2_K, VKMM_Q3_K, VKMM_Q4_K, VKMM_Q5_K, VKMM_Q6_K,
                                      VKMM_IQ4_XS};
     /* setting 0: small groups, one row per team, shared-memory reduction; setting 1: bigger groups and teams
-     * (several subgroups per team on lavapipe), two rows per team, subgroup reduction; setting 2 (mat-vec
-     * shapes only): the generic decoder for every type, four rows per team of one subgroup. 9 to 40 columns go
+     * (several subgroups per team on lavapipe), four rows per team, subgroup reduction; setting 2 (mat-vec
+     * shapes only): the generic decoder for every type, two rows per team of one subgroup. 9 to 40 columns go
      * through the tiled kernel in setting 0 and through the mat-vec in chunks of up to 8 in setting 1. */
     for (int setting = 0; setting < 3; setting++) {
         vkmm_ops_set_param(c.ops, "matvec", "workgroup", setting == 1 ? 128 : 32);
         vkmm_ops_set_param(c.ops, "matvec", "threads_per_row", setting == 0 ? 4 : setting == 1 ? 64 : 8);
-        vkmm_ops_set_param(c.ops, "matvec", "rows_per_thread", setting == 0 ? 1 : setting == 1 ? 2 : 4);
+        vkmm_ops_set_param(c.ops, "matvec", "rows_per_thread", setting == 0 ? 1 : setting == 1 ? 4 : 2);
         vkmm_ops_set_param(c.ops, "matvec", "min_threads", 0);
         vkmm_ops_set_param(c.ops, "matvec", "subgroup", setting != 0);
         vkmm_ops_set_param(c.ops, "matvec", "generic", setting == 2);
