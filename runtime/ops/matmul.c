@@ -253,9 +253,9 @@ vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, v
         max_vec = 1;
     /* short prompts: the mat-vec over chunks of columns (W read once per chunk) beats tiles mostly left empty */
     uint32_t chunked = (uint32_t)vkmm_ops_param(ops, "matvec", "chunked_cols", 64);
-    if (n_cols <= max_vec || n_cols <= chunked) {
-        if (vkmm_range_device_offset(x) % 16 || x_stride % 4)
-            return vkmm_fail(err, VKMM_ERR_INTERNAL, "matvec: x must start 16-byte aligned with a stride of 4n floats");
+    /* the mat-vec reads x as vec4: other layouts take the tiles, which read x element by element */
+    bool x_vec4 = vkmm_range_device_offset(x) % 16 == 0 && x_stride % 4 == 0;
+    if (x_vec4 && (n_cols <= max_vec || n_cols <= chunked)) {
         uint32_t chunks = (n_cols + max_vec - 1) / max_vec, per = (n_cols + chunks - 1) / chunks;
         for (uint32_t c0 = 0; c0 < n_cols; c0 += per) {
             uint32_t n = n_cols - c0 < per ? n_cols - c0 : per;

@@ -69,30 +69,22 @@ float mv_sum(vec4 v) { return dot(v, vec4(1.0)); }
 float w_elem(uint rb, uint e) { return dq(rb, e); }
 
 #if defined(MV_GENERIC) || !(defined(DQ_TYPE_Q4_K) || defined(DQ_TYPE_Q5_K) || defined(DQ_TYPE_Q6_K) || \
-                             defined(DQ_TYPE_Q8_0) || defined(DQ_TYPE_Q4_0) || defined(DQ_TYPE_F16))
-// ---- generic: eight consecutive elements of a block ----
+                             defined(DQ_TYPE_Q8_0) || defined(DQ_TYPE_Q4_0))
+// ---- generic: eight consecutive elements of a block (F16: one 16-byte load where rows allow) ----
 #define PIECE 8u
 #define NXQ 2u
 uint piece_xq(uint p, uint i) { return 8u * p + 4u * i; }
 void piece_q(uint rb, uint p, out vec4 q[NXQ], out float s[NXQ], out float m[NXQ])
 {
-    uint b = rb + (8u * p / DQ_BLOCK) * DQ_BLOCK_BYTES, e = 8u * p % DQ_BLOCK;
-    q[0] = dq4(b, e);
-    q[1] = dq4(b, e + 4u);
-    s[0] = s[1] = 1.0;
-    m[0] = m[1] = 0.0;
-}
-
-#elif defined(DQ_TYPE_F16)
-// ---- F16: eight elements, one 16-byte load where rows allow ----
-#define PIECE 8u
-#define NXQ 2u
-uint piece_xq(uint p, uint i) { return 8u * p + 4u * i; }
-void piece_q(uint rb, uint p, out vec4 q[NXQ], out float s[NXQ], out float m[NXQ])
-{
+#if defined(DQ_TYPE_F16) && !defined(MV_GENERIC)
     uvec4 h = ld16(rb + 16u * p, ALIGN);
     q[0] = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y));
     q[1] = vec4(unpackHalf2x16(h.z), unpackHalf2x16(h.w));
+#else
+    uint b = rb + (8u * p / DQ_BLOCK) * DQ_BLOCK_BYTES, e = 8u * p % DQ_BLOCK;
+    q[0] = dq4(b, e);
+    q[1] = dq4(b, e + 4u);
+#endif
     s[0] = s[1] = 1.0;
     m[0] = m[1] = 0.0;
 }
