@@ -203,6 +203,8 @@ int main(void)
         c.odd_stride = true;
         check(&c, VKMM_Q4_K, 9, 512, 3, 1);
         check(&c, VKMM_F16, 6, 36, 1, 1);
+        check(&c, VKMM_F32, 9, 10, 2, 1); /* tiles over rows that end in a partial quad */
+        check(&c, VKMM_BF16, 4, 70, 12, 1);
         c.odd_stride = false;
         patch_embed(&c, VKMM_F32, true);
         patch_embed(&c, VKMM_F16, false);
