@@ -110,8 +110,9 @@ static uint32_t row_alignment(uint32_t w_off, uint64_t row_bytes)
     return a;
 }
 
+/* n_cols columns as chunks of `per` (at most 8), one per workgroup z: W is read once per chunk. */
 static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range x, uint32_t x_stride,
-                          vkmm_range y, uint32_t y_stride, uint32_t n_cols, vkmm_error *err)
+                          vkmm_range y, uint32_t y_stride, uint32_t n_cols, uint32_t per, vkmm_error *err)
 {
     char tname[16], shader[48];
     lower_name(w->type, tname, sizeof tname);
@@ -136,27 +137,30 @@ static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vk
     if (nr > 4)
         nr = 4;
     /* with several columns each row's decoded piece stays in registers for all of them: cap rows x columns */
-    while (nr > 1 && nr * n_cols > 16)
+    while (nr > 1 && nr * per > 16)
         nr /= 2;
     while (nr > 1 && (uint64_t)(w->rows + nr - 1) / nr * tpr < min_threads)
         nr /= 2;
-    while ((uint64_t)nr * n_cols * wg * 4 > ops->dev->shared_memory && wg > tpr)
+    while ((uint64_t)nr * per * wg * 4 > ops->dev->shared_memory && wg > tpr)
         wg /= 2;
-    uint32_t rows_per = wg / tpr * nr;
+    uint32_t rows_per = wg / tpr * nr, chunks = (n_cols + per - 1) / per;
+    if (chunks > 65535)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "matvec: %u columns is too many for one call", n_cols);
     for (uint32_t i = 0; i < w->n_pieces; i++) {
         struct {
-            uint32_t k, rows, w_off, row_bytes, x_off, x_stride, y_off, y_stride;
-        } pc = {w->k, w->piece[i].rows, 0, (uint32_t)w->row_bytes, 0, x_stride, 0, y_stride};
+            uint32_t k, rows, w_off, row_bytes, x_off, x_stride, y_off, y_stride, n_cols;
+        } pc = {w->k, w->piece[i].rows, 0, (uint32_t)w->row_bytes, 0, x_stride, 0, y_stride, n_cols};
         vkmm_binding b[3] = {
             vkmm_ops_bind(ops, w->piece[i].range, false, 1, &pc.w_off),
             vkmm_ops_bind(ops, x, false, 4, &pc.x_off),
             vkmm_ops_bind(ops, y, true, 4, &pc.y_off),
         };
         pc.y_off += w->piece[i].row0;
-        vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, tpr, n_cols, nr, row_alignment(pc.w_off, w->row_bytes)},
+        vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, tpr, per, nr, row_alignment(pc.w_off, w->row_bytes)},
                                  .n_spec = 5};
         uint32_t groups[3];
         grid_2d((w->piece[i].rows + rows_per - 1) / rows_per, groups);
+        groups[2] = chunks;
         vkmm_status s = vkmm_ops_record(ops, cmd, &pd, b, 3, &pc, sizeof pc, groups, "matvec", err);
         if (s)
             return s;
@@ -256,16 +260,8 @@ vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, v
     /* the mat-vec reads x as vec4: other layouts take the tiles, which read x element by element */
     bool x_vec4 = vkmm_range_device_offset(x) % 16 == 0 && x_stride % 4 == 0;
     if (x_vec4 && (n_cols <= max_vec || n_cols <= chunked)) {
-        uint32_t chunks = (n_cols + max_vec - 1) / max_vec, per = (n_cols + chunks - 1) / chunks;
-        for (uint32_t c0 = 0; c0 < n_cols; c0 += per) {
-            uint32_t n = n_cols - c0 < per ? n_cols - c0 : per;
-            vkmm_range xc = vkmm_range_sub(x, (uint64_t)c0 * x_stride * 4, x.size - (uint64_t)c0 * x_stride * 4);
-            vkmm_range yc = vkmm_range_sub(y, (uint64_t)c0 * y_stride * 4, y.size - (uint64_t)c0 * y_stride * 4);
-            vkmm_status s = matvec(ops, cmd, w, xc, x_stride, yc, y_stride, n, err);
-            if (s)
-                return s;
-        }
-        return VKMM_OK;
+        uint32_t chunks = (n_cols + max_vec - 1) / max_vec; /* equal chunks, but for a shorter last one */
+        return matvec(ops, cmd, w, x, x_stride, y, y_stride, n_cols, (n_cols + chunks - 1) / chunks, err);
     }
     char tname[16], shader[48];
     lower_name(w->type, tname, sizeof tname);

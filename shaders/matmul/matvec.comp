@@ -1,5 +1,6 @@
 #version 450
-// shaders/matmul/matvec.comp — y = W·x for 1..8 columns (decode): one pass over W in its GGUF layout.
+// shaders/matmul/matvec.comp — y = W·x for 1..8 columns (decode): one pass over W in its GGUF layout; more
+// columns (short prompts) as chunks of NCOLS, one per workgroup z.
 // A team of TPR invocations works NR rows at once: lane l takes pieces l, l + TPR, ... of the rows (pieces.glsl:
 // consecutive lanes read consecutive bytes), decodes them once, loads the x quads of its piece once per column
 // and uses them for all NR rows. The TPR partial sums of each row are then reduced (subgroup shuffles/adds with USE_SUBGROUP, a
@@ -32,10 +33,18 @@ layout(push_constant) uniform P {
     uint x_stride;   // floats between columns (multiple of 4)
     uint y_off;      // float offset of y[0][row 0]
     uint y_stride;   // floats between output columns
+    uint n_cols;     // columns in all; workgroup z takes columns NCOLS·z .. (the last chunk may be short)
 } p;
 
 #define NACC (NR * NCOLS)
 shared float partial[NACC * gl_WorkGroupSize.x];
+
+void put(uint c, uint row, float v)
+{
+    uint col = gl_WorkGroupID.z * NCOLS + c;
+    if (col < p.n_cols && row < p.rows)
+        y[p.y_off + col * p.y_stride + row] = v;
+}
 
 void main()
 {
@@ -47,6 +56,9 @@ void main()
     for (uint r = 0u; r < NR; r++)
         rb[r] = p.w_off + min(row0 + r, p.rows - 1u) * p.row_bytes; // rows past the end re-read the last one
 
+    uint xcol[NCOLS]; // float offset of each column of this chunk (past the last: the last column again)
+    for (uint c = 0u; c < NCOLS; c++)
+        xcol[c] = p.x_off + min(gl_WorkGroupID.z * NCOLS + c, p.n_cols - 1u) * p.x_stride;
     float acc[NACC];
     for (uint a = 0u; a < NACC; a++)
         acc[a] = 0.0;
@@ -56,7 +68,7 @@ void main()
         if (NCOLS == 1u) {
             // one column: x first, then each row decoded and consumed in turn (few registers live)
             for (uint i = 0u; i < NXQ; i++)
-                xv[i] = x4[(p.x_off + piece_xq(pc, i)) >> 2];
+                xv[i] = x4[(xcol[0] + piece_xq(pc, i)) >> 2];
             for (uint r = 0u; r < NR; r++) {
                 vec4 q[NXQ];
                 float sc[NXQ], mn[NXQ], s = 0.0;
@@ -81,7 +93,7 @@ void main()
         }
         for (uint c = 0u; c < NCOLS; c++) {
             for (uint i = 0u; i < NXQ; i++)
-                xv[i] = x4[(p.x_off + c * p.x_stride + piece_xq(pc, i)) >> 2];
+                xv[i] = x4[(xcol[c] + piece_xq(pc, i)) >> 2];
             for (uint r = 0u; r < NR; r++) {
                 float s = 0.0;
                 for (uint i = 0u; i < NXQ; i++)
@@ -96,7 +108,7 @@ void main()
         for (uint r = 0u; r < NR; r++) {
             float wv = w_elem(rb[r], e);
             for (uint c = 0u; c < NCOLS; c++)
-                acc[r * NCOLS + c] += wv * x1[p.x_off + c * p.x_stride + e];
+                acc[r * NCOLS + c] += wv * x1[xcol[c] + e];
         }
 #endif
 
@@ -108,9 +120,8 @@ void main()
                 acc[a] += subgroupShuffleXor(acc[a], off);
         if (lane == 0u)
             for (uint r = 0u; r < NR; r++)
-                if (row0 + r < p.rows)
-                    for (uint c = 0u; c < NCOLS; c++)
-                        y[p.y_off + c * p.y_stride + row0 + r] = acc[r * NCOLS + c];
+                for (uint c = 0u; c < NCOLS; c++)
+                    put(c, row0 + r, acc[r * NCOLS + c]);
         return;
     }
     // several subgroups per team: add within each, then across them through shared memory
@@ -124,13 +135,12 @@ void main()
     if (lane == 0u) {
         uint first = (tid / TPR) * per_team;
         for (uint r = 0u; r < NR; r++)
-            if (row0 + r < p.rows)
-                for (uint c = 0u; c < NCOLS; c++) {
-                    float s = 0.0;
-                    for (uint g = 0u; g < per_team; g++)
-                        s += partial[(r * NCOLS + c) * gl_WorkGroupSize.x + first + g];
-                    y[p.y_off + c * p.y_stride + row0 + r] = s;
-                }
+            for (uint c = 0u; c < NCOLS; c++) {
+                float s = 0.0;
+                for (uint g = 0u; g < per_team; g++)
+                    s += partial[(r * NCOLS + c) * gl_WorkGroupSize.x + first + g];
+                put(c, row0 + r, s);
+            }
     }
 #else
     for (uint a = 0u; a < NACC; a++)
@@ -144,8 +154,7 @@ void main()
     }
     if (lane == 0u)
         for (uint r = 0u; r < NR; r++)
-            if (row0 + r < p.rows)
-                for (uint c = 0u; c < NCOLS; c++)
-                    y[p.y_off + c * p.y_stride + row0 + r] = partial[(r * NCOLS + c) * gl_WorkGroupSize.x + tid];
+            for (uint c = 0u; c < NCOLS; c++)
+                put(c, row0 + r, partial[(r * NCOLS + c) * gl_WorkGroupSize.x + tid]);
 #endif
 }
