@@ -3,9 +3,9 @@
 // columns (short prompts) as chunks of NCOLS, one per workgroup z.
 // A team of TPR invocations works NR rows at once: lane l takes pieces l, l + TPR, ... of the rows (pieces.glsl:
 // consecutive lanes read consecutive bytes), decodes them once, loads the x quads of its piece once per column
-// and uses them for all NR rows. The TPR partial sums of each row are then reduced (subgroup shuffles/adds with USE_SUBGROUP, a
-// shared memory tree without). The host picks TPR and NR per matrix so narrow or short matrices keep enough
-// invocations busy.
+// and uses them for all NR rows. The TPR partial sums of each row are then reduced (subgroup shuffles/adds with
+// USE_SUBGROUP, a shared memory tree without). The host picks TPR and NR per matrix so narrow or short matrices
+// keep enough invocations busy.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
 #if USE_SUBGROUP
