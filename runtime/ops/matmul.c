@@ -1,5 +1,6 @@
 /* runtime/ops/matmul.c — host side of shaders/matmul: variant and tile choice, piece-by-piece dispatch of
- * weights larger than one binding, mat-vec below a column threshold and tiled mat-mat above it. */
+ * weights larger than one binding, mat-vec below a column threshold (over chunks of up to 8 columns) and tiled
+ * mat-mat above it. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,38 +81,86 @@ static void grid_2d(uint32_t groups, uint32_t out[3])
     out[2] = 1;
 }
 
+/* Elements one invocation decodes per step in the mat-vec (shaders/matmul/pieces.glsl): the fast paths take
+ * larger pieces, the generic decoder eight elements. */
+static uint32_t matvec_piece(vkmm_dtype type, bool generic)
+{
+    switch (type) {
+    case VKMM_Q4_K: case VKMM_Q5_K: case VKMM_Q6_K:
+        return generic ? 8 : 32;
+    case VKMM_Q8_0: case VKMM_Q4_0:
+        return generic ? 8 : 16;
+    default:
+        return 8;
+    }
+}
+
+static bool matvec_has_fast(vkmm_dtype type)
+{
+    return matvec_piece(type, false) != 8 || type == VKMM_F16;
+}
+
+/* The largest power of two up to 16 dividing both a row's start and the row length in bytes: how wide the
+ * shader may load. */
+static uint32_t row_alignment(uint32_t w_off, uint64_t row_bytes)
+{
+    uint32_t a = 16;
+    while (a > 2 && ((w_off % a) || (row_bytes % a)))
+        a /= 2;
+    return a;
+}
+
+/* n_cols columns as chunks of `per` (at most 8), one per workgroup z: W is read once per chunk. */
 static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range x, uint32_t x_stride,
-                          vkmm_range y, uint32_t y_stride, uint32_t n_cols, vkmm_error *err)
+                          vkmm_range y, uint32_t y_stride, uint32_t n_cols, uint32_t per, vkmm_error *err)
 {
     char tname[16], shader[48];
     lower_name(w->type, tname, sizeof tname);
     const uint32_t need = VKMM_SUBGROUP_ARITHMETIC | VKMM_SUBGROUP_SHUFFLE | VKMM_SUBGROUP_BASIC;
     bool sg = (ops->dev->subgroup_ops & need) == need && vkmm_ops_param(ops, "matvec", "subgroup", 1);
-    snprintf(shader, sizeof shader, "matvec_%s%s", tname, sg ? "" : "_nosg");
+    bool generic = vkmm_ops_param(ops, "matvec", "generic", 0) != 0;
+    snprintf(shader, sizeof shader, "matvec_%s%s%s", tname, generic && matvec_has_fast(w->type) ? "_generic" : "",
+             sg ? "" : "_nosg");
     uint32_t wg = pow2_floor(vkmm_ops_workgroup(ops, "matvec", 128));
-    /* threads per row: enough to cover the row's 32-element units, no more (narrow rows share a group) */
-    uint32_t units = w->k / 32 ? w->k / 32 : 1;
-    uint32_t tpr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "threads_per_row", 64));
-    while (tpr > 4 && tpr / 2 >= units)
+    /* team size: enough lanes to cover a row's pieces, no more (narrow rows share a workgroup) */
+    uint32_t pieces = w->k / matvec_piece(w->type, generic);
+    if (!pieces)
+        pieces = 1;
+    uint32_t tpr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "threads_per_row", 16));
+    while (tpr > 4 && tpr / 2 >= pieces)
         tpr /= 2;
     if (tpr > wg)
         tpr = wg;
-    while ((uint64_t)n_cols * wg * 4 > ops->dev->shared_memory && wg > tpr)
+    /* rows per team: x is reused across them, but short matrices need the parallelism more */
+    uint32_t nr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "rows_per_thread", 4));
+    uint32_t min_threads = (uint32_t)vkmm_ops_param(ops, "matvec", "min_threads", 32768);
+    if (nr > 4)
+        nr = 4;
+    /* with several columns each row's decoded piece stays in registers for all of them: cap rows x columns */
+    while (nr > 1 && nr * per > 16)
+        nr /= 2;
+    while (nr > 1 && (uint64_t)(w->rows + nr - 1) / nr * tpr < min_threads)
+        nr /= 2;
+    while ((uint64_t)nr * per * wg * 4 > ops->dev->shared_memory && wg > tpr)
         wg /= 2;
-    uint32_t rows_per = wg / tpr;
-    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, tpr, n_cols}, .n_spec = 3};
+    uint32_t rows_per = wg / tpr * nr, chunks = (n_cols + per - 1) / per;
+    if (chunks > 65535)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "matvec: %u columns is too many for one call", n_cols);
     for (uint32_t i = 0; i < w->n_pieces; i++) {
         struct {
-            uint32_t k, rows, w_off, row_bytes, x_off, x_stride, y_off, y_stride;
-        } pc = {w->k, w->piece[i].rows, 0, (uint32_t)w->row_bytes, 0, x_stride, 0, y_stride};
+            uint32_t k, rows, w_off, row_bytes, x_off, x_stride, y_off, y_stride, n_cols;
+        } pc = {w->k, w->piece[i].rows, 0, (uint32_t)w->row_bytes, 0, x_stride, 0, y_stride, n_cols};
         vkmm_binding b[3] = {
             vkmm_ops_bind(ops, w->piece[i].range, false, 1, &pc.w_off),
             vkmm_ops_bind(ops, x, false, 4, &pc.x_off),
             vkmm_ops_bind(ops, y, true, 4, &pc.y_off),
         };
         pc.y_off += w->piece[i].row0;
+        vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, tpr, per, nr, row_alignment(pc.w_off, w->row_bytes)},
+                                 .n_spec = 5};
         uint32_t groups[3];
         grid_2d((w->piece[i].rows + rows_per - 1) / rows_per, groups);
+        groups[2] = chunks;
         vkmm_status s = vkmm_ops_record(ops, cmd, &pd, b, 3, &pc, sizeof pc, groups, "matvec", err);
         if (s)
             return s;
@@ -120,23 +169,34 @@ static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vk
 }
 
 typedef struct tile {
-    uint32_t bm, bn, tm, tn;
+    uint32_t bm, bn, tm, tn, bk;
 } tile;
+
+static uint64_t tile_shared(tile t)
+{
+    return (uint64_t)(t.bm + 1 + t.bn + 1) * t.bk * 4;
+}
 
 static tile choose_tile(const vkmm_ops *ops)
 {
     tile t = {
-        (uint32_t)vkmm_ops_param(ops, "matmul", "bm", 64), (uint32_t)vkmm_ops_param(ops, "matmul", "bn", 64),
-        (uint32_t)vkmm_ops_param(ops, "matmul", "tm", 4), (uint32_t)vkmm_ops_param(ops, "matmul", "tn", 4),
+        (uint32_t)vkmm_ops_param(ops, "matmul", "bm", 128), (uint32_t)vkmm_ops_param(ops, "matmul", "bn", 128),
+        (uint32_t)vkmm_ops_param(ops, "matmul", "tm", 8), (uint32_t)vkmm_ops_param(ops, "matmul", "tn", 8),
+        (uint32_t)vkmm_ops_param(ops, "matmul", "bk", 32),
     };
-    if (!t.tm || !t.tn || t.bm % t.tm || t.bn % t.tn)
-        t = (tile){64, 64, 4, 4};
-    /* shrink until the tiles fit shared memory and the thread count fits the device */
-    while (((uint64_t)(t.bm + t.bn) * 33 * 4 > ops->dev->shared_memory ||
+    if (!t.tm || !t.tn || !t.bm || !t.bn || t.bm % t.tm || t.bn % t.tn || !t.bk || t.bk % 4)
+        t = (tile){64, 64, 4, 4, 32};
+    /* shrink until the tiles fit shared memory and the thread count fits the device: K depth first (down to 32),
+     * then the tile */
+    while (tile_shared(t) > ops->dev->shared_memory && t.bk > 32)
+        t.bk /= 2;
+    while ((tile_shared(t) > ops->dev->shared_memory ||
             (t.bm / t.tm) * (t.bn / t.tn) > ops->dev->max_workgroup_invocations) && t.bm > t.tm) {
         t.bm /= 2;
         t.bn = t.bn > t.tn ? t.bn / 2 : t.bn;
     }
+    while (tile_shared(t) > ops->dev->shared_memory && t.bk > 4)
+        t.bk /= 2;
     return t;
 }
 
@@ -151,7 +211,7 @@ static vkmm_status tiled(vkmm_ops *ops, vkmm_cmd *cmd, const char *shader, const
 {
     tile t = choose_tile(ops);
     uint32_t wg = (t.bm / t.tm) * (t.bn / t.tn);
-    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, t.bm, t.bn, t.tm, t.tn}, .n_spec = 5};
+    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, t.bm, t.bn, t.tm, t.tn, t.bk}, .n_spec = 6};
     for (uint32_t i = 0; i < w->n_pieces; i++) {
         mm_push pc = base;
         pc.m = w->piece[i].rows;
@@ -193,10 +253,15 @@ vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, v
     uint32_t max_vec = (uint32_t)vkmm_ops_param(ops, "matvec", "max_cols", 8);
     if (max_vec > 8)
         max_vec = 8;
-    if (n_cols <= max_vec) {
-        if (vkmm_range_device_offset(x) % 16 || x_stride % 4)
-            return vkmm_fail(err, VKMM_ERR_INTERNAL, "matvec: x must start 16-byte aligned with a stride of 4n floats");
-        return matvec(ops, cmd, w, x, x_stride, y, y_stride, n_cols, err);
+    if (max_vec == 0)
+        max_vec = 1;
+    /* short prompts: the mat-vec over chunks of columns (W read once per chunk) beats tiles mostly left empty */
+    uint32_t chunked = (uint32_t)vkmm_ops_param(ops, "matvec", "chunked_cols", 64);
+    /* the mat-vec reads x as vec4: other layouts take the tiles, which read x element by element */
+    bool x_vec4 = vkmm_range_device_offset(x) % 16 == 0 && x_stride % 4 == 0;
+    if (x_vec4 && (n_cols <= max_vec || n_cols <= chunked)) {
+        uint32_t chunks = (n_cols + max_vec - 1) / max_vec; /* equal chunks, but for a shorter last one */
+        return matvec(ops, cmd, w, x, x_stride, y, y_stride, n_cols, (n_cols + chunks - 1) / chunks, err);
     }
     char tname[16], shader[48];
     lower_name(w->type, tname, sizeof tname);

@@ -27,8 +27,10 @@ vkmm_status vkmm_weight_view(const vkmm_ops *ops, vkmm_range data, vkmm_dtype ty
 /* Is this type readable by the matrix kernels? */
 bool vkmm_matmul_supports(vkmm_dtype type);
 
-/* y[n][m] = Σ_k W[m][k] · x[n][k] for n < n_cols, m < W.rows. x rows are x_stride floats apart (and x must
- * start 16-byte aligned, x_stride a multiple of 4); y rows are y_stride floats apart. */
+/* y[n][m] = Σ_k W[m][k] · x[n][k] for n < n_cols, m < W.rows. x rows are x_stride floats apart, y rows y_stride
+ * floats apart. Up to matvec.chunked_cols columns run the mat-vec (chunks of up to 8 columns), more the tiled
+ * kernel; the mat-vec needs x 16-byte aligned with x_stride a multiple of 4 (else the tiles run). W rows need
+ * 2-byte alignment; 16-byte aligned rows let the mat-vec use its widest loads. */
 vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range x, uint32_t x_stride,
                            vkmm_range y, uint32_t y_stride, uint32_t n_cols, vkmm_error *err);
 

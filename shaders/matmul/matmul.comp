@@ -1,19 +1,28 @@
 #version 450
 // shaders/matmul/matmul.comp — tiled Y = X·Wᵀ for many columns (prefill): W [M][K] in its GGUF layout, X [N][K]
-// f32, Y [N][M] f32. A workgroup computes a BM x BN tile of Y; per 32-wide K step it decodes BM weight units
-// and stages BN rows of X in shared memory, then each thread accumulates a TM x TN sub-tile.
-// With IM2COL, X is read straight from a CHW image as non-overlapping PxP patches (patch embedding:
-// no im2col buffer in memory) and a bias is added.
+// f32, Y [N][M] f32. A workgroup computes a BM x BN tile of Y, BK columns of K at a time: every invocation decodes
+// a share of the BM x BK weights four at a time (dequant.glsl) and loads a share of the BN x BK activations into
+// registers while the previous step is being multiplied, so one barrier pair per step hides the loads.
+// Thread (tm, tn) accumulates the TM x TN outputs at rows tm + i·BM/TM and columns tn + j·BN/TN: the tiles in
+// shared memory are stored k-major and padded, so both the transposing stores and the reads of the inner loop
+// fall in distinct banks (or broadcast).
+// With IM2COL, X is read straight from a CHW image as non-overlapping PxP patches (patch embedding: no im2col
+// buffer in memory) and a bias is added.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
-#include "weights.glsl"
 
 layout(constant_id = 1) const uint BM = 64;
 layout(constant_id = 2) const uint BN = 64;
 layout(constant_id = 3) const uint TM = 4;
 layout(constant_id = 4) const uint TN = 4;
-#define BK 32u
-#define BKP 33u // padded row stride in shared memory
+layout(constant_id = 5) const uint BK = 32; // a multiple of 4
+
+layout(std430, binding = 0) readonly buffer W16 { uint16_t w16[]; };
+#define DQ_BUF w16
+#include "dequant.glsl"
+#ifndef W_PLAIN
+#define W_PLAIN 0
+#endif
 
 layout(std430, binding = 1) readonly buffer X1 { float x1[]; };
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
@@ -31,8 +40,12 @@ layout(push_constant) uniform P {
     uint bias_off, has_bias;
 } p;
 
-shared float ws[BM * BKP];
-shared float xs[BN * BKP];
+const uint WG = (BM / TM) * (BN / TN);               // the host sets the workgroup size to this
+const uint KQ = BK / 4u;                             // quads per tile row
+const uint LW = (BM * KQ + WG - 1u) / WG, LX = (BN * KQ + WG - 1u) / WG; // quads per invocation
+const uint BMP = BM + 1u, BNP = BN + 1u;
+shared float ws[BK * BMP];
+shared float xs[BK * BNP];
 
 float x_at(uint n, uint kk)
 {
@@ -47,50 +60,90 @@ float x_at(uint n, uint kk)
 #endif
 }
 
+// weights col..col+3 of row `row` (zeros outside the matrix)
+vec4 w_quad(uint row, uint col)
+{
+    if (row >= p.m || col >= p.k)
+        return vec4(0.0);
+    uint rb = p.w_off + row * p.row_bytes;
+#if W_PLAIN
+    if (col + 4u > p.k) {
+        vec4 v = vec4(0.0);
+        for (uint t = 0u; t < 4u; t++)
+            if (col + t < p.k)
+                v[t] = dq(rb, col + t);
+        return v;
+    }
+    return dq4(rb + col * DQ_BLOCK_BYTES, 0u);
+#else
+    return dq4(rb + (col / DQ_BLOCK) * DQ_BLOCK_BYTES, col % DQ_BLOCK);
+#endif
+}
+
+vec4 x_quad(uint n, uint col)
+{
+    vec4 v = vec4(0.0);
+    if (n < p.n)
+        for (uint t = 0u; t < 4u; t++)
+            if (col + t < p.k)
+                v[t] = x_at(n, col + t);
+    return v;
+}
+
 void main()
 {
     uint tid = gl_LocalInvocationID.x;
     uint m0 = gl_WorkGroupID.x * BM, n0 = gl_WorkGroupID.y * BN;
-    uint tx = tid % (BN / TN), ty = tid / (BN / TN); // thread's sub-tile: rows ty*TM.., columns tx*TN..
+    uint tm = tid % (BM / TM), tn = tid / (BM / TM);
     float acc[TM * TN];
     for (uint i = 0u; i < TM * TN; i++)
         acc[i] = 0.0;
 
+    // quad l of this invocation: tile row i / KQ, columns 4 (i % KQ) .. (consecutive invocations read along K)
+    vec4 wr[LW], xr[LX];
+    for (uint l = 0u; l < LW; l++) {
+        uint i = tid + l * WG;
+        wr[l] = i < BM * KQ ? w_quad(m0 + i / KQ, 4u * (i % KQ)) : vec4(0.0);
+    }
+    for (uint l = 0u; l < LX; l++) {
+        uint i = tid + l * WG;
+        xr[l] = i < BN * KQ ? x_quad(n0 + i / KQ, 4u * (i % KQ)) : vec4(0.0);
+    }
+
     for (uint k0 = 0u; k0 < p.k; k0 += BK) {
-        // weights: quantized types decode one 32-element unit per row; plain types go element by element
-#if W_PLAIN
-        for (uint i = tid; i < BM * BK; i += gl_WorkGroupSize.x) {
-            uint r = i / BK, kk = i % BK;
-            uint row = m0 + r, col = k0 + kk;
-            ws[r * BKP + kk] = (row < p.m && col < p.k) ? w_elem(p.w_off + row * p.row_bytes, col) : 0.0;
+        for (uint l = 0u; l < LW; l++) {
+            uint i = tid + l * WG;
+            if (i < BM * KQ)
+                for (uint t = 0u; t < 4u; t++)
+                    ws[(4u * (i % KQ) + t) * BMP + i / KQ] = wr[l][t];
         }
-#else
-        for (uint r = tid; r < BM; r += gl_WorkGroupSize.x) {
-            uint row = m0 + r;
-            vec4 w[8];
-            if (row < p.m) {
-                load_unit(p.w_off + row * p.row_bytes, k0 / 32u, w);
-            } else {
-                for (uint i = 0u; i < 8u; i++)
-                    w[i] = vec4(0.0);
-            }
-            for (uint i = 0u; i < 8u; i++)
-                for (uint j = 0u; j < 4u; j++)
-                    ws[r * BKP + 4u * i + j] = w[i][j];
-        }
-#endif
-        for (uint i = tid; i < BN * BK; i += gl_WorkGroupSize.x) {
-            uint c = i / BK, kk = i % BK;
-            uint n = n0 + c, col = k0 + kk;
-            xs[c * BKP + kk] = (n < p.n && col < p.k) ? x_at(n, col) : 0.0;
+        for (uint l = 0u; l < LX; l++) {
+            uint i = tid + l * WG;
+            if (i < BN * KQ)
+                for (uint t = 0u; t < 4u; t++)
+                    xs[(4u * (i % KQ) + t) * BNP + i / KQ] = xr[l][t];
         }
         barrier();
+        // the next step's loads are in flight while this one is multiplied
+        uint k1 = k0 + BK;
+        if (k1 < p.k) {
+            for (uint l = 0u; l < LW; l++) {
+                uint i = tid + l * WG;
+                if (i < BM * KQ)
+                    wr[l] = w_quad(m0 + i / KQ, k1 + 4u * (i % KQ));
+            }
+            for (uint l = 0u; l < LX; l++) {
+                uint i = tid + l * WG;
+                if (i < BN * KQ)
+                    xr[l] = x_quad(n0 + i / KQ, k1 + 4u * (i % KQ));
+            }
+        }
         for (uint kk = 0u; kk < BK; kk++) {
             float a[TM], b[TN];
             for (uint i = 0u; i < TM; i++)
-                a[i] = ws[(ty * TM + i) * BKP + kk];
+                a[i] = ws[kk * BMP + tm + i * (BM / TM)];
             for (uint j = 0u; j < TN; j++)
-                b[j] = xs[(tx * TN + j) * BKP + kk];
+                b[j] = xs[kk * BNP + tn + j * (BN / TN)];
             for (uint i = 0u; i < TM; i++)
                 for (uint j = 0u; j < TN; j++)
                     acc[i * TN + j] += a[i] * b[j];
@@ -99,7 +152,7 @@ void main()
     }
 
     for (uint i = 0u; i < TM; i++) {
-        uint row = m0 + ty * TM + i;
+        uint row = m0 + tm + i * (BM / TM);
         if (row >= p.m)
             continue;
 #if IM2COL
@@ -108,7 +161,7 @@ void main()
         float bv = 0.0;
 #endif
         for (uint j = 0u; j < TN; j++) {
-            uint n = n0 + tx * TN + j;
+            uint n = n0 + tn + j * (BN / TN);
             if (n < p.n)
                 y[p.y_off + n * p.y_stride + row] = acc[i * TN + j] + bv;
         }

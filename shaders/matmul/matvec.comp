@@ -1,8 +1,11 @@
 #version 450
-// shaders/matmul/matvec.comp — y = W·x for 1..8 columns (decode): one pass over W in its GGUF layout.
-// A workgroup holds WG / TPR rows at once, each worked by TPR threads that stride over the row's 32-element
-// units; the TPR partial sums of a row are then reduced (subgroup shuffles/adds with USE_SUBGROUP, a shared
-// memory tree without). TPR is chosen per matrix so narrow rows do not leave threads idle.
+// shaders/matmul/matvec.comp — y = W·x for 1..8 columns (decode): one pass over W in its GGUF layout; more
+// columns (short prompts) as chunks of NCOLS, one per workgroup z.
+// A team of TPR invocations works NR rows at once: lane l takes pieces l, l + TPR, ... of the rows (pieces.glsl:
+// consecutive lanes read consecutive bytes), decodes them once, loads the x quads of its piece once per column
+// and uses them for all NR rows. The TPR partial sums of each row are then reduced (subgroup shuffles/adds with
+// USE_SUBGROUP, a shared memory tree without). The host picks TPR and NR per matrix so narrow or short matrices
+// keep enough invocations busy.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
 #if USE_SUBGROUP
@@ -10,10 +13,12 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #endif
-#include "weights.glsl"
 
-layout(constant_id = 1) const uint TPR = 32;   // threads per row (a power of two dividing the workgroup)
+layout(constant_id = 1) const uint TPR = 32;   // invocations per team (a power of two dividing the workgroup)
 layout(constant_id = 2) const uint NCOLS = 1;  // columns of x (1..8)
+layout(constant_id = 3) const uint NR = 1;     // rows per team (1..4)
+layout(constant_id = 4) const uint ALIGN = 2;  // every row's byte offset in binding 0 is a multiple of this
+#include "pieces.glsl"
 
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer X1 { float x1[]; };
@@ -28,83 +33,128 @@ layout(push_constant) uniform P {
     uint x_stride;   // floats between columns (multiple of 4)
     uint y_off;      // float offset of y[0][row 0]
     uint y_stride;   // floats between output columns
+    uint n_cols;     // columns in all; workgroup z takes columns NCOLS·z .. (the last chunk may be short)
 } p;
 
-shared float partial[NCOLS * gl_WorkGroupSize.x];
+#define NACC (NR * NCOLS)
+shared float partial[NACC * gl_WorkGroupSize.x];
+
+void put(uint c, uint row, float v)
+{
+    uint col = gl_WorkGroupID.z * NCOLS + c;
+    if (col < p.n_cols && row < p.rows)
+        y[p.y_off + col * p.y_stride + row] = v;
+}
 
 void main()
 {
-    const uint rows_per_group = gl_WorkGroupSize.x / TPR;
+    const uint teams = gl_WorkGroupSize.x / TPR;
     uint tid = gl_LocalInvocationID.x, lane = tid % TPR;
     uint group = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
-    uint row = group * rows_per_group + tid / TPR;
-    bool valid = row < p.rows;
-    uint rb = p.w_off + min(row, p.rows - 1u) * p.row_bytes;
+    uint row0 = (group * teams + tid / TPR) * NR;
+    uint rb[NR];
+    for (uint r = 0u; r < NR; r++)
+        rb[r] = p.w_off + min(row0 + r, p.rows - 1u) * p.row_bytes; // rows past the end re-read the last one
 
-    float acc[NCOLS];
+    uint xcol[NCOLS]; // float offset of each column of this chunk (past the last: the last column again)
     for (uint c = 0u; c < NCOLS; c++)
-        acc[c] = 0.0;
-    uint units = valid ? p.k / 32u : 0u;
-    for (uint u = lane; u < units; u += TPR) {
-        vec4 w[8];
-        load_unit(rb, u, w);
+        xcol[c] = p.x_off + min(gl_WorkGroupID.z * NCOLS + c, p.n_cols - 1u) * p.x_stride;
+    float acc[NACC];
+    for (uint a = 0u; a < NACC; a++)
+        acc[a] = 0.0;
+    uint pieces = row0 < p.rows ? p.k / PIECE : 0u;
+    for (uint pc = lane; pc < pieces; pc += TPR) {
+        vec4 xv[NXQ];
+        if (NCOLS == 1u) {
+            // one column: x first, then each row decoded and consumed in turn (few registers live)
+            for (uint i = 0u; i < NXQ; i++)
+                xv[i] = x4[(xcol[0] + piece_xq(pc, i)) >> 2];
+            for (uint r = 0u; r < NR; r++) {
+                vec4 q[NXQ];
+                float sc[NXQ], mn[NXQ], s = 0.0;
+                piece_q(rb[r], pc, q, sc, mn);
+                for (uint i = 0u; i < NXQ; i++) {
+                    s += sc[i] * dot(q[i], xv[i]);
+#ifdef PIECE_MIN
+                    s -= mn[i] * mv_sum(xv[i]);
+#endif
+                }
+                acc[r] += s;
+            }
+            continue;
+        }
+        // several columns: every row's piece decoded and scaled once, then used for each column
+        vec4 w[NR][NXQ];
+        for (uint r = 0u; r < NR; r++) {
+            float sc[NXQ], mn[NXQ];
+            piece_q(rb[r], pc, w[r], sc, mn);
+            for (uint i = 0u; i < NXQ; i++)
+                w[r][i] = w[r][i] * sc[i] - mn[i];
+        }
         for (uint c = 0u; c < NCOLS; c++) {
-            uint xb = (p.x_off + c * p.x_stride + u * 32u) >> 2;
-            float s = 0.0;
-            for (uint i = 0u; i < 8u; i++)
-                s += dot(w[i], x4[xb + i]);
-            acc[c] += s;
+            for (uint i = 0u; i < NXQ; i++)
+                xv[i] = x4[(xcol[c] + piece_xq(pc, i)) >> 2];
+            for (uint r = 0u; r < NR; r++) {
+                float s = 0.0;
+                for (uint i = 0u; i < NXQ; i++)
+                    s += dot(w[r][i], xv[i]);
+                acc[r * NCOLS + c] += s;
+            }
         }
     }
 #if W_PLAIN
-    // ragged tail of plain-typed rows (k not a multiple of 32)
-    for (uint e = (valid ? units * 32u : p.k) + lane; e < p.k; e += TPR) {
-        float wv = w_elem(rb, e);
-        for (uint c = 0u; c < NCOLS; c++)
-            acc[c] += wv * x1[p.x_off + c * p.x_stride + e];
-    }
+    // ragged tail of plain-typed rows (k not a multiple of PIECE)
+    for (uint e = (row0 < p.rows ? pieces * PIECE : p.k) + lane; e < p.k; e += TPR)
+        for (uint r = 0u; r < NR; r++) {
+            float wv = w_elem(rb[r], e);
+            for (uint c = 0u; c < NCOLS; c++)
+                acc[r * NCOLS + c] += wv * x1[xcol[c] + e];
+        }
 #endif
 
 #if USE_SUBGROUP
     if (TPR <= gl_SubgroupSize) {
-        // the row's lanes lie inside one subgroup: a butterfly over them
-        for (uint c = 0u; c < NCOLS; c++)
+        // the team lies inside one subgroup: a butterfly over its lanes
+        for (uint a = 0u; a < NACC; a++)
             for (uint off = TPR / 2u; off > 0u; off >>= 1)
-                acc[c] += subgroupShuffleXor(acc[c], off);
-        if (lane == 0u && valid)
-            for (uint c = 0u; c < NCOLS; c++)
-                y[p.y_off + c * p.y_stride + row] = acc[c];
+                acc[a] += subgroupShuffleXor(acc[a], off);
+        if (lane == 0u)
+            for (uint r = 0u; r < NR; r++)
+                for (uint c = 0u; c < NCOLS; c++)
+                    put(c, row0 + r, acc[r * NCOLS + c]);
         return;
     }
-    // several subgroups per row: add within each, then across them through shared memory
-    uint per_row = TPR / gl_SubgroupSize;
-    for (uint c = 0u; c < NCOLS; c++) {
-        float s = subgroupAdd(acc[c]);
+    // several subgroups per team: add within each, then across them through shared memory
+    uint per_team = TPR / gl_SubgroupSize;
+    for (uint a = 0u; a < NACC; a++) {
+        float s = subgroupAdd(acc[a]);
         if (subgroupElect())
-            partial[c * gl_WorkGroupSize.x + gl_SubgroupID] = s;
+            partial[a * gl_WorkGroupSize.x + gl_SubgroupID] = s;
     }
     barrier();
-    if (lane == 0u && valid) {
-        uint first = (tid / TPR) * per_row;
-        for (uint c = 0u; c < NCOLS; c++) {
-            float s = 0.0;
-            for (uint g = 0u; g < per_row; g++)
-                s += partial[c * gl_WorkGroupSize.x + first + g];
-            y[p.y_off + c * p.y_stride + row] = s;
-        }
+    if (lane == 0u) {
+        uint first = (tid / TPR) * per_team;
+        for (uint r = 0u; r < NR; r++)
+            for (uint c = 0u; c < NCOLS; c++) {
+                float s = 0.0;
+                for (uint g = 0u; g < per_team; g++)
+                    s += partial[(r * NCOLS + c) * gl_WorkGroupSize.x + first + g];
+                put(c, row0 + r, s);
+            }
     }
 #else
-    for (uint c = 0u; c < NCOLS; c++)
-        partial[c * gl_WorkGroupSize.x + tid] = acc[c];
+    for (uint a = 0u; a < NACC; a++)
+        partial[a * gl_WorkGroupSize.x + tid] = acc[a];
     barrier();
     for (uint stride = TPR / 2u; stride > 0u; stride >>= 1) {
         if (lane < stride)
-            for (uint c = 0u; c < NCOLS; c++)
-                partial[c * gl_WorkGroupSize.x + tid] += partial[c * gl_WorkGroupSize.x + tid + stride];
+            for (uint a = 0u; a < NACC; a++)
+                partial[a * gl_WorkGroupSize.x + tid] += partial[a * gl_WorkGroupSize.x + tid + stride];
         barrier();
     }
-    if (lane == 0u && valid)
-        for (uint c = 0u; c < NCOLS; c++)
-            y[p.y_off + c * p.y_stride + row] = partial[c * gl_WorkGroupSize.x + tid];
+    if (lane == 0u)
+        for (uint r = 0u; r < NR; r++)
+            for (uint c = 0u; c < NCOLS; c++)
+                put(c, row0 + r, partial[(r * NCOLS + c) * gl_WorkGroupSize.x + tid]);
 #endif
 }

@@ -12,6 +12,9 @@ typedef struct ctx {
     vkmm_gpu *gpu;
     vkmm_ops *ops;
     test_rng rng;
+    uint32_t calls; /* cycles the weights' start offset through 16-, 8-, 4- and 2-byte alignments */
+    bool odd_stride; /* x columns k + 1 floats apart: not vec4-readable, so even a few columns take the tiles */
+    float lo;        /* inputs are uniform in [lo, 1] */
 } ctx;
 
 /* Random weights of a type: quantize random floats (so every block is well formed). */
@@ -21,7 +24,7 @@ static uint8_t *make_weights(ctx *c, uint32_t type, uint32_t rows, uint32_t k)
     float *f = malloc(sizeof *f * k);
     uint8_t *w = malloc(rb * rows);
     for (uint32_t r = 0; r < rows; r++) {
-        test_fill_uniform(&c->rng, f, k, -1, 1);
+        test_fill_uniform(&c->rng, f, k, c->lo, 1);
         vkmm_quantize(type, f, w + r * rb, k);
     }
     free(f);
@@ -47,22 +50,19 @@ static void force_pieces(vkmm_weight *w, uint32_t parts)
 static void check(ctx *c, uint32_t type, uint32_t rows, uint32_t k, uint32_t n_cols, uint32_t parts)
 {
     vkmm_error err;
-    uint32_t x_stride = (k + 3) / 4 * 4 + 4 * (n_cols % 2), y_stride = rows + 3;
+    uint32_t x_stride = c->odd_stride ? k + 1 : (k + 3) / 4 * 4 + 4 * (n_cols % 2), y_stride = rows + 3;
     uint8_t *w = make_weights(c, type, rows, k);
     uint64_t rb = vkmm_dtype_row_bytes(type, k);
     float *x = malloc(sizeof *x * x_stride * n_cols), *ref = malloc(sizeof *ref * y_stride * n_cols),
           *out = malloc(sizeof *out * y_stride * n_cols);
-    test_fill_uniform(&c->rng, x, (size_t)x_stride * n_cols, -1, 1);
+    test_fill_uniform(&c->rng, x, (size_t)x_stride * n_cols, c->lo, 1);
     vkmm_range W, X, Y;
-    /* odd padding in front of W: rows start at unaligned device offsets */
-    vkmm_buffer *bw = test_upload(c->gpu, w, rb * rows, 2 * (rows % 3) + (type == VKMM_F32 || rb % 4 == 0 ? 4 : 2), &W);
+    /* W starts at offsets of every alignment: the mat-vec loads 16, 4 or 2 bytes at a time accordingly */
+    static const uint32_t pads[] = {0, 2, 4, 8, 22};
+    uint32_t pad = pads[c->calls++ % 5];
+    vkmm_buffer *bw = test_upload(c->gpu, w, rb * rows, pad, &W);
     vkmm_buffer *bx = test_upload(c->gpu, x, sizeof *x * x_stride * n_cols, 16, &X);
     vkmm_buffer *by = test_upload(c->gpu, NULL, sizeof *out * y_stride * n_cols, 4 * (k % 5), &Y);
-    if (rb % 4 == 0 && type != VKMM_F16 && type != VKMM_BF16) {
-        /* types read as 32-bit words need 4-aligned rows */
-        vkmm_buffer_destroy(bw);
-        bw = test_upload(c->gpu, w, rb * rows, 8, &W);
-    }
     vkmm_weight wt;
     CHECK_OK(vkmm_weight_view(c->ops, W, type, k, rows, &wt, &err), &err, );
     if (parts > 1)
@@ -143,38 +143,69 @@ static void patch_embed(ctx *c, uint32_t type, bool with_bias)
 int main(void)
 {
     vkmm_error err;
-    ctx c = {.gpu = test_gpu_open(NULL), .rng = test_rng_seed(11)};
+    ctx c = {.gpu = test_gpu_open(NULL), .rng = test_rng_seed(11), .lo = -1};
     CHECK_OK(vkmm_ops_create(c.gpu, NULL, &c.ops, &err), &err, 1);
     static const uint32_t types[] = {VKMM_F32, VKMM_F16, VKMM_BF16, VKMM_Q8_0, VKMM_Q4_0, VKMM_Q4_1, VKMM_Q5_0,
                                      VKMM_Q5_1, VKMM_IQ4_NL, VKMM_Q2_K, VKMM_Q3_K, VKMM_Q4_K, VKMM_Q5_K, VKMM_Q6_K,
                                      VKMM_IQ4_XS};
-    /* setting 0: small groups, shared-memory reduction; setting 1: bigger groups, subgroup reduction */
-    for (int setting = 0; setting < 2; setting++) {
-        vkmm_ops_set_param(c.ops, "matvec", "workgroup", setting ? 128 : 32);
-        vkmm_ops_set_param(c.ops, "matvec", "threads_per_row", setting ? 64 : 4);
-        vkmm_ops_set_param(c.ops, "matvec", "subgroup", setting);
+    /* setting 0: small groups, one row per team, shared-memory reduction; setting 1: bigger groups and teams
+     * (several subgroups per team on lavapipe), four rows per team, subgroup reduction; setting 2 (mat-vec
+     * shapes only): the generic decoder for every type, two rows per team of one subgroup. 9 to 40 columns go
+     * through the tiled kernel in setting 0 and through the mat-vec in chunks of up to 8 in setting 1. */
+    for (int setting = 0; setting < 3; setting++) {
+        vkmm_ops_set_param(c.ops, "matvec", "workgroup", setting == 1 ? 128 : 32);
+        vkmm_ops_set_param(c.ops, "matvec", "threads_per_row", setting == 0 ? 4 : setting == 1 ? 64 : 8);
+        vkmm_ops_set_param(c.ops, "matvec", "rows_per_thread", setting == 0 ? 1 : setting == 1 ? 4 : 2);
+        vkmm_ops_set_param(c.ops, "matvec", "min_threads", 0);
+        vkmm_ops_set_param(c.ops, "matvec", "subgroup", setting != 0);
+        vkmm_ops_set_param(c.ops, "matvec", "generic", setting == 2);
+        vkmm_ops_set_param(c.ops, "matvec", "chunked_cols", setting == 1 ? 40 : 0);
+        /* tiles: 32x16 of 2x2 per thread, K by 32 / 64x32 of 4x2 per thread, K by 12 (not a divisor of the
+         * blocks: steps end mid-block and the last one is ragged) */
         vkmm_ops_set_param(c.ops, "matmul", "bm", setting ? 64 : 32);
-        vkmm_ops_set_param(c.ops, "matmul", "bn", setting ? 64 : 16);
+        vkmm_ops_set_param(c.ops, "matmul", "bn", setting ? 32 : 16);
         vkmm_ops_set_param(c.ops, "matmul", "tm", setting ? 4 : 2);
-        vkmm_ops_set_param(c.ops, "matmul", "tn", setting ? 4 : 2);
+        vkmm_ops_set_param(c.ops, "matmul", "tn", 2);
+        vkmm_ops_set_param(c.ops, "matmul", "bk", setting ? 12 : 32);
         for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
             uint32_t type = types[t];
             uint32_t blk = vkmm_dtype_get(type)->block;
-            uint32_t k_small = blk == 256 ? 256 : 32, k_big = blk == 256 ? 4096 + 256 : 4096 + 32;
+            /* k_big has an even number of blocks (rows of 2-byte aligned types start word aligned), k_odd not */
+            uint32_t k_small = blk == 256 ? 256 : 32, k_big = blk == 256 ? 4096 + 512 : 4096 + 64;
+            uint32_t k_odd = 3 * k_small;
+            /* a single output: positive inputs, since one sum that cancels to near zero would make its relative
+             * error (the NMSE of one value) meaningless for any float kernel */
+            c.lo = 0.05f;
             check(&c, type, 1, k_small, 1, 1);
+            c.lo = -1;
             check(&c, type, 7, k_big, 2, 1);
-            check(&c, type, 33, k_small * 3, 7, 3);
+            check(&c, type, 33, k_odd, 7, 3);
             check(&c, type, 70, k_big, 8, 2);
-            check(&c, type, 33, k_small * 2, 9, 1);  /* just past the mat-vec limit: tiled */
+            check(&c, type, 13, k_big + k_small, 1, 1);
+            if (setting == 2)
+                continue;
+            /* just past the mat-vec limit: tiled in setting 0, the mat-vec over column chunks in setting 1 */
+            check(&c, type, 33, k_small * 2, 9, 1);
             check(&c, type, 100, k_big, 33, 3);
             if (setting)
                 check(&c, type, 130, k_small * 5, 130, 1);
+            if (setting < 2 && type == VKMM_Q8_0) /* a long K: many tile steps (lavapipe caps loop iterations) */
+                check(&c, type, 5, 32768 + 32, 41, 1);
         }
         /* plain types with row lengths that are not multiples of 32 */
         check(&c, VKMM_F32, 9, 7, 1, 1);
         check(&c, VKMM_F16, 5, 33, 3, 1);
-        check(&c, VKMM_F32, 17, 588, 20, 2);
         check(&c, VKMM_F16, 40, 4304, 4, 1);
+        check(&c, VKMM_BF16, 3, 70, 2, 1);
+        if (setting == 2)
+            continue;
+        check(&c, VKMM_F32, 17, 588, 20, 2);
+        c.odd_stride = true;
+        check(&c, VKMM_Q4_K, 9, 512, 3, 1);
+        check(&c, VKMM_F16, 6, 36, 1, 1);
+        check(&c, VKMM_F32, 9, 10, 2, 1); /* tiles over rows that end in a partial quad */
+        check(&c, VKMM_BF16, 4, 70, 12, 1);
+        c.odd_stride = false;
         patch_embed(&c, VKMM_F32, true);
         patch_embed(&c, VKMM_F16, false);
     }
