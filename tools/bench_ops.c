@@ -371,6 +371,13 @@ int vkmm_bench_ops(int argc, char **argv)
         }
     if (!s && !quick)
         s = bench_matmul(&b, "gemma3-4b lm_head", VKMM_Q6_K, 2560, 262144, 1, &err);
+    /* short prompts: where chunked mat-vec and tiles cross over (tuning key matvec.chunked_cols) */
+    static const uint32_t short_cols[] = {10, 16, 32, 64, 128};
+    for (size_t i = 0; i < sizeof short_cols / sizeof *short_cols && !s && !quick; i++) {
+        s = bench_matmul(&b, "gemma3-4b attn_q", VKMM_Q4_K, 2560, 2048, short_cols[i], &err);
+        if (!s)
+            s = bench_matmul(&b, "gemma3-4b attn_q", VKMM_Q8_0, 2560, 2048, short_cols[i], &err);
+    }
     /* prefill */
     uint32_t n_pf = quick ? 64 : 512;
     if (!s)
