@@ -384,6 +384,8 @@ int vkmm_bench_ops(int argc, char **argv)
         s = bench_matmul(&b, "gemma3-4b ffn_up", VKMM_Q4_K, 2560, 10240, n_pf, &err);
     if (!s && !quick)
         s = bench_matmul(&b, "gemma3-4b ffn_up", VKMM_Q8_0, 2560, 10240, n_pf, &err);
+    if (!s && !quick) /* the vision tower's widest product: 4096 patches through an F16 MLP */
+        s = bench_matmul(&b, "siglip ffn_up", VKMM_F16, 1152, 4304, 4096, &err);
     if (!s)
         s = bench_patch(&b, quick ? 224 : 896, 14, 1152, &err);
     /* attention: Gemma 3 4B (head_dim 256) decode and a prefill chunk at 4k context, SigLIP's 4096 patches */

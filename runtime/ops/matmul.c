@@ -177,12 +177,17 @@ static uint64_t tile_shared(tile t)
     return (uint64_t)(t.bm + 1 + t.bn + 1) * t.bk * 4;
 }
 
-static tile choose_tile(const vkmm_ops *ops)
+/* Tiles from the tuning table; up to matmul.small_cols columns use the small_* set (smaller tiles keep the
+ * device busy when there are few of them). */
+static tile choose_tile(const vkmm_ops *ops, uint32_t n_cols)
 {
+    bool small = n_cols <= (uint32_t)vkmm_ops_param(ops, "matmul", "small_cols", 0);
     tile t = {
-        (uint32_t)vkmm_ops_param(ops, "matmul", "bm", 128), (uint32_t)vkmm_ops_param(ops, "matmul", "bn", 128),
-        (uint32_t)vkmm_ops_param(ops, "matmul", "tm", 8), (uint32_t)vkmm_ops_param(ops, "matmul", "tn", 8),
-        (uint32_t)vkmm_ops_param(ops, "matmul", "bk", 32),
+        (uint32_t)vkmm_ops_param(ops, "matmul", small ? "small_bm" : "bm", 64),
+        (uint32_t)vkmm_ops_param(ops, "matmul", small ? "small_bn" : "bn", 128),
+        (uint32_t)vkmm_ops_param(ops, "matmul", small ? "small_tm" : "tm", 4),
+        (uint32_t)vkmm_ops_param(ops, "matmul", small ? "small_tn" : "tn", 8),
+        (uint32_t)vkmm_ops_param(ops, "matmul", small ? "small_bk" : "bk", 16),
     };
     if (!t.tm || !t.tn || !t.bm || !t.bn || t.bm % t.tm || t.bn % t.tn || !t.bk || t.bk % 4)
         t = (tile){64, 64, 4, 4, 32};
@@ -209,7 +214,7 @@ static vkmm_status tiled(vkmm_ops *ops, vkmm_cmd *cmd, const char *shader, const
                          vkmm_range bias, vkmm_range y, mm_push base, uint32_t n_cols, const char *label,
                          vkmm_error *err)
 {
-    tile t = choose_tile(ops);
+    tile t = choose_tile(ops, n_cols);
     uint32_t wg = (t.bm / t.tm) * (t.bn / t.tn);
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, t.bm, t.bn, t.tm, t.tn, t.bk}, .n_spec = 6};
     for (uint32_t i = 0; i < w->n_pieces; i++) {

@@ -167,6 +167,13 @@ int main(void)
         vkmm_ops_set_param(c.ops, "matmul", "tm", setting ? 4 : 2);
         vkmm_ops_set_param(c.ops, "matmul", "tn", 2);
         vkmm_ops_set_param(c.ops, "matmul", "bk", setting ? 12 : 32);
+        /* setting 2 takes the short-prompt tile set (32x64 of 4x4, K by 32) for everything up to 512 columns */
+        vkmm_ops_set_param(c.ops, "matmul", "small_cols", setting == 2 ? 512 : 0);
+        vkmm_ops_set_param(c.ops, "matmul", "small_bm", 32);
+        vkmm_ops_set_param(c.ops, "matmul", "small_bn", 64);
+        vkmm_ops_set_param(c.ops, "matmul", "small_tm", 4);
+        vkmm_ops_set_param(c.ops, "matmul", "small_tn", 4);
+        vkmm_ops_set_param(c.ops, "matmul", "small_bk", 32);
         for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
             uint32_t type = types[t];
             uint32_t blk = vkmm_dtype_get(type)->block;
