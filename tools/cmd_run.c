@@ -98,6 +98,7 @@ int vkmm_cmd_run(int argc, char **argv)
                    t.n_prompt, t.prompt_ms, t.n_gen, t.gen_ms, t.n_images, t.image_ms);
         } else {
             printf("\n");
+            fflush(stdout); /* the answer's line before the summary on stderr, also when both go to one pipe */
             fprintf(stderr, "[%u image%s %.0f ms | prompt %u tok, %.1f tok/s | generation %u tok, %.1f tok/s | %s]\n",
                     t.n_images, t.n_images == 1 ? "" : "s", t.image_ms, t.n_prompt,
                     t.prompt_ms > 0 ? t.n_prompt * 1e3 / t.prompt_ms : 0.0, t.n_gen,

@@ -7,7 +7,17 @@
 #include "loader/manifest.h"
 #include "tools/run_opts.h"
 
-#define DEMO_MANIFEST "models/demo/demo.yaml"
+/* Where `vkmm run` looks for the bundled demo model when no model is given: the current folder (a checkout),
+ * the checkout this binary was built from, then the installed copy (meson install). */
+static const char *const demo_manifests[] = {"models/demo/demo.yaml", VKMM_SOURCE_DEMO, VKMM_INSTALLED_DEMO};
+
+static const char *find_demo_manifest(void)
+{
+    for (size_t i = 0; i < sizeof demo_manifests / sizeof *demo_manifests; i++)
+        if (access(demo_manifests[i], R_OK) == 0)
+            return demo_manifests[i];
+    return NULL;
+}
 
 static struct {
     bool model, ctx, n, temp, top_k, top_p, min_p, rp, seed, system, tmpl;
@@ -110,8 +120,8 @@ static char *keep(run_opts *o, const char *s)
 int run_opts_finish(run_opts *o, const char *cmd)
 {
     const char *mf = o->model_file;
-    if (!mf && !o->model && access(DEMO_MANIFEST, R_OK) == 0)
-        mf = DEMO_MANIFEST;
+    if (!mf && !o->model)
+        mf = find_demo_manifest();
     if (mf) {
         vkmm_manifest man;
         vkmm_error err;

@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
-"""tests/engine/run_example.py — runs the README's C example on a synthetic Gemma 3 pair: it must build (meson
-did that), describe the image (some text, exit status 0), and fail cleanly on a missing file."""
+"""tests/engine/run_example.py — runs the README's C example on the bundled demo model: it must build (meson did
+that), describe the example picture exactly as the README says (exit status 0, no validation message), and fail
+cleanly on a missing file.
+
+    run_example.py EXAMPLE MODEL.gguf MMPROJ.gguf IMAGE "expected description"
+"""
 import os, subprocess, sys, tempfile
 
-example, vkmm, tokenizer, image = sys.argv[1:5]
+example, model, mmproj, image, expected = sys.argv[1:6]
+env = dict(os.environ, VKMM_VALIDATE="1")
+r = subprocess.run([example, model, mmproj, image], capture_output=True, env=env, timeout=240)
+out = r.stdout.decode(errors="replace")
+print(out[:400])
+if r.returncode != 0 or b"validation" in r.stderr:
+    sys.exit("example failed: status %d\n%s" % (r.returncode, r.stderr.decode(errors="replace")))
+if out.strip() != expected:
+    sys.exit("example described %s as %r, expected %r" % (image, out.strip(), expected))
 with tempfile.TemporaryDirectory() as d:
-    t, v = os.path.join(d, "t.gguf"), os.path.join(d, "v.gguf")
-    subprocess.run([vkmm, "synth", "--arch", "gemma3", "--tokenizer", tokenizer, "-o", t, "--mmproj-out", v,
-                    "--type", "q8_0"], check=True, capture_output=True)
-    env = dict(os.environ, VKMM_VALIDATE="1")
-    r = subprocess.run([example, t, v, image], capture_output=True, env=env, timeout=240)
-    print(r.stdout.decode(errors="replace")[:200])
-    if r.returncode != 0 or not r.stdout or b"validation" in r.stderr:
-        sys.exit("example failed: status %d\n%s" % (r.returncode, r.stderr.decode(errors="replace")))
-    r = subprocess.run([example, os.path.join(d, "missing.gguf"), v, image], capture_output=True, env=env, timeout=60)
+    missing = os.path.join(d, "missing.gguf")
+    r = subprocess.run([example, missing, mmproj, image], capture_output=True, env=env, timeout=60)
     if r.returncode != 1 or b"missing.gguf" not in r.stderr:
         sys.exit("a missing model did not fail cleanly: status %d, %s" % (r.returncode, r.stderr))
 print("README example: OK")
