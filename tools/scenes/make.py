@@ -3,7 +3,7 @@ form (image, form, question, answer per line), for tests and examples.
 
     /usr/bin/python3 -m tools.scenes.make --seeds 100-139 --out tests/data/demo
     /usr/bin/python3 -m tools.scenes.make --seeds 200-202 --style hand --size 480x360,150x150,90x120 \\
-        --out tests/data/demo/hand
+        --prefix hand- --out tests/data/demo/hand
 
 Seeds from 1000000 up are the demo model's training scenes (tools/demo/train.py) and 900000-900063 its
 held-out evaluation during training; use seeds below 900000 for anything a test or a reader looks at."""
