@@ -182,6 +182,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("checkpoint")
     ap.add_argument("out_dir")
+    ap.add_argument("--state", help="also write the weights and the training probe, F16, for train.py --init")
     a = ap.parse_args()
     model = load_checkpoint(a.checkpoint)
     os.makedirs(a.out_dir, exist_ok=True)
@@ -191,6 +192,12 @@ def main():
     write_mmproj(model, os.path.join(a.out_dir, MMPROJ_FILE))
     for f in (TEXT_FILE, MMPROJ_FILE):
         print(f, os.path.getsize(os.path.join(a.out_dir, f)), "bytes")
+    if a.state:
+        st = torch.load(a.checkpoint)
+        half = lambda d: {k: v.half() if v.is_floating_point() else v for k, v in d.items()}
+        torch.save({"model": half(st["model"]), "probe": half(st["probe"]), "step": st["step"],
+                    "config": st["config"]}, a.state)
+        print(a.state, os.path.getsize(a.state), "bytes")
 
 
 if __name__ == "__main__":
