@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int test_failures;
 
@@ -49,6 +50,35 @@ void test_gpu_close(vkmm_gpu *gpu)
         fprintf(stderr, "FAIL: %u validation error(s) and %u warning(s); first: %s\n", c.errors, c.warnings,
                 c.first);
     }
+}
+
+bool test_stderr_capture_begin(test_stderr_capture *c)
+{
+    fflush(stderr);
+    c->tmp = tmpfile();
+    c->saved = dup(2);
+    return c->tmp && c->saved >= 0 && dup2(fileno(c->tmp), 2) >= 0;
+}
+
+unsigned test_stderr_capture_end(test_stderr_capture *c)
+{
+    fflush(stderr);
+    if (c->saved >= 0) {
+        dup2(c->saved, 2);
+        close(c->saved);
+    }
+    unsigned found = 0;
+    if (!c->tmp)
+        return found;
+    char line[4096];
+    rewind(c->tmp);
+    while (fgets(line, sizeof line, c->tmp)) {
+        if (strstr(line, "validation error") || strstr(line, "validation warning"))
+            found++;
+        fputs(line, stderr);
+    }
+    fclose(c->tmp);
+    return found;
 }
 
 int test_finish(const char *name)

@@ -39,6 +39,16 @@ extern int test_failures;
 vkmm_gpu *test_gpu_open(const vkmm_gpu_options *opt);
 /* Destroys the context; counts every validation error or warning seen as a failure. */
 void test_gpu_close(vkmm_gpu *gpu);
+/* Tests that reach the GPU only through the public API (vkmm.h) see the validation layer's messages only on
+ * stderr: between begin and end stderr goes to a temporary file; end echoes all of it and returns how many
+ * "validation error/warning" lines it held (each fails the test: the caller CHECKs the count). */
+typedef struct test_stderr_capture {
+    FILE *tmp;
+    int saved;
+} test_stderr_capture;
+bool test_stderr_capture_begin(test_stderr_capture *c);
+unsigned test_stderr_capture_end(test_stderr_capture *c);
+
 /* Prints PASS/FAIL and returns the process exit status. */
 int test_finish(const char *name);
 

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness.h"
 #include "vkmm.h"
@@ -28,40 +27,6 @@ static bool on_token(const vkmm_token_event *ev, void *user)
         r->len += n;
     }
     return true;
-}
-
-/* The validation layer's messages reach only stderr through the public API, so stderr goes to a file while
- * the model runs; every "validation error/warning" line in it fails the test, and all of it is echoed. */
-typedef struct capture {
-    FILE *tmp;
-    int saved;
-} capture;
-
-static bool capture_begin(capture *c)
-{
-    fflush(stderr);
-    c->tmp = tmpfile();
-    c->saved = dup(2);
-    if (!c->tmp || c->saved < 0 || dup2(fileno(c->tmp), 2) < 0)
-        return false;
-    return true;
-}
-
-static unsigned capture_end(capture *c)
-{
-    fflush(stderr);
-    dup2(c->saved, 2);
-    close(c->saved);
-    unsigned found = 0;
-    char line[4096];
-    rewind(c->tmp);
-    while (fgets(line, sizeof line, c->tmp)) {
-        if (strstr(line, "validation error") || strstr(line, "validation warning"))
-            found++;
-        fputs(line, stderr);
-    }
-    fclose(c->tmp);
-    return found;
 }
 
 static int form_index(const char *f)
@@ -143,8 +108,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s MODEL.gguf MMPROJ.gguf CASES.tsv MIN_ACCURACY [CASES.tsv MIN_ACCURACY]...\n", argv[0]);
         return 1;
     }
-    capture cap;
-    CHECK(capture_begin(&cap), "cannot redirect stderr");
+    test_stderr_capture cap;
+    CHECK(test_stderr_capture_begin(&cap), "cannot redirect stderr");
     vkmm_model_params mp = {.model_path = argv[1], .mmproj_path = argv[2], .validation = 1};
     vkmm_session_params sp = {.n_ctx = 256};
     vkmm_model *m = NULL;
@@ -161,7 +126,7 @@ int main(int argc, char **argv)
     }
     vkmm_session_free(s);
     vkmm_model_free(m);
-    unsigned msgs = capture_end(&cap);
+    unsigned msgs = test_stderr_capture_end(&cap);
     CHECK(msgs == 0, "the validation layer reported %u messages", msgs);
     return test_finish("demo model");
 }

@@ -146,9 +146,13 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/vkmm-e2e-XXXXXX";
     if (!mkdtemp(dir))
         return 1;
+    test_stderr_capture cap; /* validation messages reach only stderr through the public API */
+    CHECK(test_stderr_capture_begin(&cap), "cannot redirect stderr");
     static const vkmm_dtype types[] = {VKMM_F32, VKMM_F16, VKMM_Q8_0, VKMM_Q4_0, VKMM_Q4_K};
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
         run_type(argv[1], dir, types[i], types[i] == VKMM_F16 || types[i] == VKMM_Q4_K);
+    unsigned msgs = test_stderr_capture_end(&cap);
+    CHECK(msgs == 0, "the validation layer reported %u messages", msgs);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd))

@@ -159,9 +159,13 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/vkmm-e2e-XXXXXX";
     if (!mkdtemp(dir))
         return 1;
+    test_stderr_capture cap; /* validation messages reach only stderr through the public API */
+    CHECK(test_stderr_capture_begin(&cap), "cannot redirect stderr");
     run(argv[1], dir, VKMM_Q8_0, NULL, true);
     run(argv[1], dir, VKMM_Q4_K, "llama", false);
     run(argv[1], dir, VKMM_F16, NULL, false);
+    unsigned msgs = test_stderr_capture_end(&cap);
+    CHECK(msgs == 0, "the validation layer reported %u messages", msgs);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd))
