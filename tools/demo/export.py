@@ -61,17 +61,6 @@ def from_gguf_value(a, kind):
     return a - 1.0 if kind == "norm" else a
 
 
-def round_to_file(model):
-    """Rounds the parameters in place to what the files store (F16 matrices), so PyTorch runs the shipped
-    weights exactly."""
-    text, vis = tensor_map(model.c)
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for _, name, kind in text + vis:
-            if kind == "mat":
-                params[name].copy_(params[name].half().float())
-
-
 def common_keys(w, arch, name):
     w.str("general.architecture", arch)
     w.str("general.name", name)
@@ -144,8 +133,8 @@ def add_tensors(w, model, table):
         w.tensor(gname, a, gguf.GGML_F16 if kind == "mat" else gguf.GGML_F32)
 
 
-def load_checkpoint(path):
-    st = torch.load(path)
+def model_of(st):
+    """The PyTorch model of a training checkpoint's state."""
     model = Gemma3(Config(**st["config"]))
     model.load_state_dict(st["model"])
     return model.eval()
@@ -184,7 +173,8 @@ def main():
     ap.add_argument("out_dir")
     ap.add_argument("--state", help="also write the weights and the training probe, F16, for train.py --init")
     a = ap.parse_args()
-    model = load_checkpoint(a.checkpoint)
+    st = torch.load(a.checkpoint)
+    model = model_of(st)
     os.makedirs(a.out_dir, exist_ok=True)
     vocab = Vocab()
     assert len(vocab) == model.c.n_vocab
@@ -193,7 +183,6 @@ def main():
     for f in (TEXT_FILE, MMPROJ_FILE):
         print(f, os.path.getsize(os.path.join(a.out_dir, f)), "bytes")
     if a.state:
-        st = torch.load(a.checkpoint)
         half = lambda d: {k: v.half() if v.is_floating_point() else v for k, v in d.items()}
         torch.save({"model": half(st["model"]), "probe": half(st["probe"]), "step": st["step"],
                     "config": st["config"]}, a.state)
