@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from tools.scenes.scene import COLOURS, SHAPES, SIZES, SLOT_ORDER, make_scene
 
-from .data import collate_shared, scene_examples
+from .data import FORM_WEIGHTS, collate_shared, scene_examples
 from .model import Config, Gemma3
 from .vocab import Vocab
 
@@ -52,7 +52,9 @@ def make_batch(args):
     v = _worker.get("vocab") or Vocab()
     items = [scene_examples(seed0 + i, v, cfg, n_questions) for i in range(n)]
     aux = torch.tensor([slot_labels(seed0 + i) for i in range(n)])
-    return collate_shared(v, cfg, items) + (aux,), [ex for _, exs in items for ex in exs]
+    examples = [ex for _, exs in items for ex in exs]
+    form = [FORM_OF_QUESTION[v.decode(ids[span[1] + 2:]).split()[0]] for ids, span, _ in examples]
+    return collate_shared(v, cfg, items) + (aux, form), examples
 
 
 class SlotProbe(torch.nn.Module):
@@ -97,13 +99,18 @@ def main():
     ap.add_argument("--init-seed", type=int, default=0)
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--probe-weight", type=float, default=1.0)
+    ap.add_argument("--colour-weight", type=float, default=1.0,
+                    help="loss weight of colour answers (their one informative token is the last to be learned)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init-vision", help="vision tower + slot probe from tools/demo/pretrain_vision.py")
     ap.add_argument("--init-text", help="a checkpoint whose text decoder to start from")
     ap.add_argument("--init", help="a checkpoint (or models/demo-train/state.pt) to start from, with a fresh optimizer")
+    ap.add_argument("--forms", help="question form weights, e.g. describe=.3,count=.1,colour=.3,where=.3")
     ap.add_argument("--threads", type=int, default=1, help="PyTorch threads (the renderer needs little)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.forms:
+        FORM_WEIGHTS.update({k: float(v) for k, v in (kv.split("=") for kv in a.forms.split(","))})
     os.makedirs(a.out, exist_ok=True)
     vocab = Vocab()
     cfg = Config(n_vocab=len(vocab))
@@ -159,10 +166,13 @@ def main():
         batch = next_batch(s)
         for g in opt.param_groups:
             g["lr"] = lr_at(s)
-        pix, pref, span, sids, scene_of, labels, aux = batch
+        pix, pref, span, sids, scene_of, labels, aux, form = batch
         emb = model.vision(pix)
         logits = model.forward_shared(pref, emb, span, sids, scene_of)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.view(-1))
+        tok = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.view(-1), reduction="none")
+        w = torch.tensor([a.colour_weight if f == "colour" else 1.0 for f in form])[:, None].expand_as(labels)
+        w = w.reshape(-1) * (labels.view(-1) != -100)
+        loss = (tok * w).sum() / w.sum()
         loss = loss + a.probe_weight * probe.loss(emb, aux)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -185,7 +195,8 @@ def main():
                         "elapsed": time.time() - t0, "config": cd}, ckpt + ".tmp")
             os.replace(ckpt + ".tmp", ckpt)
     pool.terminate()
-    info = {"steps": a.steps, "scenes_per_step": a.scenes, "lr": a.lr, "probe_weight": a.probe_weight, "seconds": round(time.time() - t0),
+    info = {"steps": a.steps, "scenes_per_step": a.scenes, "lr": a.lr, "probe_weight": a.probe_weight, "colour_weight": a.colour_weight, "forms": FORM_WEIGHTS,
+            "seconds": round(time.time() - t0),
             "train_seeds": [TRAIN_SEED0, TRAIN_SEED0 + a.steps * a.scenes - 1], "config": cd}
     with open(os.path.join(a.out, "train.json"), "w") as f:
         json.dump(info, f, indent=1)

@@ -98,8 +98,11 @@ def count(scene):
 
 
 def colour(scene, shape):
+    """Names the place before the colour: the model finds the shape's place as it does for "Where is ...?" and
+    then reads the colour there, as it does when describing (a colour-only answer left it reading the colour of
+    a neighbour in a third of the pictures with two or three shapes)."""
     o = scene.find(shape)
-    return f"There is no {shape}." if o is None else f"The {shape} is {o.colour}."
+    return f"There is no {shape}." if o is None else f"The {shape} {SLOT_PHRASE[o.slot]} is {o.colour}."
 
 
 def where(scene, shape):
