@@ -52,16 +52,33 @@ void test_gpu_close(vkmm_gpu *gpu)
     }
 }
 
+/* a copy of the open capture (the caller's may be a local of main, gone by exit time): a test that returns early
+ * (CHECK_OK) inside a capture must still show what it wrote, its FAIL line included */
+static test_stderr_capture active_capture;
+static bool capture_open;
+
+static void end_active_capture(void)
+{
+    if (capture_open)
+        test_stderr_capture_end(&active_capture);
+}
+
 bool test_stderr_capture_begin(test_stderr_capture *c)
 {
+    static bool registered;
+    if (!registered)
+        registered = atexit(end_active_capture) == 0;
     fflush(stderr);
     c->tmp = tmpfile();
     c->saved = dup(2);
+    active_capture = *c;
+    capture_open = true;
     return c->tmp && c->saved >= 0 && dup2(fileno(c->tmp), 2) >= 0;
 }
 
 unsigned test_stderr_capture_end(test_stderr_capture *c)
 {
+    capture_open = false;
     fflush(stderr);
     if (c->saved >= 0) {
         dup2(c->saved, 2);

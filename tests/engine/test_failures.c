@@ -21,6 +21,8 @@ int main(int argc, char **argv)
         return 1;
     snprintf(text, sizeof text, "%s/t.gguf", dir);
     snprintf(vis, sizeof vis, "%s/v.gguf", dir);
+    test_stderr_capture cap; /* validation messages reach only stderr through the public API */
+    CHECK(test_stderr_capture_begin(&cap), "cannot redirect stderr");
     vkmm_error err;
     vkmm_synth_opts so = {.arch = "gemma3", .size = "tiny", .type = VKMM_Q8_0, .vision_type = VKMM_F16,
                           .tokenizer = argv[1], .seed = 3, .out = text, .mmproj_out = vis, .n_ctx = 262144};
@@ -76,6 +78,9 @@ int main(int argc, char **argv)
     vkmm_session_free(sess);
     vkmm_model_free(m);
     unsetenv("VKMM_INJECT_DEVICE_LOST");
+    /* the injected loss never reaches the driver, so even cleaning up after it must be clean for the layer */
+    unsigned msgs = test_stderr_capture_end(&cap);
+    CHECK(msgs == 0, "the validation layer reported %u messages", msgs);
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
