@@ -35,7 +35,7 @@ def draw_forms(rng, k):
 
 
 def scene_examples(seed, vocab, cfg, n_questions):
-    """Pixels of scene `seed` and n_questions (prompt ids, span, answer ids) drawn from the scene's stream."""
+    """Pixels of scene `seed` and n_questions (prompt ids, span, answer ids, form) drawn from the scene's stream."""
     scene = make_scene(seed)
     pixels = to_model_input(render(scene), cfg.v_image)
     rng = Rng(seed, stream=4)
@@ -43,7 +43,7 @@ def scene_examples(seed, vocab, cfg, n_questions):
     for form in draw_forms(rng, n_questions):
         shape = pick_shape(scene, rng) if form in ("colour", "where") else None
         ids, span = prompt_ids(vocab, question(form, shape), cfg.n_image_tokens)
-        out.append((ids, span, vocab.encode(answer(scene, form, shape) + "<end_of_turn>")))
+        out.append((ids, span, vocab.encode(answer(scene, form, shape) + "<end_of_turn>"), form))
     return pixels, out
 
 
@@ -54,7 +54,7 @@ def collate_shared(vocab, cfg, items):
     span = None
     for i, (p, exs) in enumerate(items):
         pix.append(p)
-        for ids, sp, ans in exs:
+        for ids, sp, ans, _ in exs:
             P = sp[1] + 2  # the rows, then <end_of_image> and "\n\n"
             if span is None:
                 span, prefix = sp, ids[:P]

@@ -26,7 +26,6 @@ from .vocab import Vocab
 
 TRAIN_SEED0 = 1_000_000
 EVAL_SEED0 = 900_000
-FORM_OF_QUESTION = {"Describe": "describe", "How": "count", "What": "colour", "Where": "where"}
 
 _worker = {}
 
@@ -52,9 +51,8 @@ def make_batch(args):
     v = _worker.get("vocab") or Vocab()
     items = [scene_examples(seed0 + i, v, cfg, n_questions) for i in range(n)]
     aux = torch.tensor([slot_labels(seed0 + i) for i in range(n)])
-    examples = [ex for _, exs in items for ex in exs]
-    form = [FORM_OF_QUESTION[v.decode(ids[span[1] + 2:]).split()[0]] for ids, span, _ in examples]
-    return collate_shared(v, cfg, items) + (aux, form), examples
+    form = [ex[3] for _, exs in items for ex in exs]  # one per example, in collate_shared's order
+    return collate_shared(v, cfg, items) + (aux, form)
 
 
 class SlotProbe(torch.nn.Module):
@@ -74,16 +72,14 @@ class SlotProbe(torch.nn.Module):
                    for k, p in enumerate(parts)) / len(parts)
 
 
-def exact_match(model, batch, examples, vocab):
+def exact_match(model, batch):
     """Per form: (right, total) where right means every answer token is the argmax given the right prefix."""
-    pix, pref, span, sids, scene_of, labels = batch[:6]
+    pix, pref, span, sids, scene_of, labels, _, forms = batch
     with torch.no_grad():
         logits = model.forward_shared(pref, model.vision(pix), span, sids, scene_of)
     ok = ((logits.argmax(-1) == labels) | (labels == -100)).all(dim=1)
     out = {}
-    for (ids, _, _), good in zip(examples, ok.tolist()):
-        q = vocab.decode(ids[span[1] + 2:])
-        form = FORM_OF_QUESTION[q.split()[0]]
+    for form, good in zip(forms, ok.tolist()):
         r, t = out.get(form, (0, 0))
         out[form] = (r + good, t + 1)
     return out
@@ -158,7 +154,7 @@ def main():
         while len(ahead) < 3 and s + len(ahead) < a.steps:
             k = s + len(ahead)
             ahead.append(pool.apply_async(make_batch, ((TRAIN_SEED0 + k * a.scenes, a.scenes, cd, 4),)))
-        return ahead.popleft().get()[0]
+        return ahead.popleft().get()
 
     t0 = time.time() - elapsed0
     run_loss, n_loss = 0.0, 0
@@ -186,7 +182,7 @@ def main():
             run_loss, n_loss = 0.0, 0
         if done % a.eval_every == 0 or done == a.steps:
             model.eval()
-            em = exact_match(model, eval_batch[0], eval_batch[1], vocab)
+            em = exact_match(model, eval_batch)
             model.train()
             tot = sum(r for r, _ in em.values()) / sum(t for _, t in em.values())
             print(f"eval step {done}: exact {tot:.3f} " +
@@ -195,8 +191,8 @@ def main():
                         "elapsed": time.time() - t0, "config": cd}, ckpt + ".tmp")
             os.replace(ckpt + ".tmp", ckpt)
     pool.terminate()
-    info = {"steps": a.steps, "scenes_per_step": a.scenes, "lr": a.lr, "probe_weight": a.probe_weight, "colour_weight": a.colour_weight, "forms": FORM_WEIGHTS,
-            "seconds": round(time.time() - t0),
+    info = {"steps": a.steps, "scenes_per_step": a.scenes, "lr": a.lr, "probe_weight": a.probe_weight,
+            "colour_weight": a.colour_weight, "forms": FORM_WEIGHTS, "seconds": round(time.time() - t0),
             "train_seeds": [TRAIN_SEED0, TRAIN_SEED0 + a.steps * a.scenes - 1], "config": cd}
     with open(os.path.join(a.out, "train.json"), "w") as f:
         json.dump(info, f, indent=1)
