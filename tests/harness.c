@@ -98,6 +98,14 @@ unsigned test_stderr_capture_end(test_stderr_capture *c)
     return found;
 }
 
+void test_remove_dir(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 int test_finish(const char *name)
 {
     if (test_failures) {

@@ -49,6 +49,9 @@ typedef struct test_stderr_capture {
 bool test_stderr_capture_begin(test_stderr_capture *c);
 unsigned test_stderr_capture_end(test_stderr_capture *c);
 
+/* Removes a test's temporary folder and everything in it (a warning if that fails). */
+void test_remove_dir(const char *dir);
+
 /* Prints PASS/FAIL and returns the process exit status. */
 int test_finish(const char *name);
 

@@ -166,9 +166,6 @@ int main(int argc, char **argv)
     run(argv[1], dir, VKMM_F16, NULL, false);
     unsigned msgs = test_stderr_capture_end(&cap);
     CHECK(msgs == 0, "the validation layer reported %u messages", msgs);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd))
-        fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish("e2e mistral3");
 }

@@ -82,9 +82,6 @@ int main(int argc, char **argv)
     unsigned msgs = test_stderr_capture_end(&cap);
     CHECK(msgs == 0, "the validation layer reported %u messages", msgs);
 
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd))
-        fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish("failures");
 }

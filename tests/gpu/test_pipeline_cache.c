@@ -106,9 +106,6 @@ int main(void)
     CHECK(vkmm_gpu_get_stats(gpu).disk_cache_rejected, "garbage cache was trusted");
     test_gpu_close(gpu);
 
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish("pipeline cache");
 }
