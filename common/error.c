@@ -67,6 +67,7 @@ VKMM_API const char *vkmm_status_name(vkmm_status code)
     case VKMM_ERR_DEVICE_LOST: return "device lost";
     case VKMM_ERR_VULKAN: return "vulkan error";
     case VKMM_ERR_INTERNAL: return "internal error";
+    case VKMM_ERR_NOT_FOUND: return "not found";
     }
     return "unknown error";
 }

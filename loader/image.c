@@ -151,6 +151,32 @@ vkmm_status vkmm_image_load_memory(const void *data, size_t len, const char *nam
     return VKMM_OK;
 }
 
+vkmm_status vkmm_image_from_pixels(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels,
+                                   const char *name, const vkmm_image_options *opt, vkmm_image *out, vkmm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    vkmm_image_options o = sane(opt);
+    if (!name)
+        name = "<pixels>";
+    if (!pixels || !width || !height)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: no pixels (%u x %u)", name, width, height);
+    if (channels < 1 || channels > 4)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: %u channels (1 grey, 2 grey+alpha, 3 RGB or 4 RGBA)", name,
+                         channels);
+    if (width > o.max_side || height > o.max_side || (uint64_t)width * height * 4 > o.max_decoded_bytes)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: %u x %u pixels exceed the caps (side %u, %llu bytes decoded)",
+                         name, width, height, o.max_side, (unsigned long long)o.max_decoded_bytes);
+    out->rgb = malloc((size_t)width * height * 3);
+    if (!out->rgb)
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "%s: out of host memory for %u x %u pixels", name, width, height);
+    to_rgb(pixels, (int)channels, (size_t)width * height, o.background, out->rgb);
+    out->width = width;
+    out->height = height;
+    out->format = "pixels";
+    out->channels = (int)channels;
+    return VKMM_OK;
+}
+
 vkmm_status vkmm_read_file_capped(const char *path, uint64_t cap, const char *what, uint8_t **buf, size_t *len,
                                   vkmm_error *err)
 {

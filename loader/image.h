@@ -31,6 +31,10 @@ vkmm_status vkmm_image_load(const char *path, const vkmm_image_options *opt, vkm
 /* Decodes bytes in memory; name is what errors call them. */
 vkmm_status vkmm_image_load_memory(const void *data, size_t len, const char *name, const vkmm_image_options *opt,
                                    vkmm_image *out, vkmm_error *err);
+/* Takes decoded 8-bit pixels (channels 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; rows top to bottom, no padding)
+ * through the same caps and alpha compositing as files; name is what errors call them. */
+vkmm_status vkmm_image_from_pixels(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels,
+                                   const char *name, const vkmm_image_options *opt, vkmm_image *out, vkmm_error *err);
 void vkmm_image_free(vkmm_image *img);
 
 /* Reads a whole file of at most cap bytes, reading no more than cap + 1 (an oversized or endless file is

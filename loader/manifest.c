@@ -14,7 +14,7 @@
 #include "loader/image.h"
 #include "loader/manifest.h"
 
-typedef enum { F_PATH, F_NAME, F_TEXT, F_UINT, F_INT, F_FLOAT, F_U64, F_SAMPLING } ftype;
+typedef enum { F_PATH, F_NAME, F_REPO, F_TEXT, F_UINT, F_INT, F_FLOAT, F_U64, F_SAMPLING } ftype;
 
 typedef struct field {
     const char *key;
@@ -32,6 +32,8 @@ static const field top_fields[] = {
     {"chat_template", F_NAME, VKMM_MANIFEST_CHAT_TEMPLATE, M(chat_template), 0, 0, 0},
     {"context", F_UINT, VKMM_MANIFEST_CONTEXT, M(context), 1, VKMM_MANIFEST_MAX_CONTEXT, 0},
     {"system", F_TEXT, VKMM_MANIFEST_SYSTEM, M(system), 0, 0, 0},
+    {"huggingface", F_REPO, VKMM_MANIFEST_HUGGINGFACE, M(huggingface), 0, 0, 0},
+    {"description", F_TEXT, VKMM_MANIFEST_DESCRIPTION, M(description), 0, 0, 0},
     {"sampling", F_SAMPLING, 0, 0, 0, 0, 0},
     {"max_tokens", F_UINT, VKMM_MANIFEST_MAX_TOKENS, M(max_tokens), 1, VKMM_MANIFEST_MAX_CONTEXT, 0},
     {"image_max_tokens", F_UINT, VKMM_MANIFEST_IMAGE_MAX_TOKENS, M(image_max_tokens), 1, 1 << 20, 0},
@@ -164,6 +166,16 @@ static vkmm_status string(ctx *c, const field *f, const char *v, size_t len, vkm
         return fail(c, "`%s` is empty", f->key);
     if (f->type == F_PATH && len > 4096)
         return fail(c, "`%s` is longer than 4096 bytes", f->key);
+    if (f->type == F_REPO) {
+        const char *slash = strchr(v, '/');
+        bool ok = len <= 200 && slash && slash != v && slash[1] && !strchr(slash + 1, '/') && v[0] != '.' &&
+                  slash[1] != '.';
+        for (const char *p = v; ok && *p; p++)
+            ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("_.-/", *p);
+        if (!ok)
+            return fail(c, "`%s` must be a Hugging Face repository \"org/name\" (letters, digits, _ . -), got \"%.200s\"",
+                        f->key, v);
+    }
     if (f->type == F_NAME) {
         if (len > 64)
             return fail(c, "`%s` is longer than 64 characters", f->key);
@@ -306,7 +318,17 @@ vkmm_status vkmm_manifest_parse(const char *text, size_t len, const char *name, 
     }
     yaml_parser_set_input_string(&c.parser, (const unsigned char *)text, len);
     vkmm_status s = document(&c, out);
-    if (!s && base_dir) {
+    if (!s && out->huggingface) {
+        /* file names to look for, not paths: a name with a folder in it cannot be looked for in a repository's
+         * snapshot or a models folder safely */
+        const char *names[2] = {out->model, out->mmproj};
+        uint32_t lines[2] = {out->model_line, out->mmproj_line};
+        for (int i = 0; i < 2 && !s; i++)
+            if (names[i] && (strchr(names[i], '/') || names[i][0] == '.'))
+                s = fail_line(&c, lines[i], "with `huggingface`, `%s` must be a file name in that repository, not a "
+                              "path (got \"%.200s\")", i ? "mmproj" : "model", names[i]);
+    }
+    if (!s && base_dir && !out->huggingface) {
         s = check_file(&c, &out->model, out->model_line, base_dir, "model");
         if (!s)
             s = check_file(&c, &out->mmproj, out->mmproj_line, base_dir, "mmproj");
@@ -348,5 +370,7 @@ void vkmm_manifest_free(vkmm_manifest *m)
     free(m->mmproj);
     free(m->chat_template);
     free(m->system);
+    free(m->huggingface);
+    free(m->description);
     memset(m, 0, sizeof *m);
 }

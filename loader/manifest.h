@@ -16,6 +16,8 @@ enum {
     VKMM_MANIFEST_SYSTEM = 1u << 3,
     VKMM_MANIFEST_MAX_TOKENS = 1u << 4,
     VKMM_MANIFEST_IMAGE_MAX_TOKENS = 1u << 5,
+    VKMM_MANIFEST_HUGGINGFACE = 1u << 6,
+    VKMM_MANIFEST_DESCRIPTION = 1u << 7,
     VKMM_MANIFEST_TEMPERATURE = 1u << 8,
     VKMM_MANIFEST_TOP_K = 1u << 9,
     VKMM_MANIFEST_TOP_P = 1u << 10,
@@ -34,6 +36,9 @@ typedef struct vkmm_manifest {
     char *mmproj;        /* NULL when not given */
     char *chat_template; /* built-in template name, NULL when not given */
     char *system;        /* default system prompt, NULL when not given */
+    char *huggingface;   /* "org/repo" the files come from, NULL when not given: then model and mmproj are file
+                          * names to look for (the search path, the Hugging Face cache), not paths beside it */
+    char *description;   /* one line for `vkmm models`, NULL when not given */
     uint32_t context, max_tokens, image_max_tokens;
     float temperature, top_p, min_p, repeat_penalty;
     int32_t top_k;
@@ -42,8 +47,9 @@ typedef struct vkmm_manifest {
     uint32_t model_line, mmproj_line; /* where they were written, for later errors about those files */
 } vkmm_manifest;
 
-/* Parses text (not NUL-terminated). name is what errors call it. base_dir: when non-NULL, relative model and
- * mmproj paths are resolved against it and both files must exist; when NULL they are kept as written. */
+/* Parses text (not NUL-terminated). name is what errors call it. base_dir: when non-NULL and the manifest
+ * names no Hugging Face repository, relative model and mmproj paths are resolved against it and both files
+ * must exist; otherwise they are kept as written. */
 vkmm_status vkmm_manifest_parse(const char *text, size_t len, const char *name, const char *base_dir,
                                 vkmm_manifest *out, vkmm_error *err);
 /* Reads and parses a file, resolving paths against its folder and checking that the files exist. */

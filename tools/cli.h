@@ -22,6 +22,7 @@ int vkmm_cmd_chat(int argc, char **argv);
 int vkmm_cmd_tokenize(int argc, char **argv);
 int vkmm_cmd_info(int argc, char **argv);
 int vkmm_cmd_synth(int argc, char **argv);
+int vkmm_cmd_models(int argc, char **argv);
 int vkmm_info_image(int argc, char **argv);    /* tools/info_inputs.c: `vkmm info --image FILE` */
 int vkmm_info_manifest(int argc, char **argv); /* tools/info_inputs.c: `vkmm info --model-file FILE.yaml` */
 

@@ -95,11 +95,11 @@ int vkmm_cmd_chat(int argc, char **argv)
             continue;
         }
         if (o.system && !system_sent) {
-            vkmm_message sys = {"system", o.system, NULL, 0};
+            vkmm_message sys = {.role = "system", .text = o.system};
             st = vkmm_session_add_message(s, &sys, &err);
             system_sent = true;
         }
-        vkmm_message user = {"user", t, (const char *const *)images, n_images};
+        vkmm_message user = {.role = "user", .text = t, .images = (const char *const *)images, .n_images = n_images};
         if (!st)
             st = vkmm_session_add_message(s, &user, &err);
         if (!st)

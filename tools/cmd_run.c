@@ -80,10 +80,10 @@ int vkmm_cmd_run(int argc, char **argv)
             st = vkmm_session_add_text(s, o.prompt, true, &err);
     } else if (!st) {
         if (o.system) {
-            vkmm_message sys = {"system", o.system, NULL, 0};
+            vkmm_message sys = {.role = "system", .text = o.system};
             st = vkmm_session_add_message(s, &sys, &err);
         }
-        vkmm_message user = {"user", o.prompt, o.images, o.n_images};
+        vkmm_message user = {.role = "user", .text = o.prompt, .images = o.images, .n_images = o.n_images};
         if (!st)
             st = vkmm_session_add_message(s, &user, &err);
     }

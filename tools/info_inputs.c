@@ -167,6 +167,8 @@ int vkmm_info_manifest(int argc, char **argv)
         json_opt_string("manifest", m.path, 0);
         json_opt_string("model", m.model, 0);
         json_opt_string("mmproj", m.mmproj, 0);
+        json_opt_string("huggingface", m.huggingface, 0);
+        json_opt_string("description", m.description, 0);
         json_opt_string("chat_template", m.chat_template, 0);
         json_opt_string("system", m.system, 0);
         json_opt_uint("context", HAS(CONTEXT), m.context);
@@ -191,6 +193,11 @@ int vkmm_info_manifest(int argc, char **argv)
         printf("manifest: %s\n  model: %s\n", m.path, m.model);
         if (m.mmproj)
             printf("  mmproj: %s\n", m.mmproj);
+        if (m.huggingface)
+            printf("  from: https://huggingface.co/%s (files looked for in the model folders and the Hugging Face "
+                   "cache; `vkmm models`)\n", m.huggingface);
+        if (m.description)
+            printf("  description: %s\n", m.description);
         if (m.chat_template)
             printf("  chat template: %s\n", m.chat_template);
         if (HAS(CONTEXT))

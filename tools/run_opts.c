@@ -7,18 +7,6 @@
 #include "loader/manifest.h"
 #include "tools/run_opts.h"
 
-/* Where `vkmm run` looks for the bundled demo model when no model is given: the current folder (a checkout),
- * the checkout this binary was built from, then the installed copy (meson install). */
-static const char *const demo_manifests[] = {"models/demo/demo.yaml", VKMM_SOURCE_DEMO, VKMM_INSTALLED_DEMO};
-
-static const char *find_demo_manifest(void)
-{
-    for (size_t i = 0; i < sizeof demo_manifests / sizeof *demo_manifests; i++)
-        if (access(demo_manifests[i], R_OK) == 0)
-            return demo_manifests[i];
-    return NULL;
-}
-
 static struct {
     bool model, ctx, n, temp, top_k, top_p, min_p, rp, seed, system, tmpl;
 } given;
@@ -35,8 +23,9 @@ void run_opts_init(run_opts *o)
 
 const char *run_opts_help(void)
 {
-    return "  -m, --model FILE        text model GGUF          --mmproj FILE      vision projector GGUF\n"
-           "  --model-file FILE.yaml  a model manifest (model, mmproj, template, sampling, context)\n"
+    return "  -m, --model NAME|FILE   a model name (`vkmm models`), a text model GGUF (its mmproj-*.gguf found\n"
+           "                          beside it) or a manifest; none: the bundled demo model\n"
+           "  --mmproj FILE           vision projector GGUF    --model-file FILE.yaml  a model manifest\n"
            "  --image FILE            an image (repeat for more); <__media__> in the prompt places each\n"
            "  -p, --prompt TEXT       the prompt               --system TEXT      system prompt\n"
            "  -n, --n-predict N       tokens to generate (256) -c, --ctx-size N   context (4096)\n"
@@ -106,58 +95,49 @@ int run_opts_parse(run_opts *o, int argc, char **argv, int *i)
 
 static char *keep(run_opts *o, const char *s)
 {
-    for (int i = 0; i < 4; i++)
-        if (!o->owned[i]) {
-            size_t n = strlen(s);
-            o->owned[i] = malloc(n + 1);
-            if (o->owned[i])
-                memcpy(o->owned[i], s, n + 1);
-            return o->owned[i];
-        }
+    for (int i = 0; i < RUN_OWNED; i++)
+        if (!o->owned[i])
+            return o->owned[i] = strdup(s);
     return NULL;
 }
 
 int run_opts_finish(run_opts *o, const char *cmd)
 {
-    const char *mf = o->model_file;
-    if (!mf && !o->model)
-        mf = find_demo_manifest();
-    if (mf) {
-        vkmm_manifest man;
-        vkmm_error err;
-        if (vkmm_manifest_load(mf, &man, &err)) {
-            fprintf(stderr, "vkmm %s: %s\n", cmd, err.msg);
-            return 1;
-        }
-        if (!given.model)
-            o->model = keep(o, man.model);
-        if (!o->mmproj && man.mmproj)
-            o->mmproj = keep(o, man.mmproj);
-        if (!given.tmpl && man.chat_template)
-            o->chat_template = keep(o, man.chat_template);
-        if (!given.system && man.system)
-            o->system = keep(o, man.system);
-        if (!given.ctx && (man.set & VKMM_MANIFEST_CONTEXT)) o->n_ctx = man.context;
-        if (!given.n && (man.set & VKMM_MANIFEST_MAX_TOKENS)) o->n_predict = man.max_tokens;
-        if (!given.temp && (man.set & VKMM_MANIFEST_TEMPERATURE)) o->sampling.temperature = man.temperature;
-        if (!given.top_k && (man.set & VKMM_MANIFEST_TOP_K)) o->sampling.top_k = man.top_k;
-        if (!given.top_p && (man.set & VKMM_MANIFEST_TOP_P)) o->sampling.top_p = man.top_p;
-        if (!given.min_p && (man.set & VKMM_MANIFEST_MIN_P)) o->sampling.min_p = man.min_p;
-        if (!given.rp && (man.set & VKMM_MANIFEST_REPEAT_PENALTY)) o->sampling.repeat_penalty = man.repeat_penalty;
-        if (!given.seed && (man.set & VKMM_MANIFEST_SEED)) o->sampling.seed = man.seed;
-        vkmm_manifest_free(&man);
+    /* -m takes a name, a GGUF or a manifest; --model-file a manifest; neither: the bundled demo model */
+    const char *what = o->model_file ? o->model_file : o->model ? o->model : "demo";
+    vkmm_model_ref ref;
+    vkmm_error err;
+    if (vkmm_model_resolve(what, o->mmproj, &ref, &err)) {
+        fprintf(stderr, "vkmm %s: %s\n", cmd, err.msg);
+        return err.code == VKMM_ERR_NOT_FOUND || err.code == VKMM_ERR_IO ? 1 : 2;
     }
+    if (!(o->model_file && given.model))
+        o->model = keep(o, ref.model);
+    if (ref.mmproj)
+        o->mmproj = keep(o, ref.mmproj);
+    if (!given.tmpl && ref.chat_template)
+        o->chat_template = keep(o, ref.chat_template);
+    if (!given.system && ref.system)
+        o->system = keep(o, ref.system);
+    if (!given.ctx && (ref.set & VKMM_REF_CONTEXT)) o->n_ctx = ref.context;
+    if (!given.n && (ref.set & VKMM_REF_MAX_TOKENS)) o->n_predict = ref.max_tokens;
+    if (!given.temp && (ref.set & VKMM_REF_TEMPERATURE)) o->sampling.temperature = ref.sampling.temperature;
+    if (!given.top_k && (ref.set & VKMM_REF_TOP_K)) o->sampling.top_k = ref.sampling.top_k;
+    if (!given.top_p && (ref.set & VKMM_REF_TOP_P)) o->sampling.top_p = ref.sampling.top_p;
+    if (!given.min_p && (ref.set & VKMM_REF_MIN_P)) o->sampling.min_p = ref.sampling.min_p;
+    if (!given.rp && (ref.set & VKMM_REF_REPEAT_PENALTY)) o->sampling.repeat_penalty = ref.sampling.repeat_penalty;
+    if (!given.seed && (ref.set & VKMM_REF_SEED)) o->sampling.seed = ref.sampling.seed;
+    vkmm_model_ref_free(&ref);
     if (!o->model) {
-        fprintf(stderr, "vkmm %s: no model: give -m FILE.gguf (and --mmproj FILE.gguf for images) or --model-file "
-                        "FILE.yaml\n", cmd);
-        return 2;
+        fprintf(stderr, "vkmm %s: out of memory\n", cmd);
+        return 1;
     }
     return 0;
 }
 
 void run_opts_free(run_opts *o)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < RUN_OWNED; i++)
         free(o->owned[i]);
 }
 

@@ -8,6 +8,7 @@
 #include "vkmm.h"
 
 #define RUN_MAX_IMAGES 64
+#define RUN_OWNED 8
 
 typedef struct run_opts {
     const char *model, *mmproj, *model_file, *device, *system, *chat_template, *prompt, *profile_json;
@@ -16,7 +17,7 @@ typedef struct run_opts {
     uint32_t n_predict, n_ctx, n_batch;
     vkmm_sampling sampling;
     bool raw, json, profile, quiet;
-    char *owned[4]; /* strings kept from a manifest */
+    char *owned[RUN_OWNED]; /* strings kept from the model's manifest */
 } run_opts;
 
 /* Defaults, then the bundled demo manifest when no model is named (see README). */
@@ -24,7 +25,8 @@ void run_opts_init(run_opts *o);
 /* Parses one option at argv[*i] (advancing *i past its value). Returns 1 if taken, 0 if not one of ours,
  * -1 after printing an error. */
 int run_opts_parse(run_opts *o, int argc, char **argv, int *i);
-/* Applies --model-file (or the bundled demo) under the command line's explicit choices. */
+/* Resolves the model (a name, a GGUF or a manifest; none: the bundled demo) and applies its manifest's
+ * settings under the command line's explicit choices. */
 int run_opts_finish(run_opts *o, const char *cmd);
 void run_opts_free(run_opts *o);
 /* Loads the model with a progress bar on stderr (unless quiet). */

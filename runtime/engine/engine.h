@@ -3,6 +3,8 @@
 #ifndef VKMM_ENGINE_ENGINE_H
 #define VKMM_ENGINE_ENGINE_H
 
+#include <pthread.h>
+
 #include "loader/chat_template.h"
 #include "loader/gguf.h"
 #include "loader/tokenizer.h"
@@ -12,6 +14,9 @@
 #include "vkmm.h"
 
 struct vkmm_model {
+    /* One GPU step at a time: sessions of one model may run on several threads; each forward pass, image
+     * encode and allocation holds this, so their steps interleave. */
+    pthread_mutex_t lock;
     vkmm_gpu *gpu;
     vkmm_ops *ops;
     vkmm_gguf *text_file, *vision_file;

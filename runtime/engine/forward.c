@@ -149,7 +149,7 @@ static uint32_t top_count(uint32_t top_k)
     return top_k < VKMM_TOP_LOGPROBS ? VKMM_TOP_LOGPROBS : top_k > VKMM_TOPK_MAX ? VKMM_TOPK_MAX : top_k;
 }
 
-vkmm_status vkmm_session_decode(vkmm_session *s, int32_t token, bool want_full_row, uint32_t top_k, vkmm_error *err)
+static vkmm_status decode(vkmm_session *s, int32_t token, bool want_full_row, uint32_t top_k, vkmm_error *err)
 {
     vkmm_model *m = s->m;
     uint32_t pos = s->done.n, V = m->text->hp.n_vocab, k = top_count(top_k);
@@ -205,8 +205,8 @@ vkmm_status vkmm_session_decode(vkmm_session *s, int32_t token, bool want_full_r
     return vkmm_items_push(&s->done, (vkmm_item){token, -1, 0}, err);
 }
 
-vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bool all_logits, bool want_full_row,
-                                 uint32_t top_k, vkmm_error *err)
+static vkmm_status forward(vkmm_session *s, uint32_t start, uint32_t n, bool all_logits, bool want_full_row,
+                           uint32_t top_k, vkmm_error *err)
 {
     vkmm_model *m = s->m;
     const vkmm_item *it = s->pending.v + start;
@@ -262,6 +262,24 @@ vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bo
     return VKMM_OK;
 }
 
+/* Each GPU step holds the model's lock, so that sessions on other threads interleave step by step. */
+vkmm_status vkmm_session_decode(vkmm_session *s, int32_t token, bool want_full_row, uint32_t top_k, vkmm_error *err)
+{
+    pthread_mutex_lock(&s->m->lock);
+    vkmm_status st = decode(s, token, want_full_row, top_k, err);
+    pthread_mutex_unlock(&s->m->lock);
+    return st;
+}
+
+vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bool all_logits, bool want_full_row,
+                                 uint32_t top_k, vkmm_error *err)
+{
+    pthread_mutex_lock(&s->m->lock);
+    vkmm_status st = forward(s, start, n, all_logits, want_full_row, top_k, err);
+    pthread_mutex_unlock(&s->m->lock);
+    return st;
+}
+
 /* The largest chunk from `start` of at most n_batch positions that does not cut a bidirectional image in two
  * (an image longer than the batch gets a chunk of its own). */
 static uint32_t chunk_len(const vkmm_session *s, uint32_t start)
@@ -283,10 +301,19 @@ static uint32_t chunk_len(const vkmm_session *s, uint32_t start)
     return n;
 }
 
-vkmm_status vkmm_session_prefill(vkmm_session *s, uint32_t top_k, bool want_full_row, vkmm_error *err)
+vkmm_status vkmm_session_prefill(vkmm_session *s, uint32_t top_k, bool want_full_row, bool *cancelled,
+                                 vkmm_error *err)
 {
     vkmm_status st = VKMM_OK;
-    for (uint32_t start = 0; start < s->pending.n && !st;) {
+    uint32_t start = 0;
+    *cancelled = false;
+    while (start < s->pending.n && !st) {
+        if (atomic_load(&s->cancel)) {
+            *cancelled = true; /* what was not evaluated stays pending */
+            memmove(s->pending.v, s->pending.v + start, (s->pending.n - start) * sizeof *s->pending.v);
+            s->pending.n -= start;
+            return VKMM_OK;
+        }
         uint32_t n = chunk_len(s, start);
         bool last = start + n == s->pending.n;
         st = vkmm_session_forward(s, start, n, s->p.all_logits, want_full_row && last, top_k, err);

@@ -1,6 +1,7 @@
 /* runtime/engine/images.c — an image becomes embedding rows: decode, the model's preprocessing (as its Hugging
  * Face processor does it), then the vision tower and projector on the GPU. Each picture is encoded once per
  * session (keyed by a hash of the file's bytes). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,50 +101,78 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
     memset(e, 0, sizeof *e);
     e->hash = hash;
     e->bidirectional = hp->layout == VKMM_IMAGE_FIXED_SQUARE; /* Gemma 3's image tokens see each other */
+    pthread_mutex_lock(&m->lock);
     st = run_encoder(s, &t, e, err);
-    vkmm_image_tensor_free(&t);
-    if (st) {
+    if (st)
         vkmm_buffer_destroy(e->rows);
+    pthread_mutex_unlock(&m->lock);
+    vkmm_image_tensor_free(&t);
+    if (st)
         return vkmm_error_prefix(err, "encoding %s", name);
-    }
     *index = (int32_t)s->n_images++;
     s->stats.n_images++;
     s->stats.image_ms += now_ms() - t0;
     return VKMM_OK;
 }
 
-vkmm_status vkmm_session_encode_image(vkmm_session *s, const char *path, int32_t *index, vkmm_error *err)
+/* Decodes whichever kind of input it is; hash keys the session's cache of encoded images. */
+static vkmm_status decode_input(const vkmm_image_input *in, const char *name, vkmm_image *img, uint64_t *hash,
+                                vkmm_error *err)
 {
+    vkmm_image_options opt = vkmm_image_options_default();
+    int kinds = (in->path != NULL) + (in->data != NULL) + (in->pixels != NULL);
+    if (kinds != 1)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: an image input needs exactly one of a path, encoded data or "
+                         "pixels (it has %d)", name, kinds);
+    if (in->pixels) {
+        vkmm_status st = vkmm_image_from_pixels(in->pixels, in->width, in->height, in->channels, name, &opt, img, err);
+        if (!st)
+            *hash = fnv1a(in->pixels, (size_t)in->width * in->height * in->channels) ^
+                    ((uint64_t)in->width << 40 | (uint64_t)in->height << 8 | in->channels);
+        return st;
+    }
+    uint8_t *bytes = NULL;
+    size_t len = in->size;
+    const uint8_t *data = in->data;
+    if (in->path) {
+        vkmm_status st = vkmm_read_file_capped(in->path, opt.max_file_bytes, "image", &bytes, &len, err);
+        if (st)
+            return st;
+        data = bytes;
+    }
+    *hash = fnv1a(data, len);
+    vkmm_status st = vkmm_image_load_memory(data, len, name, &opt, img, err);
+    free(bytes);
+    return st;
+}
+
+vkmm_status vkmm_session_encode_input(vkmm_session *s, const vkmm_image_input *in, int32_t *index, vkmm_error *err)
+{
+    char fallback[32];
+    snprintf(fallback, sizeof fallback, "image %u", s->n_images + 1);
+    const char *name = in->name ? in->name : in->path ? in->path : fallback;
     if (!s->m->vision)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: this model has no vision projector (give the mmproj file "
-                         "with --mmproj)", path);
+                         "with --mmproj)", name);
     double t0 = now_ms();
-    vkmm_image_options opt = vkmm_image_options_default();
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    vkmm_status st = vkmm_read_file_capped(path, opt.max_file_bytes, "image", &bytes, &len, err);
-    if (st)
-        return st;
-    uint64_t hash = fnv1a(bytes, len);
     vkmm_image img = {0};
-    st = vkmm_image_load_memory(bytes, len, path, &opt, &img, err);
-    free(bytes);
+    uint64_t hash = 0;
+    vkmm_status st = decode_input(in, name, &img, &hash, err);
     double decode_ms = now_ms() - t0;
     uint32_t before = s->n_images;
     if (!st)
-        st = encode(s, &img, hash, path, index, err);
+        st = encode(s, &img, hash, name, index, err);
     vkmm_image_free(&img);
     if (!st && s->n_images > before)
         s->stats.image_ms += decode_ms; /* decoding counts as image time too, when the image was new */
     return st;
 }
 
-vkmm_status vkmm_session_encode_pixels(vkmm_session *s, const uint8_t *rgb, uint32_t w, uint32_t h, const char *name,
-                                       int32_t *index, vkmm_error *err)
+void vkmm_session_drop_images(vkmm_session *s)
 {
-    if (!rgb || !w || !h)
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: no pixels", name);
-    vkmm_image img = {.rgb = (uint8_t *)rgb, .width = w, .height = h, .format = "rgb", .channels = 3};
-    uint64_t hash = fnv1a(rgb, (size_t)w * h * 3) ^ ((uint64_t)w << 32 | h);
-    return encode(s, &img, hash, name, index, err);
+    pthread_mutex_lock(&s->m->lock);
+    for (uint32_t i = 0; i < s->n_images; i++)
+        vkmm_buffer_destroy(s->images[i].rows);
+    pthread_mutex_unlock(&s->m->lock);
+    s->n_images = 0;
 }

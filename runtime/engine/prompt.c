@@ -95,15 +95,9 @@ static vkmm_status render(vkmm_session *s, vkmm_items *out, vkmm_error *err)
     vkmm_status st = vkmm_chat_render(s->m->chat, s->msgs, s->n_msgs, &opt, &prompt, err);
     if (st)
         return st;
-    /* the image paths in order of appearance */
-    const char **paths = calloc(prompt.n_images + 1, sizeof *paths);
-    uint32_t k = 0;
-    for (size_t i = 0; i < s->n_msgs && paths; i++)
-        for (size_t j = 0; j < s->msgs[i].n_parts; j++)
-            if (s->msgs[i].parts[j].kind == VKMM_CHAT_IMAGE && k < prompt.n_images)
-                paths[k++] = s->msgs[i].parts[j].text; /* image parts keep their file path here */
-    if (!paths)
-        st = vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+    if (prompt.n_images != s->n_msg_images)
+        st = vkmm_fail(err, VKMM_ERR_INTERNAL, "the template rendered %u images of %u", prompt.n_images,
+                       s->n_msg_images);
     bool gemma = s->m->chat == VKMM_CHAT_GEMMA3;
     builder b = {s, out, NULL, 0, 0, true};
     for (size_t i = 0; i < prompt.n && !st; i++) {
@@ -112,9 +106,7 @@ static vkmm_status render(vkmm_session *s, vkmm_items *out, vkmm_error *err)
             st = add_text(&b, seg->text, seg->len, err);
             continue;
         }
-        int32_t img;
-        if ((st = vkmm_session_encode_image(s, paths[seg->image], &img, err)))
-            break;
+        int32_t img = s->msg_images[seg->image]; /* encoded when its message was added */
         if (gemma) {
             static const char open[] = "\n\n<start_of_image>", close[] = "<end_of_image>\n\n";
             if (!(st = add_text(&b, open, sizeof open - 1, err)) && !(st = flush(&b, err)) &&
@@ -128,7 +120,6 @@ static vkmm_status render(vkmm_session *s, vkmm_items *out, vkmm_error *err)
     if (!st)
         st = flush(&b, err);
     free(b.buf);
-    free(paths);
     vkmm_chat_prompt_free(&prompt);
     return st;
 }

@@ -27,6 +27,9 @@ vkmm_status vkmm_sampler_init(vkmm_sampler *s, const vkmm_sampling *p, vkmm_erro
     s->p = *p;
     if (s->p.repeat_last_n <= 0)
         s->p.repeat_last_n = 64;
+    if (s->p.repeat_last_n > (1 << 20))
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "sampling: repeat_last_n %d is over the cap of %d",
+                         s->p.repeat_last_n, 1 << 20);
     if (!(p->temperature >= 0) || p->top_k < 0 || !(p->top_p > 0 && p->top_p <= 1) || !(p->min_p >= 0 && p->min_p < 1) ||
         !(p->repeat_penalty > 0))
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG,

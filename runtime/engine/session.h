@@ -3,6 +3,9 @@
 #ifndef VKMM_ENGINE_SESSION_H
 #define VKMM_ENGINE_SESSION_H
 
+#include <stdatomic.h>
+
+#include "loader/detokenize.h"
 #include "runtime/engine/engine.h"
 #include "runtime/engine/sampler.h"
 #include "runtime/ops/softmax.h"
@@ -41,6 +44,26 @@ typedef struct vkmm_trace_event {
 
 #define VKMM_TOPK_MAX 64
 
+/* The generation in progress (generate.c): sampler, detokenizer, the answer so far and what of it was handed
+ * out (text that could be the start of a stop string is held back until it cannot). */
+typedef struct vkmm_generation {
+    bool open;
+    vkmm_sampler smp;
+    bool full;               /* the sampler needs every logit */
+    uint32_t top;            /* else the top candidates it needs */
+    uint32_t max_tokens, n;
+    vkmm_detok dt;
+    vkmm_text reply;         /* the answer's text so far */
+    size_t released;         /* bytes of reply handed out */
+    vkmm_text piece;         /* this event's text */
+    vkmm_candidate *cand;
+    char *stop[VKMM_MAX_STOP];
+    uint32_t n_stop;
+    bool need_decode;        /* the last token is not in the cache yet */
+    int32_t last_id;
+    vkmm_finish finish;
+} vkmm_generation;
+
 struct vkmm_session {
     vkmm_model *m;
     vkmm_session_params p;
@@ -69,8 +92,10 @@ struct vkmm_session {
     uint32_t n_images, cap_images;
 
     /* chat mode: the conversation, re-rendered before each generation */
-    vkmm_chat_message *msgs; /* owned copies; an image part's text is its file path */
+    vkmm_chat_message *msgs; /* owned copies; image parts have no text */
     size_t n_msgs, cap_msgs;
+    int32_t *msg_images;     /* the encoded image of each image part, in order of appearance */
+    uint32_t n_msg_images, cap_msg_images;
     bool raw;                /* add_text/add_image were used: no template */
 
     /* last results */
@@ -79,6 +104,9 @@ struct vkmm_session {
     vkmm_logit top[VKMM_TOPK_MAX];
     uint32_t n_top;
     float lse;
+
+    vkmm_generation gen;
+    atomic_bool cancel;      /* vkmm_session_cancel from any thread */
 
     vkmm_stats stats;
     vkmm_profile_row *prof;
@@ -95,14 +123,16 @@ vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bo
 /* Evaluates one token at the next position by replaying the recorded decode graph (recorded on first use). */
 vkmm_status vkmm_session_decode(vkmm_session *s, int32_t token, bool want_full_row, uint32_t top_k, vkmm_error *err);
 /* Evaluates everything pending, in chunks that never split a bidirectional image span; the results of the
- * last position are kept as vkmm_session_forward keeps them. */
-vkmm_status vkmm_session_prefill(vkmm_session *s, uint32_t top_k, bool want_full_row, vkmm_error *err);
+ * last position are kept as vkmm_session_forward keeps them. vkmm_session_cancel stops it between chunks
+ * (*cancelled; the rest stays pending). */
+vkmm_status vkmm_session_prefill(vkmm_session *s, uint32_t top_k, bool want_full_row, bool *cancelled,
+                                 vkmm_error *err);
 
-/* images.c: loads, preprocesses and encodes an image (or finds it encoded already); returns its index. */
-vkmm_status vkmm_session_encode_image(vkmm_session *s, const char *path, int32_t *index, vkmm_error *err);
-/* The same for decoded pixels; name labels errors. */
-vkmm_status vkmm_session_encode_pixels(vkmm_session *s, const uint8_t *rgb, uint32_t w, uint32_t h, const char *name,
-                                       int32_t *index, vkmm_error *err);
+/* images.c: loads, preprocesses and encodes an image (a file, encoded bytes or pixels), or finds it encoded
+ * already; returns its index. */
+vkmm_status vkmm_session_encode_input(vkmm_session *s, const vkmm_image_input *in, int32_t *index, vkmm_error *err);
+/* Frees every encoded image (the conversation that used them is gone). */
+void vkmm_session_drop_images(vkmm_session *s);
 
 /* prompt.c: renders the conversation with the chat template into items, and makes pending what the cache
  * does not hold yet (rolling the cache back to the common prefix). */
@@ -112,6 +142,9 @@ vkmm_status vkmm_session_text_items(vkmm_session *s, const char *text, size_t le
                                     vkmm_items *out, vkmm_error *err);
 /* Appends an image's rows as the model's processor lays them out (markers included). */
 vkmm_status vkmm_session_image_items(vkmm_session *s, int32_t image, vkmm_items *out, vkmm_error *err);
+
+/* generate.c: ends an open generation as vkmm_session_end does (nothing when none is open). */
+void vkmm_generation_close(vkmm_session *s);
 
 /* profile.c */
 void vkmm_session_profile_add(vkmm_session *s, vkmm_cmd *cmd);

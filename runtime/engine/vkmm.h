@@ -32,6 +32,7 @@ typedef enum vkmm_status {
     VKMM_ERR_DEVICE_LOST,   /* the GPU was lost; the context is unusable, the process is not */
     VKMM_ERR_VULKAN,        /* any other Vulkan failure */
     VKMM_ERR_INTERNAL,      /* a bug in vkmm */
+    VKMM_ERR_NOT_FOUND,     /* a model name is unknown, or the files its manifest names are not on this machine */
 } vkmm_status;
 
 typedef struct vkmm_error {
@@ -115,6 +116,88 @@ typedef struct vkmm_device_info {
 VKMM_API vkmm_status vkmm_devices_list(vkmm_device_info **out, int *count, vkmm_error *err);
 
 
+/* ---- sampling ---- */
+
+typedef struct vkmm_sampling {
+    float temperature;           /* 0: greedy */
+    int32_t top_k;               /* 0: off */
+    float top_p;                 /* 1: off */
+    float min_p;                 /* 0: off */
+    float repeat_penalty;        /* 1: off */
+    int32_t repeat_last_n;       /* tokens the penalty looks back over; 0: 64 */
+    uint64_t seed;
+    bool ignore_eog;             /* keep going past end-of-turn tokens (benchmarks) */
+    const char *const *stop;     /* stop strings: the answer ends before the first one it would contain */
+    uint32_t n_stop;             /* at most VKMM_MAX_STOP, each 1..255 bytes */
+} vkmm_sampling;
+#define VKMM_MAX_STOP 16
+/* The defaults of `vkmm run`: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no repeat penalty, seed 0. */
+VKMM_API vkmm_sampling vkmm_sampling_default(void);
+
+/* ---- model names ----
+ * A model can be named three ways: a name ("demo", "gemma-3-27b") that a YAML manifest in the search path
+ * answers to, a manifest's path (FILE.yaml), or a text-model GGUF's path (its mmproj given, or the one
+ * mmproj-*.gguf beside it). The search path: each folder of $VKMM_MODELS (':'-separated),
+ * $XDG_DATA_HOME/vkmm/models (~/.local/share/vkmm/models), the installed share/vkmm/models, and the models/
+ * folder of the checkout the library was built from. NAME answers from FOLDER/NAME.yaml or
+ * FOLDER/NAME/NAME.yaml. A manifest that names a Hugging Face repository (`huggingface: org/repo`) has its files
+ * looked for beside it, in every search-path folder and in the Hugging Face cache
+ * ($HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub: models--org--repo/snapshots/<any>/FILE). Nothing is
+ * ever downloaded: missing files are a VKMM_ERR_NOT_FOUND that says what to download, from where, to where. */
+
+/* Bits of vkmm_model_ref.set: what the manifest gave. */
+enum {
+    VKMM_REF_CHAT_TEMPLATE = 1u << 0,
+    VKMM_REF_SYSTEM = 1u << 1,
+    VKMM_REF_CONTEXT = 1u << 2,
+    VKMM_REF_MAX_TOKENS = 1u << 3,
+    VKMM_REF_TEMPERATURE = 1u << 4,
+    VKMM_REF_TOP_K = 1u << 5,
+    VKMM_REF_TOP_P = 1u << 6,
+    VKMM_REF_MIN_P = 1u << 7,
+    VKMM_REF_REPEAT_PENALTY = 1u << 8,
+    VKMM_REF_SEED = 1u << 9,
+};
+
+typedef struct vkmm_model_ref {
+    char *name;                  /* the manifest's name (its file stem), or NULL for a GGUF path */
+    char *manifest;              /* the manifest used, or NULL */
+    char *model;                 /* the text model's path */
+    char *mmproj;                /* the vision projector's path, or NULL (text only) */
+    char *chat_template;         /* NULL: recognised from the model file */
+    char *system;                /* default system prompt, or NULL */
+    uint32_t context;            /* 0: not given */
+    uint32_t max_tokens;         /* 0: not given */
+    vkmm_sampling sampling;      /* vkmm_sampling_default() with the manifest's values over it */
+    uint32_t set;                /* VKMM_REF_* */
+} vkmm_model_ref;
+
+/* Resolves what (a name, FILE.yaml or FILE.gguf) to files; mmproj, when non-NULL, overrides the projector. */
+VKMM_API vkmm_status vkmm_model_resolve(const char *what, const char *mmproj, vkmm_model_ref *out, vkmm_error *err);
+VKMM_API void vkmm_model_ref_free(vkmm_model_ref *r);
+
+typedef struct vkmm_model_entry {
+    char *name;
+    char *manifest;              /* where the manifest is */
+    char *description;           /* the manifest's description, or "" */
+    char *repo;                  /* Hugging Face repository, or NULL */
+    char *model_file, *mmproj_file;   /* as the manifest names them (mmproj_file may be NULL) */
+    char *model_path, *mmproj_path;   /* where they were found; NULL when missing */
+    bool present;                /* everything needed is on this machine */
+    char *problem;               /* why not (a missing file, a broken manifest), or NULL */
+} vkmm_model_entry;
+
+typedef struct vkmm_model_catalog {
+    vkmm_model_entry *models;    /* sorted by name; a name shadowed by an earlier folder appears once */
+    uint32_t n_models;
+    char **dirs;                 /* the search path, in order (folders that do not exist included) */
+    uint32_t n_dirs;
+} vkmm_model_catalog;
+
+/* Every name the search path knows, with its files and whether they are present. */
+VKMM_API vkmm_status vkmm_model_catalog_load(vkmm_model_catalog *out, vkmm_error *err);
+VKMM_API void vkmm_model_catalog_free(vkmm_model_catalog *c);
+
 /* ---- models ---- */
 
 typedef struct vkmm_model vkmm_model;
@@ -165,12 +248,26 @@ VKMM_API void vkmm_session_reset(vkmm_session *s);
 
 /* One chat turn: role "system", "user" or "assistant"; images (file paths) go where the text holds the
  * marker "<__media__>", one per image in order, or else before the text. */
+typedef struct vkmm_image_input vkmm_image_input;
 typedef struct vkmm_message {
     const char *role;
     const char *text;
-    const char *const *images;
+    const char *const *images;   /* file paths */
     uint32_t n_images;
+    const vkmm_image_input *image_inputs; /* or images from memory (not both) */
+    uint32_t n_image_inputs;
 } vkmm_message;
+
+/* An image from a file, from encoded bytes in memory, or from decoded pixels (exactly one of the three). */
+struct vkmm_image_input {
+    const char *path;            /* a PNG, JPEG or BMP file */
+    const void *data;            /* an encoded PNG, JPEG or BMP of size bytes */
+    size_t size;
+    const uint8_t *pixels;       /* 8-bit pixels, rows top to bottom, no padding */
+    uint32_t width, height;
+    uint32_t channels;           /* 3: RGB; 4: RGBA, alpha composited onto white as for files; 1: grey */
+    const char *name;            /* what errors call it; NULL: the path, else "image N" */
+};
 
 /* Appends a turn to the conversation, laid out by the model's chat template (the generation prompt
  * follows automatically before the next vkmm_session_generate). */
@@ -182,20 +279,21 @@ VKMM_API vkmm_status vkmm_session_add_image(vkmm_session *s, const char *path, v
 /* The same from 8-bit RGB pixels (width x height x 3, rows top to bottom). */
 VKMM_API vkmm_status vkmm_session_add_image_rgb(vkmm_session *s, const uint8_t *rgb, uint32_t width, uint32_t height,
                                                vkmm_error *err);
+/* The same from any of the three kinds of input. */
+VKMM_API vkmm_status vkmm_session_add_image_input(vkmm_session *s, const vkmm_image_input *in, vkmm_error *err);
 /* Appends token ids as they are (no template, no BOS). */
 VKMM_API vkmm_status vkmm_session_add_tokens(vkmm_session *s, const int32_t *ids, uint32_t n, vkmm_error *err);
 
-typedef struct vkmm_sampling {
-    float temperature;           /* 0: greedy */
-    int32_t top_k;               /* 0: off */
-    float top_p;                 /* 1: off */
-    float min_p;                 /* 0: off */
-    float repeat_penalty;        /* 1: off */
-    int32_t repeat_last_n;       /* tokens the penalty looks back over; 0: 64 */
-    uint64_t seed;
-    bool ignore_eog;             /* keep going past end-of-turn tokens (benchmarks) */
-} vkmm_sampling;
-VKMM_API vkmm_sampling vkmm_sampling_default(void);
+/* Why a generation ended. */
+typedef enum vkmm_finish {
+    VKMM_FINISH_NONE = 0,        /* it goes on */
+    VKMM_FINISH_EOG,             /* the model ended its turn (an end-of-generation token) */
+    VKMM_FINISH_STOP,            /* a stop string */
+    VKMM_FINISH_LENGTH,          /* max_tokens reached, or the context is full */
+    VKMM_FINISH_CANCELLED,       /* the caller stopped it (callback false, vkmm_session_cancel, end) */
+} vkmm_finish;
+/* "stop", "stop", "length", "cancelled" (OpenAI's words where it has them); "" for NONE. */
+VKMM_API const char *vkmm_finish_name(vkmm_finish f);
 
 #define VKMM_TOP_LOGPROBS 10
 typedef struct vkmm_token_event {
@@ -207,15 +305,31 @@ typedef struct vkmm_token_event {
         int32_t id;
         float logprob;
     } top[VKMM_TOP_LOGPROBS];
+    vkmm_finish finish;          /* NONE, except on the last event of a generation */
 } vkmm_token_event;
 
 /* Return false to stop generating. */
 typedef bool (*vkmm_token_fn)(const vkmm_token_event *ev, void *user);
 
 /* Runs what was added (prefill), then generates up to max_tokens, stopping at the model's end-of-turn or
- * end-of-sequence tokens; each token streams through fn. */
+ * end-of-sequence tokens or a stop string; each token streams through fn (the last event says why it ended).
+ * In a chat the answer becomes an assistant turn. Equivalent to vkmm_session_begin, vkmm_session_next until
+ * an event's finish is set, vkmm_session_end. */
 VKMM_API vkmm_status vkmm_session_generate(vkmm_session *s, const vkmm_sampling *sp, uint32_t max_tokens,
                                            vkmm_token_fn fn, void *user, vkmm_error *err);
+
+/* Generation one token at a time, for callers that drive the loop (iterators, servers). begin runs the
+ * prefill; each next fills ev with one token (ev->piece stays valid until the next call on the session);
+ * the event whose finish is set is the last, and next after it returns the same finish with id -1 and no
+ * text; end closes the generation (early: VKMM_FINISH_CANCELLED) and records the answer in the chat.
+ * A begin while a generation is open ends that one first. */
+VKMM_API vkmm_status vkmm_session_begin(vkmm_session *s, const vkmm_sampling *sp, uint32_t max_tokens,
+                                        vkmm_error *err);
+VKMM_API vkmm_status vkmm_session_next(vkmm_session *s, vkmm_token_event *ev, vkmm_error *err);
+VKMM_API vkmm_status vkmm_session_end(vkmm_session *s, vkmm_error *err);
+/* Asks the running generation (on another thread) to stop: at the next prefill chunk or token it ends with
+ * VKMM_FINISH_CANCELLED. Safe to call from any thread and from signal handlers; cleared by the next begin. */
+VKMM_API void vkmm_session_cancel(vkmm_session *s);
 
 typedef struct vkmm_stats {
     uint32_t n_images;
@@ -226,6 +340,11 @@ typedef struct vkmm_stats {
     double gen_ms;
     uint32_t n_ctx_used;
     uint32_t decode_recordings;  /* times the decode step was recorded (it is then replayed per token) */
+    /* the last generation */
+    uint32_t last_prompt;        /* positions of its prompt, those already in the cache included */
+    uint32_t last_cached;        /* of which the cache held from earlier turns */
+    uint32_t last_gen;           /* tokens generated */
+    vkmm_finish last_finish;
 } vkmm_stats;
 VKMM_API vkmm_stats vkmm_session_stats(const vkmm_session *s);
 
@@ -242,6 +361,14 @@ VKMM_API vkmm_status vkmm_session_profile_trace(const vkmm_session *s, const cha
 VKMM_API vkmm_status vkmm_model_tokenize(const vkmm_model *m, const char *text, bool add_special,
                                          bool parse_special, int32_t *ids, uint32_t max, uint32_t *n,
                                          vkmm_error *err);
+/* The bytes token id stands for (control tokens as their text; a byte token is one byte, maybe half a
+ * character). Writes at most size bytes (no NUL) and sets *len to the full length. */
+VKMM_API vkmm_status vkmm_model_token_bytes(const vkmm_model *m, int32_t id, char *buf, size_t size, size_t *len,
+                                            vkmm_error *err);
+/* Token ids back to text (UTF-8; control tokens left out). Writes at most size bytes including a NUL and
+ * sets *len to the full length without it. */
+VKMM_API vkmm_status vkmm_model_detokenize(const vkmm_model *m, const int32_t *ids, uint32_t n, char *buf,
+                                          size_t size, size_t *len, vkmm_error *err);
 
 #ifdef __cplusplus
 }

@@ -75,7 +75,7 @@ static double run_cases(vkmm_session *s, const char *tsv)
         char image[1024];
         snprintf(image, sizeof image, "%s/%s", dir, field[0]);
         const char *images[1] = {image};
-        vkmm_message msg = {"user", field[2], images, 1};
+        vkmm_message msg = {.role = "user", .text = field[2], .images = images, .n_images = 1};
         reply r = {.len = 0};
         vkmm_error err;
         vkmm_session_reset(s);

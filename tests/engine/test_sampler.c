@@ -11,7 +11,8 @@ static vkmm_sampler make(float temp, int top_k, float top_p, float min_p, float 
 {
     vkmm_sampler s;
     vkmm_error err;
-    vkmm_sampling p = {temp, top_k, top_p, min_p, pen, 8, seed, false};
+    vkmm_sampling p = {.temperature = temp, .top_k = top_k, .top_p = top_p, .min_p = min_p, .repeat_penalty = pen,
+                       .repeat_last_n = 8, .seed = seed};
     if (vkmm_sampler_init(&s, &p, &err))
         fprintf(stderr, "init: %s\n", err.msg);
     return s;
@@ -104,7 +105,7 @@ int main(void)
 
     vkmm_sampler bad;
     vkmm_error err;
-    vkmm_sampling badp = {-1, 0, 1, 0, 1, 0, 0, false};
+    vkmm_sampling badp = {.temperature = -1, .top_p = 1, .repeat_penalty = 1};
     CHECK(vkmm_sampler_init(&bad, &badp, &err) == VKMM_ERR_INVALID_ARG, "negative temperature accepted");
     return test_finish("sampler");
 }
