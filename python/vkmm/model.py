@@ -329,6 +329,7 @@ class MultimodalModel:
 
     @property
     def closed(self):
+        """True once close() (or garbage collection) freed the model."""
         return self._native.model is None
 
     def _model_ptr(self):
