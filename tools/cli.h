@@ -25,6 +25,7 @@ int vkmm_cmd_synth(int argc, char **argv);
 int vkmm_cmd_models(int argc, char **argv);
 int vkmm_info_image(int argc, char **argv);    /* tools/info_inputs.c: `vkmm info --image FILE` */
 int vkmm_info_manifest(int argc, char **argv); /* tools/info_inputs.c: `vkmm info --model-file FILE.yaml` */
+int vkmm_info_audio(int argc, char **argv);    /* tools/info_audio.c: `vkmm info --audio FILE` */
 
 /* JSON string output with escaping. */
 void vkmm_cli_json_string(FILE *f, const char *s);

@@ -484,6 +484,8 @@ int vkmm_cmd_info(int argc, char **argv)
             return vkmm_info_image(argc, argv);
         if (!strcmp(argv[i], "--model-file"))
             return vkmm_info_manifest(argc, argv);
+        if (!strcmp(argv[i], "--audio"))
+            return vkmm_info_audio(argc, argv);
     }
     info_opts o = {0};
     for (int i = 1; i < argc; i++) {

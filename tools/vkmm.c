@@ -14,7 +14,7 @@ static const vkmm_cli_command commands[] = {
     {"bench", "speed: `vkmm bench -m model.gguf -p 512 -n 128`; `vkmm bench ops` times every kernel", vkmm_cmd_bench},
     {"tokenize", "text to token ids or pieces with a model's tokenizer", vkmm_cmd_tokenize},
     {"synth", "write a synthetic GGUF pair of a real architecture (random weights)", vkmm_cmd_synth},
-    {"info", "describe an input: -m FILE.gguf, --image FILE, --model-file FILE.yaml (--json)", vkmm_cmd_info},
+    {"info", "describe an input: -m FILE.gguf, --image FILE, --audio FILE, --model-file FILE.yaml (--json)", vkmm_cmd_info},
 };
 
 static void usage(FILE *f)
