@@ -6,7 +6,7 @@ static bool print_piece(const vkmm_token_event *ev, void *user) { return fputs(e
 
 int main(int argc, char **argv) {
     if (argc < 4) return fprintf(stderr, "usage: describe MODEL.gguf MMPROJ.gguf IMAGE\n"), 2;
-    vkmm_error err;
+    vkmm_error err = {0};
     vkmm_model *model = NULL;
     vkmm_session *chat = NULL;
     vkmm_model_params mp = {.model_path = argv[1], .mmproj_path = argv[2], .validation = -1};
