@@ -21,7 +21,7 @@ static vkmm_status alloc_kv(vkmm_session *s, vkmm_error *err)
         uint32_t cap = w && w + s->n_batch < s->n_ctx ? w + s->n_batch : s->n_ctx;
         s->kv[l].capacity = cap;
         s->kv[l].ring = cap < s->n_ctx ? cap : 0;
-        vkmm_kv_layout lay = {s->kv_type, hp->n_kv, hp->head_dim, cap, s->kv[l].ring};
+        vkmm_kv_layout lay = {s->kv_type, hp->n_kv, hp->head_dim, cap, s->kv[l].ring, 0};
         uint64_t bytes = vkmm_kv_cache_bytes(&lay);
         if (!bytes)
             return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "KV cache layout unsupported (head dim %u)", hp->head_dim);

@@ -12,7 +12,7 @@ _Static_assert(sizeof(attn_node) <= VKMM_NODE_PARAM_BYTES, "node parameters too 
 
 static vkmm_kv_layout layout_of(const vkmm_g_attn_params *p)
 {
-    return (vkmm_kv_layout){p->kv_type, p->n_kv_head, p->head_dim, p->capacity, p->ring};
+    return (vkmm_kv_layout){p->kv_type, p->n_kv_head, p->head_dim, p->capacity, p->ring, 0};
 }
 
 static vkmm_attention_params params_of(const attn_node *a)

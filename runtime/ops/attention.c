@@ -46,7 +46,7 @@ static uint32_t kv_first(const vkmm_attention_params *p)
 static void plan_tiles(const vkmm_ops *ops, const vkmm_attention_params *p, attn_plan *pl)
 {
     uint32_t d = p->kv.head_dim, group = p->n_head / p->kv.n_kv_head;
-    bool decode = p->n_q <= DECODE_ROWS;
+    bool batch = p->batch, decode = batch || p->n_q <= DECODE_ROWS; /* a batch is a decode per sequence */
     pl->wg = vkmm_ops_workgroup(ops, "attention", 256);
     if (decode) {
         int64_t cap = ops->dev->max_workgroup_invocations < ops->dev->max_workgroup_size[0]
@@ -59,7 +59,7 @@ static void plan_tiles(const vkmm_ops *ops, const vkmm_attention_params *p, attn
     pl->gw = largest_divisor_upto(group, rows);
     /* prefill fills the workgroup even when n_q is short, so one pipeline serves every prompt length */
     uint32_t per_wg = rows / pl->gw;
-    pl->bp = decode && p->n_q < per_wg ? p->n_q : per_wg;
+    pl->bp = batch ? 1 : decode && p->n_q < per_wg ? p->n_q : per_wg; /* a batch: one sequence per workgroup */
     /* shared_limit (tuning) lowers the device's figure: tests run a 16 KiB plan on any device this way */
     uint64_t shm = ops->dev->shared_memory;
     int64_t limit = vkmm_ops_param(ops, "attention", "shared_limit", 0);
@@ -92,7 +92,7 @@ static uint32_t choose_splits(const vkmm_ops *ops, const vkmm_attention_params *
         return p->n_split < VKMM_ATTENTION_MAX_SPLIT ? p->n_split : VKMM_ATTENTION_MAX_SPLIT;
     /* only decode splits on its own: prefill has rows enough to fill the device, and its scratch would grow
      * with n_q */
-    if (p->n_q > DECODE_ROWS)
+    if (p->n_q > DECODE_ROWS && !p->batch)
         return 1;
     uint64_t group = p->n_head / p->kv.n_kv_head;
     uint64_t base = (p->n_q + pl->bp - 1) / pl->bp * p->kv.n_kv_head * (group / pl->gw);
@@ -123,7 +123,7 @@ static vkmm_status check_params(const vkmm_attention_params *p, vkmm_error *err)
     if (p->n_head == 0 || p->n_head > 16384 || p->n_head % p->kv.n_kv_head)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "attention: %u query heads for %u KV heads (need a multiple)",
                          p->n_head, p->kv.n_kv_head);
-    if (!p->kv.ring && p->kv_len > p->kv.capacity)
+    if (!p->kv.ring && !p->kv.page_size && p->kv_len > p->kv.capacity)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "attention: kv_len %u in a linear cache of %u slots", p->kv_len,
                          p->kv.capacity);
     if ((uint64_t)p->q_pos0 + p->n_q > INT32_MAX || p->kv_len > INT32_MAX || p->window > INT32_MAX)
@@ -195,6 +195,7 @@ typedef struct attn_push {
     uint32_t n_split;
     uint32_t q_off, k_off, v_off, s_off, o_off, p_off;
     uint32_t use_dyn, dyn_off;
+    uint32_t page_size, pt_off, pg_off;
 } attn_push;
 
 vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention_params *p,
@@ -203,6 +204,13 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
     vkmm_status s = check_params(p, err);
     if (s || p->n_q == 0)
         return s;
+    bool batch = p->batch;
+    if (batch && (io->seqs.size < (uint64_t)p->n_q * sizeof(vkmm_kv_seq) || p->n_spans || p->q_pos0))
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "attention: a batch of %u sequences needs %llu bytes of "
+                         "descriptors (has %llu), no spans and q_pos0 0", p->n_q,
+                         (unsigned long long)(p->n_q * sizeof(vkmm_kv_seq)), (unsigned long long)io->seqs.size);
+    if (p->kv.page_size && io->pages.size < 4)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "attention: a paged cache needs its page tables");
     attn_plan pl;
     plan_tiles(ops, p, &pl);
     pl.n_split = choose_splits(ops, p, &pl);
@@ -277,23 +285,26 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
                 .q_pos0 = (int32_t)(p->q_pos0 + r0), .kv_lo = (int32_t)kv_first(p), .kv_len = (int32_t)p->kv_len,
                 .ring = p->kv.ring, .capacity = p->kv.capacity, .causal = p->causal, .window = (int32_t)p->window,
                 .n_spans = p->n_spans, .scale = p->scale, .softcap = p->softcap, .n_split = pl.n_split,
-                .use_dyn = io->step.size ? 1 : 0,
+                .use_dyn = batch ? 2 : io->step.size ? 1 : 0, .page_size = p->kv.page_size, .pt_off = p->pt_off,
             };
             vkmm_range k = vkmm_range_sub(io->k, h0 * head_bytes, nh * head_bytes);
             vkmm_range v = vkmm_range_sub(io->v, h0 * head_bytes, nh * head_bytes);
             vkmm_range sp = p->n_spans ? vkmm_range_sub(io->spans, 0, p->n_spans * 8ull) : q; /* never read */
-            vkmm_binding b[7];
+            vkmm_binding b[8];
+            /* a batch reads its rows' descriptors (from row r0 on), a replay its step; else they bind q, unread */
+            vkmm_range dyn = batch ? vkmm_range_sub(io->seqs, r0 * sizeof(vkmm_kv_seq), nr * sizeof(vkmm_kv_seq))
+                             : io->step.size ? vkmm_range_sub(io->step, 0, 8) : q;
             if ((s = bind(ops, q, false, 4, "q", &b[0], &pc.q_off, err)) ||
                 (s = bind(ops, k, false, kv_unit, "K", &b[1], &pc.k_off, err)) ||
                 (s = bind(ops, v, false, kv_unit, "V", &b[2], &pc.v_off, err)) ||
                 (s = bind(ops, sp, false, 4, "spans", &b[3], &pc.s_off, err)) ||
                 (s = bind(ops, o, true, 4, "o", &b[4], &pc.o_off, err)) ||
                 (s = bind(ops, part, true, 4, "scratch", &b[5], &pc.p_off, err)) ||
-                (s = bind(ops, io->step.size ? vkmm_range_sub(io->step, 0, 8) : q, false, 4, "step", &b[6], &pc.dyn_off,
-                          err)))
+                (s = bind(ops, dyn, false, 4, "step", &b[6], &pc.dyn_off, err)) ||
+                (s = bind(ops, p->kv.page_size ? io->pages : q, false, 4, "pages", &b[7], &pc.pg_off, err)))
                 return s;
             uint32_t groups[3] = {(nr + pl.bp - 1) / pl.bp, nh * hblocks, pl.n_split};
-            if ((s = vkmm_ops_record(ops, cmd, &pd, b, 7, &pc, sizeof pc, groups, "attention", err)))
+            if ((s = vkmm_ops_record(ops, cmd, &pd, b, 8, &pc, sizeof pc, groups, "attention", err)))
                 return s;
         }
         if (pl.n_split > 1) {

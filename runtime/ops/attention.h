@@ -12,13 +12,22 @@
 
 /* One layer's K (or V) cache: [n_kv_head][capacity][head_dim] of F16 or Q8_0 (blocks of 32 along head_dim).
  * Linear (ring = 0): slot = position. Ring (ring = R <= capacity): slot = position % R, and only the last R
- * positions are held (sliding-window layers keep window + chunk slots). */
+ * positions are held (sliding-window layers keep window + chunk slots). Paged (page_size = P > 0): the cache is
+ * a pool of capacity / P pages shared by sequences, and a sequence's slot r (its position, or ring index) lives
+ * in slot pages[pt_off + r / P]·P + r % P, pages being its page table (u32 page numbers). */
 typedef struct vkmm_kv_layout {
     vkmm_dtype type;
     uint32_t n_kv_head, head_dim;
     uint32_t capacity;
     uint32_t ring;
+    uint32_t page_size;
 } vkmm_kv_layout;
+
+/* One query row per sequence (a batched decode): row i's position, its cache length (positions [0, kv_len) held,
+ * the new one included) and the offset of its page table, as the GPU reads them. */
+typedef struct vkmm_kv_seq {
+    int32_t pos, kv_len, pt_off, unused;
+} vkmm_kv_seq;
 
 /* Bytes of one slot of one head, and of the whole cache; 0 if the layout is not one vkmm stores. */
 uint64_t vkmm_kv_row_bytes(const vkmm_kv_layout *kv);
@@ -40,6 +49,8 @@ typedef struct vkmm_attention_params {
     float scale;
     float softcap;           /* 0: none */
     uint32_t n_split;        /* KV splits; 0: chosen from kv_len and the device (tuning table) */
+    uint32_t pt_off;         /* paged cache: the page table's offset in io.pages (one sequence) */
+    bool batch;              /* each query row is a sequence of its own, described by io.seqs */
 } vkmm_attention_params;
 
 typedef struct vkmm_attention_io {
@@ -52,6 +63,10 @@ typedef struct vkmm_attention_io {
     vkmm_range step;         /* replay: i32 {q_pos0, kv_len} read at run time (size 0: the params' values).
                                 Then params.q_pos0 must be 0 and params.kv_len the largest length the
                                 replays will reach (it sizes the splits). */
+    vkmm_range pages;        /* paged cache: u32 page tables (size 0 when kv.page_size is 0) */
+    vkmm_range seqs;         /* params.batch: vkmm_kv_seq [n_q], one per query row, read at run time. Then step
+                                is unused, params.q_pos0 must be 0 and params.kv_len the largest length any
+                                row may reach; there are no spans. */
 } vkmm_attention_io;
 
 vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention_params *p,
@@ -71,5 +86,17 @@ vkmm_status vkmm_op_kv_store(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout 
 /* The same with the position read at run time from step (u32 at its start) plus pos0: a replayed decode. */
 vkmm_status vkmm_op_kv_store_dyn(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, vkmm_range src,
                                  vkmm_range cache, uint32_t pos0, uint32_t n, vkmm_range step, vkmm_error *err);
+
+/* Everything a store can take: positions from the call, a replay's step or per-row sequences; a page table. */
+typedef struct vkmm_kv_store_io {
+    vkmm_range src, cache;
+    uint32_t pos0, n;
+    vkmm_range step;         /* i32 at its start added to pos0 (a replayed decode), or size 0 */
+    vkmm_range pages;        /* paged cache: u32 page tables */
+    uint32_t pt_off;         /* paged cache, one sequence: its page table's offset */
+    vkmm_range seqs;         /* vkmm_kv_seq [n]: row i is one sequence's token at seqs[i].pos (size 0: one sequence) */
+} vkmm_kv_store_io;
+vkmm_status vkmm_op_kv_store_io(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, const vkmm_kv_store_io *io,
+                                vkmm_error *err);
 
 #endif

@@ -29,9 +29,12 @@ vkmm_status vkmm_attn_check_layout(const vkmm_kv_layout *kv, const char *what, v
     if (kv->head_dim == 0 || kv->head_dim % 8 || (kv->type == VKMM_Q8_0 && kv->head_dim % 32))
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: head_dim %u for a %s cache (a multiple of %d)", what,
                          kv->head_dim, kv->type == VKMM_F16 ? "F16" : "Q8_0", kv->type == VKMM_F16 ? 8 : 32);
-    if (kv->ring > kv->capacity)
+    if (kv->ring > kv->capacity && !kv->page_size)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: ring of %u slots in a cache of %u", what, kv->ring,
                          kv->capacity);
+    if (kv->page_size && kv->capacity % kv->page_size)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: a paged cache of %u slots is not whole pages of %u", what,
+                         kv->capacity, kv->page_size);
     return VKMM_OK;
 }
 
@@ -50,24 +53,38 @@ uint64_t vkmm_attn_bind_limit(const vkmm_ops *ops)
 vkmm_status vkmm_op_kv_store(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, vkmm_range src,
                              vkmm_range cache, uint32_t pos0, uint32_t n, vkmm_error *err)
 {
-    return vkmm_op_kv_store_dyn(ops, cmd, kv, src, cache, pos0, n, (vkmm_range){0}, err);
+    vkmm_kv_store_io io = {.src = src, .cache = cache, .pos0 = pos0, .n = n};
+    return vkmm_op_kv_store_io(ops, cmd, kv, &io, err);
 }
 
 vkmm_status vkmm_op_kv_store_dyn(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, vkmm_range src,
                                  vkmm_range cache, uint32_t pos0, uint32_t n, vkmm_range step, vkmm_error *err)
 {
+    vkmm_kv_store_io io = {.src = src, .cache = cache, .pos0 = pos0, .n = n, .step = step};
+    return vkmm_op_kv_store_io(ops, cmd, kv, &io, err);
+}
+
+vkmm_status vkmm_op_kv_store_io(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, const vkmm_kv_store_io *io,
+                                vkmm_error *err)
+{
     vkmm_status s = vkmm_attn_check_layout(kv, "kv_store", err);
+    uint32_t n = io->n, pos0 = io->pos0;
     if (s || n == 0)
         return s;
-    if (kv->ring ? n > kv->ring : (uint64_t)pos0 + n > kv->capacity)
+    if (!kv->page_size && !io->seqs.size && (kv->ring ? n > kv->ring : (uint64_t)pos0 + n > kv->capacity))
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: rows %u..%u do not fit a %s of %u slots", pos0,
                          pos0 + n - 1, kv->ring ? "ring" : "linear cache", kv->ring ? kv->ring : kv->capacity);
+    if (kv->ring && n > kv->ring)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: %u rows into a ring of %u", n, kv->ring);
+    if ((kv->page_size && !io->pages.size) || (io->seqs.size && io->seqs.size < (uint64_t)n * sizeof(vkmm_kv_seq)))
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: a paged cache without page tables, or %u rows with "
+                         "%llu bytes of sequences", n, (unsigned long long)io->seqs.size);
     uint64_t row_bytes = vkmm_kv_row_bytes(kv);
     uint64_t head_bytes = row_bytes * kv->capacity;
     uint64_t src_row = (uint64_t)kv->n_kv_head * kv->head_dim * 4;
-    if (src.size < src_row * n || cache.size < head_bytes * kv->n_kv_head)
+    if (io->src.size < src_row * n || io->cache.size < head_bytes * kv->n_kv_head)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: source (%llu bytes) or cache (%llu bytes) too small",
-                         (unsigned long long)src.size, (unsigned long long)cache.size);
+                         (unsigned long long)io->src.size, (unsigned long long)io->cache.size);
 
     bool f16 = kv->type == VKMM_F16;
     uint32_t unit = f16 ? 4 : 2;
@@ -82,23 +99,30 @@ vkmm_status vkmm_op_kv_store_dyn(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_lay
                          (unsigned long long)head_bytes);
     uint32_t wg = vkmm_ops_workgroup(ops, "kv_store", 128);
     vkmm_pipeline_desc pd = {.shader = f16 ? "kv_store_f16" : "kv_store_q8_0", .spec = {wg}, .n_spec = 1};
+    vkmm_range src_rows = vkmm_range_sub(io->src, 0, src_row * n);
+    /* unused bindings get the source: bound, never read */
+    vkmm_range dyn = io->seqs.size ? vkmm_range_sub(io->seqs, 0, (uint64_t)n * sizeof(vkmm_kv_seq))
+                     : io->step.size ? vkmm_range_sub(io->step, 0, 4) : src_rows;
+    vkmm_range pages = kv->page_size ? io->pages : src_rows;
     for (uint32_t h0 = 0; h0 < kv->n_kv_head; h0 += (uint32_t)heads_per) {
         uint32_t nh = kv->n_kv_head - h0 < heads_per ? kv->n_kv_head - h0 : (uint32_t)heads_per;
         struct {
             uint32_t n, n_kv_head, h0, nh, head_dim, capacity, ring, pos0, src_off, dst_off, use_dyn, dyn_off;
-        } pc = {n, kv->n_kv_head, h0, nh, kv->head_dim, kv->capacity, kv->ring, pos0, 0, 0, step.size ? 1 : 0, 0};
-        vkmm_range src_rows = vkmm_range_sub(src, 0, src_row * n);
-        vkmm_binding b[3] = {
+            uint32_t page_size, pt_off, pg_off;
+        } pc = {n, kv->n_kv_head, h0, nh, kv->head_dim, kv->capacity, kv->ring, pos0, 0, 0,
+                io->seqs.size ? 2 : io->step.size ? 1 : 0, 0, kv->page_size, io->pt_off, 0};
+        vkmm_binding b[4] = {
             vkmm_ops_bind(ops, src_rows, false, 4, &pc.src_off),
-            vkmm_ops_bind(ops, vkmm_range_sub(cache, h0 * head_bytes, nh * head_bytes), true, unit, &pc.dst_off),
-            vkmm_ops_bind(ops, step.size ? vkmm_range_sub(step, 0, 4) : src_rows, false, 4, &pc.dyn_off),
+            vkmm_ops_bind(ops, vkmm_range_sub(io->cache, h0 * head_bytes, nh * head_bytes), true, unit, &pc.dst_off),
+            vkmm_ops_bind(ops, dyn, false, 4, &pc.dyn_off),
+            vkmm_ops_bind(ops, pages, false, 4, &pc.pg_off),
         };
-        if (b[0].skip % 4 || b[1].skip % unit)
+        if (b[0].skip % 4 || b[1].skip % unit || b[2].skip % 4 || b[3].skip % 4)
             return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: source or cache range misaligned for %s",
                              f16 ? "F16" : "Q8_0");
         uint32_t per = f16 ? kv->head_dim / 2 : kv->head_dim / 32;
         uint32_t groups[3] = {vkmm_ops_groups_for(ops, (uint64_t)n * nh * per, wg), 1, 1};
-        s = vkmm_ops_record(ops, cmd, &pd, b, 3, &pc, sizeof pc, groups, "kv_store", err);
+        s = vkmm_ops_record(ops, cmd, &pd, b, 4, &pc, sizeof pc, groups, "kv_store", err);
         if (s)
             return s;
     }

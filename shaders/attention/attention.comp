@@ -39,8 +39,12 @@ layout(std430, binding = 2) readonly buffer Vb { uint vc[]; };
 layout(std430, binding = 3) readonly buffer Sp { int spans[]; };   // (start, end) pairs
 layout(std430, binding = 4) writeonly buffer Ob { float o[]; };
 layout(std430, binding = 5) writeonly buffer Pb { float part[]; }; // split partials: o[D], m, l, 2 pad per (row, head, split)
-// A replayed decode reads the query position and the cache length here (use_dyn): {q_pos0, kv_len}.
+// A replayed decode reads the query position and the cache length here (use_dyn 1): {q_pos0, kv_len}; a batch of
+// sequences one query row each (use_dyn 2) reads per row j {q_pos, kv_len, page-table offset, 0} at dyn_off + 4j.
 layout(std430, binding = 6) readonly buffer Dyn { int dyn[]; };
+// A paged cache (page_size > 0): the slot of a position is pages[pt_off + r / page_size]·page_size + r % page_size,
+// r the position (or its ring index), so a sequence's keys live in pages of a pool shared with other sequences.
+layout(std430, binding = 7) readonly buffer Pg { uint pages[]; };
 
 layout(push_constant) uniform P {
     uint n_q;       // query positions in this dispatch
@@ -61,10 +65,13 @@ layout(push_constant) uniform P {
     uint n_split;
     uint q_off, k_off, v_off, s_off, o_off, p_off; // element offsets into the bindings
     uint use_dyn, dyn_off; // with use_dyn, q_pos0 is added to dyn[dyn_off] and kv_len is dyn[dyn_off + 1]
+    uint page_size, pt_off; // paged cache: tokens per page (0: not paged) and this sequence's page table
+    uint pg_off;            // element offset of the page-table binding (added to every table offset)
 } p;
 
-// The positions this dispatch works with: the push constants, or the replay buffer.
+// The positions this workgroup works with: the push constants, or the replay buffer; its page table.
 int g_q_pos0, g_kv_lo, g_kv_len;
+uint g_pt_off;
 
 #define NEG_INF uintBitsToFloat(0xff800000u)
 const int INT_MAX = 0x7fffffff;
@@ -94,7 +101,10 @@ float softcap_of(float s)
 
 uint slot_of(int pos)
 {
-    return p.ring != 0 ? uint(pos) % p.ring : uint(pos);
+    uint r = p.ring != 0 ? uint(pos) % p.ring : uint(pos);
+    if (p.page_size == 0u)
+        return r;
+    return pages[p.pg_off + g_pt_off + r / p.page_size] * p.page_size + r % p.page_size;
 }
 
 // Loads keys [base, base + KEYS) of kv head `kvh` (relative to the binding) into registers; keys at or past
@@ -173,9 +183,17 @@ void main()
     g_q_pos0 = p.q_pos0;
     g_kv_lo = p.kv_lo;
     g_kv_len = p.kv_len;
-    if (p.use_dyn != 0u) {
+    g_pt_off = p.pt_off;
+    if (p.use_dyn == 1u) {
         g_q_pos0 += dyn[p.dyn_off];
         g_kv_len = dyn[p.dyn_off + 1u];
+        g_kv_lo = p.ring != 0u && g_kv_len > int(p.ring) ? g_kv_len - int(p.ring) : 0;
+    } else if (p.use_dyn == 2u) {
+        // one sequence per workgroup (one query position each: the host plans ROWS = gw heads)
+        uint j = p.dyn_off + 4u * gl_WorkGroupID.x;
+        g_q_pos0 = dyn[j] - int(gl_WorkGroupID.x); // row i = workgroup x sits at position dyn[j]
+        g_kv_len = dyn[j + 1u];
+        g_pt_off = uint(dyn[j + 2u]);
         g_kv_lo = p.ring != 0u && g_kv_len > int(p.ring) ? g_kv_len - int(p.ring) : 0;
     }
     const uint bp = ROWS / p.gw;                 // positions per workgroup

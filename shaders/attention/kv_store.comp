@@ -24,10 +24,14 @@ layout(push_constant) uniform P {
     uint ring;       // 0: slot = position; else slot = position % ring
     uint pos0;       // position of row 0
     uint src_off, dst_off; // element offsets (f32; u32 for f16, u16 for Q8_0)
-    uint use_dyn, dyn_off; // with use_dyn, pos0 is added to dyn[dyn_off] (a replayed decode's position)
+    uint use_dyn, dyn_off; // use_dyn 1: pos0 is added to dyn[dyn_off] (a replayed decode's position); 2: row i is
+                           // one sequence's token, at position dyn[dyn_off + 4i], its page table at dyn[.. + 2]
+    uint page_size, pt_off; // paged cache: tokens per page (0: not paged) and the page table's offset
+    uint pg_off;            // element offset of the page-table binding (added to every table offset)
 } p;
 
 layout(std430, binding = 2) readonly buffer Dyn { uint dyn[]; };
+layout(std430, binding = 3) readonly buffer Pg { uint pages[]; };
 
 void main()
 {
@@ -39,8 +43,14 @@ void main()
     const uint total = p.n * p.nh * per_row;
     for (uint it = gl_GlobalInvocationID.x; it < total; it += GRID_STRIDE) {
         uint c = it % per_row, h = (it / per_row) % p.nh, i = it / (per_row * p.nh);
-        uint pos = p.pos0 + i + (p.use_dyn != 0u ? dyn[p.dyn_off] : 0u);
+        uint pos = p.pos0 + i + (p.use_dyn == 1u ? dyn[p.dyn_off] : 0u), pt = p.pt_off;
+        if (p.use_dyn == 2u) {
+            pos = dyn[p.dyn_off + 4u * i];
+            pt = dyn[p.dyn_off + 4u * i + 2u];
+        }
         uint slot = p.ring != 0u ? pos % p.ring : pos;
+        if (p.page_size != 0u)
+            slot = pages[p.pg_off + pt + slot / p.page_size] * p.page_size + slot % p.page_size;
         uint s = p.src_off + (i * p.n_kv_head + p.h0 + h) * p.head_dim;
         uint row = h * p.capacity + slot;
 #if defined(DST_F16)

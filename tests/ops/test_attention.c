@@ -207,7 +207,7 @@ static void check_kv_store(ctx *c, vkmm_dtype type, uint32_t d, uint32_t n_kv, u
                            uint32_t pos0, uint32_t n, uint32_t bind_limit)
 {
     vkmm_error err;
-    vkmm_kv_layout kv = {type, n_kv, d, cap, ring};
+    vkmm_kv_layout kv = {type, n_kv, d, cap, ring, 0};
     uint64_t bytes = vkmm_kv_cache_bytes(&kv), row_bytes = vkmm_kv_row_bytes(&kv);
     size_t n_src = (size_t)n * n_kv * d;
     float *src = malloc(n_src * 4);
@@ -319,6 +319,155 @@ static void check_store_then_attend(ctx *c, vkmm_dtype type)
     free(vb);
 }
 
+/* A pool of pages shared by three sequences (random page order, one with a sliding-window ring): each stores its
+ * prompt through its page table, one sequence attends over its prompt (a paged prefill), then a batched decode
+ * stores one new token per sequence and attends with one query row each. Every result against the reference
+ * over the sequence's own (gathered) cache; pages no sequence owns hold NaN. */
+static void check_paged_batch(ctx *c, vkmm_dtype type, uint32_t d, uint32_t n_kv, uint32_t group, bool ring)
+{
+    enum { P = 16, NP = 40, NS = 3, TABLE = 8 };
+    const uint32_t len[NS] = {37, 70, 5}, window = ring ? 24 : 0, R = ring ? 48 : 0;
+    vkmm_error err;
+    vkmm_kv_layout pool = {type, n_kv, d, NP * P, R, P};
+    uint32_t n_head = n_kv * group;
+    size_t row = (size_t)n_kv * d, qrow = (size_t)n_head * d;
+    uint32_t table[NS * TABLE] = {0}, order[NP];
+    for (uint32_t i = 0; i < NP; i++)
+        order[i] = i;
+    for (uint32_t i = NP - 1; i > 0; i--) { /* a shuffled pool: neighbouring positions live far apart */
+        uint32_t j = test_rand_u32(&c->rng) % (i + 1), t = order[i];
+        order[i] = order[j], order[j] = t;
+    }
+    uint32_t used = 0;
+    for (uint32_t s = 0; s < NS; s++) {
+        uint32_t need = ring ? R / P : (len[s] + 1 + P - 1) / P;
+        for (uint32_t k = 0; k < need; k++)
+            table[s * TABLE + k] = order[used++];
+    }
+    uint64_t bytes = vkmm_kv_cache_bytes(&pool);
+    vkmm_range K, V, T, SEQ, QB, OB, SRC, SCR;
+    vkmm_buffer *bk = test_upload(c->gpu, NULL, bytes, type == VKMM_F16 ? 16 : 4, &K);
+    vkmm_buffer *bv = test_upload(c->gpu, NULL, bytes, type == VKMM_F16 ? 16 : 4, &V);
+    vkmm_buffer *bt = test_upload(c->gpu, table, sizeof table, 4, &T);
+    size_t n_src = (size_t)(70 + 1) * row * 2 * NS;
+    float *src = malloc(n_src * 4), *q = malloc(71 * qrow * 4), *out = malloc(71 * qrow * 4),
+          *ref = malloc(71 * qrow * 4);
+    test_fill_uniform(&c->rng, src, n_src, -1, 1);
+    test_fill_uniform(&c->rng, q, 71 * qrow, -1, 1);
+    vkmm_buffer *bs = test_upload(c->gpu, src, n_src * 4, 4, &SRC);
+    vkmm_buffer *bq = test_upload(c->gpu, q, 71 * qrow * 4, 4, &QB), *bo = test_upload(c->gpu, NULL, 71 * qrow * 4, 4, &OB);
+    vkmm_cmd *cmd;
+    CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
+    /* sequence s's K rows for positions 0..len: src + s·(71·2·row), V after them */
+    for (uint32_t s = 0; s < NS; s++)
+        for (uint32_t pos0 = 0; pos0 < len[s]; pos0 += P) {
+            uint32_t n = len[s] - pos0 < P ? len[s] - pos0 : P;
+            uint64_t base = (uint64_t)s * 71 * 2 * row * 4;
+            vkmm_kv_store_io io = {.src = vkmm_range_sub(SRC, base + pos0 * row * 4, n * row * 4), .cache = K,
+                                   .pos0 = pos0, .n = n, .pages = T, .pt_off = s * TABLE};
+            CHECK_OK(vkmm_op_kv_store_io(c->ops, cmd, &pool, &io, &err), &err, );
+            io.src = vkmm_range_sub(SRC, base + (71 + pos0) * row * 4, n * row * 4);
+            io.cache = V;
+            CHECK_OK(vkmm_op_kv_store_io(c->ops, cmd, &pool, &io, &err), &err, );
+        }
+    /* the batch's new tokens: rows len[s] of each sequence, gathered into one [NS][row] source per K and V */
+    float *newk = malloc(NS * row * 4), *newv = malloc(NS * row * 4);
+    vkmm_kv_seq seqs[NS];
+    uint32_t longest = 0;
+    for (uint32_t s = 0; s < NS; s++) {
+        memcpy(newk + s * row, src + (size_t)s * 71 * 2 * row + len[s] * row, row * 4);
+        memcpy(newv + s * row, src + (size_t)s * 71 * 2 * row + (71 + len[s]) * row, row * 4);
+        seqs[s] = (vkmm_kv_seq){(int32_t)len[s], (int32_t)len[s] + 1, (int32_t)(s * TABLE), 0};
+        longest = len[s] + 1 > longest ? len[s] + 1 : longest;
+    }
+    vkmm_range NK, NV;
+    vkmm_buffer *bnk = test_upload(c->gpu, newk, NS * row * 4, 4, &NK), *bnv = test_upload(c->gpu, newv, NS * row * 4, 4, &NV);
+    vkmm_buffer *bseq = test_upload(c->gpu, seqs, sizeof seqs, 4, &SEQ);
+    vkmm_kv_store_io sio = {.src = NK, .cache = K, .n = NS, .pages = T, .seqs = SEQ};
+    CHECK_OK(vkmm_op_kv_store_io(c->ops, cmd, &pool, &sio, &err), &err, );
+    sio.src = NV;
+    sio.cache = V;
+    CHECK_OK(vkmm_op_kv_store_io(c->ops, cmd, &pool, &sio, &err), &err, );
+    vkmm_attention_params bp = {.kv = pool, .n_q = NS, .n_head = n_head, .kv_len = longest, .causal = true,
+                                .window = window, .scale = 0.3f, .batch = true};
+    uint64_t scratch = vkmm_op_attention_scratch_bytes(c->ops, &bp);
+    vkmm_buffer *bscr = test_upload(c->gpu, NULL, scratch ? scratch : 16, 16, &SCR);
+    vkmm_attention_io aio = {.q = QB, .k = K, .v = V, .scratch = SCR, .o = OB, .pages = T, .seqs = SEQ};
+    CHECK_OK(vkmm_op_attention(c->ops, cmd, &bp, &aio, &err), &err, );
+    CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+    test_download(c->gpu, OB, out);
+    /* the reference: each sequence's cache gathered from the pool through its table */
+    uint8_t *kb = malloc(bytes), *vb = malloc(bytes);
+    test_download(c->gpu, K, kb);
+    test_download(c->gpu, V, vb);
+    uint64_t rb = vkmm_kv_row_bytes(&pool);
+    for (uint32_t s = 0; s < NS; s++) {
+        vkmm_kv_layout lay = {type, n_kv, d, ring ? R : len[s] + 1, R, 0};
+        uint64_t lbytes = vkmm_kv_cache_bytes(&lay);
+        uint8_t *lk = malloc(lbytes), *lv = malloc(lbytes);
+        float *kf = malloc(lbytes / rb * d * 4 + 4), *vf = malloc(lbytes / rb * d * 4 + 4);
+        memset(lk, 0xff, lbytes);
+        memset(lv, 0xff, lbytes);
+        for (uint32_t pos = ring && len[s] + 1 > R ? len[s] + 1 - R : 0; pos <= len[s]; pos++) {
+            uint32_t r = ring ? pos % R : pos, phys = table[s * TABLE + r / P] * P + r % P;
+            for (uint32_t h = 0; h < n_kv; h++) {
+                memcpy(lk + ((uint64_t)h * lay.capacity + r) * rb, kb + ((uint64_t)h * pool.capacity + phys) * rb, rb);
+                memcpy(lv + ((uint64_t)h * lay.capacity + r) * rb, vb + ((uint64_t)h * pool.capacity + phys) * rb, rb);
+            }
+        }
+        ref_kv_decode(&lay, lk, kf);
+        ref_kv_decode(&lay, lv, vf);
+        vkmm_attention_params rp = {.kv = lay, .n_q = 1, .n_head = n_head, .q_pos0 = len[s], .kv_len = len[s] + 1,
+                                    .causal = true, .window = window, .scale = 0.3f};
+        ref_attention(&rp, q + s * qrow, kf, vf, NULL, ref);
+        double nmse = test_nmse(out + s * qrow, ref, qrow);
+        CHECK(nmse <= NMSE_BOUND, "paged batch %s d=%u kv=%u group=%u %s: sequence %u (length %u) nmse %g",
+              type == VKMM_F16 ? "f16" : "q8_0", d, n_kv, group, ring ? "ring" : "linear", s, len[s], nmse);
+        free(lk), free(lv), free(kf), free(vf);
+    }
+    /* a paged prefill of sequence 1 over its whole prompt: rows 0..70 attend through the same page table */
+    if (!ring) {
+        vkmm_attention_params pp = {.kv = pool, .n_q = 71, .n_head = n_head, .kv_len = 71, .causal = true,
+                                    .scale = 0.3f, .pt_off = 1 * TABLE};
+        uint64_t ps = vkmm_op_attention_scratch_bytes(c->ops, &pp);
+        vkmm_range PS;
+        vkmm_buffer *bps = test_upload(c->gpu, NULL, ps ? ps : 16, 16, &PS);
+        vkmm_attention_io pio = {.q = QB, .k = K, .v = V, .scratch = PS, .o = OB, .pages = T};
+        vkmm_cmd *cmd2;
+        CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd2, &err), &err, );
+        CHECK_OK(vkmm_op_attention(c->ops, cmd2, &pp, &pio, &err), &err, );
+        CHECK_OK(vkmm_cmd_submit(cmd2, &err), &err, );
+        vkmm_cmd_destroy(cmd2);
+        test_download(c->gpu, OB, out);
+        vkmm_kv_layout lay = {type, n_kv, d, 71, 0, 0};
+        uint64_t lbytes = vkmm_kv_cache_bytes(&lay);
+        uint8_t *lk = malloc(lbytes), *lv = malloc(lbytes);
+        float *kf = malloc(71 * row * 4), *vf = malloc(71 * row * 4);
+        for (uint32_t pos = 0; pos < 71; pos++) {
+            uint32_t phys = table[1 * TABLE + pos / P] * P + pos % P;
+            for (uint32_t h = 0; h < n_kv; h++) {
+                memcpy(lk + ((uint64_t)h * 71 + pos) * rb, kb + ((uint64_t)h * pool.capacity + phys) * rb, rb);
+                memcpy(lv + ((uint64_t)h * 71 + pos) * rb, vb + ((uint64_t)h * pool.capacity + phys) * rb, rb);
+            }
+        }
+        ref_kv_decode(&lay, lk, kf);
+        ref_kv_decode(&lay, lv, vf);
+        vkmm_attention_params rp = pp;
+        rp.kv = lay;
+        rp.pt_off = 0;
+        ref_attention(&rp, q, kf, vf, NULL, ref);
+        double nmse = test_nmse(out, ref, 71 * qrow);
+        CHECK(nmse <= NMSE_BOUND, "paged prefill %s d=%u: nmse %g", type == VKMM_F16 ? "f16" : "q8_0", d, nmse);
+        free(lk), free(lv), free(kf), free(vf);
+        vkmm_buffer_destroy(bps);
+    }
+    vkmm_cmd_destroy(cmd);
+    vkmm_buffer *bufs[] = {bk, bv, bt, bs, bq, bo, bnk, bnv, bseq, bscr};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        vkmm_buffer_destroy(bufs[i]);
+    free(src), free(q), free(out), free(ref), free(newk), free(newv), free(kb), free(vb);
+}
+
 /* Bad calls fail with a status and a message, record nothing and never crash. */
 static void check_errors(ctx *c)
 {
@@ -326,7 +475,7 @@ static void check_errors(ctx *c)
     vkmm_buffer *b;
     CHECK_OK(vkmm_buffer_create(c->gpu, 1 << 20, VKMM_MEM_DEVICE, "errors", &b, &err), &err, );
     vkmm_range r = vkmm_range_whole(b);
-    vkmm_attention_io io = {r, r, r, r, r, r, {0}};
+    vkmm_attention_io io = {.q = r, .k = r, .v = r, .spans = r, .scratch = r, .o = r};
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
     vkmm_attention_params ok = {.kv = {VKMM_F16, 2, 64, 64, 0}, .n_q = 4, .n_head = 4, .kv_len = 10, .scale = 1};
@@ -360,7 +509,7 @@ static void check_errors(ctx *c)
     bad = io;
     bad.q = vkmm_range_sub(r, 0, 100);
     CHECK(vkmm_op_attention(c->ops, cmd, &ok, &bad, &err) == VKMM_ERR_INVALID_ARG, "short q range accepted");
-    vkmm_kv_layout kv = {VKMM_F16, 2, 64, 64, 16};
+    vkmm_kv_layout kv = {VKMM_F16, 2, 64, 64, 16, 0};
     CHECK(vkmm_op_kv_store(c->ops, cmd, &kv, r, r, 0, 17, &err) == VKMM_ERR_INVALID_ARG, "17 rows into a ring of 16");
     kv.ring = 0;
     CHECK(vkmm_op_kv_store(c->ops, cmd, &kv, r, r, 60, 5, &err) == VKMM_ERR_INVALID_ARG, "rows past a linear cache");
@@ -496,6 +645,14 @@ int main(void)
     check_kv_store(&c, VKMM_Q8_0, 64, 3, 20, 0, 5, 7, 0);
     check_kv_store(&c, VKMM_Q8_0, 256, 2, 20, 16, 13, 9, 0);
     check_kv_store(&c, VKMM_Q8_0, 128, 4, 10, 0, 1, 1, 3000); /* 2 heads per dispatch */
+    for (int k = 0; k < 2; k++) { /* both specialization settings */
+        apply_setting(c.ops, &c.settings[k]);
+        check_paged_batch(&c, VKMM_F16, 128, 2, 4, false);
+        check_paged_batch(&c, VKMM_F16, 64, 1, 2, true);
+        check_paged_batch(&c, VKMM_Q8_0, 256, 2, 2, false);
+        check_paged_batch(&c, VKMM_Q8_0, 128, 1, 8, true);
+    }
+    apply_setting(c.ops, &c.settings[0]);
     check_errors(&c);
     check_cost_and_splits(&c);
     vkmm_ops_destroy(c.ops);
