@@ -168,7 +168,7 @@ static vkmm_status decode(vkmm_session *s, int32_t token, bool want_full_row, ui
                             VKMM_MEM_DEVICE, "decode-scratch", err);
         }
         if (!st)
-            st = vkmm_cmd_reset(s->dec_cmd, err);
+            vkmm_cmd_reset(s->dec_cmd);
         vkmm_graph g;
         vkmm_graph_init(&g, m->ops);
         io_ranges io = {vkmm_range_whole(s->dec_ids), vkmm_range_whole(s->dec_pos), vkmm_range_whole(s->dec_logits),
@@ -241,7 +241,7 @@ static vkmm_status forward(vkmm_session *s, uint32_t start, uint32_t n, bool all
     if (!st)
         st = ensure(s, &s->arena, g.arena_bytes, VKMM_MEM_DEVICE, "activations", err);
     if (!st)
-        st = vkmm_cmd_reset(s->cmd, err);
+        vkmm_cmd_reset(s->cmd);
     vkmm_gpu_capture_begin(m->gpu);
     if (!st)
         st = vkmm_graph_record(&g, m->ops, s->cmd, vkmm_range_whole(s->arena), err);

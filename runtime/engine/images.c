@@ -50,7 +50,7 @@ static vkmm_status run_encoder(vkmm_session *s, const vkmm_image_tensor *t, vkmm
     if (!st)
         st = vkmm_buffer_create(m->gpu, g.arena_bytes, VKMM_MEM_DEVICE, "vision-activations", &arena, err);
     if (!st)
-        st = vkmm_cmd_reset(s->cmd, err);
+        vkmm_cmd_reset(s->cmd);
     vkmm_gpu_capture_begin(m->gpu);
     if (!st)
         st = vkmm_graph_record(&g, m->ops, s->cmd, vkmm_range_whole(arena), err);

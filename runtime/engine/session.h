@@ -77,7 +77,6 @@ struct vkmm_session {
     /* forward-pass buffers */
     vkmm_buffer *ids, *positions, *spans, *results; /* host-visible */
     vkmm_buffer *logits, *scratch, *arena;
-    uint32_t logits_rows;
     vkmm_cmd *cmd;
 
     /* decode: one graph recorded once, replayed per token; it reads the position from `step` */

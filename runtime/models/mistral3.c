@@ -19,7 +19,6 @@ typedef struct mistral3 {
     mistral3_layer *layers;
     vkmm_range output_norm;
     const vkmm_weight *output;
-    char arch[16];
 } mistral3;
 
 static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_forward *fw)

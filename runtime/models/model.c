@@ -45,12 +45,13 @@ vkmm_status vkmm_vision_read_common(const vkmm_gguf *g, vkmm_vision_hparams *hp,
     if (s)
         return s;
     vkmm_gguf_get_f32(g, "clip.vision.attention.layer_norm_epsilon", &hp->eps);
-    if (!s) s = read_floats3(g, "clip.vision.image_mean", hp->mean, err);
-    if (!s) s = read_floats3(g, "clip.vision.image_std", hp->std, err);
-    if (!s && (!hp->patch || !hp->n_head || hp->n_embd % hp->n_head || !hp->n_layer || hp->n_layer > VKMM_MAX_LAYERS ||
-               !hp->image_size || hp->image_size % hp->patch || !hp->n_text_embd || !hp->n_ff))
-        s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: unusable vision shape: image %u, patch %u, width %u, %u heads, %u layers",
-                      vkmm_gguf_path(g), hp->image_size, hp->patch, hp->n_embd, hp->n_head, hp->n_layer);
-    return s;
+    if ((s = read_floats3(g, "clip.vision.image_mean", hp->mean, err)) ||
+        (s = read_floats3(g, "clip.vision.image_std", hp->std, err)))
+        return s;
+    if (!hp->patch || !hp->n_head || hp->n_embd % hp->n_head || !hp->n_layer || hp->n_layer > VKMM_MAX_LAYERS ||
+        !hp->image_size || hp->image_size % hp->patch || !hp->n_text_embd || !hp->n_ff)
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: unusable vision shape: image %u, patch %u, width %u, %u heads, "
+                         "%u layers", vkmm_gguf_path(g), hp->image_size, hp->patch, hp->n_embd, hp->n_head, hp->n_layer);
+    return VKMM_OK;
 }
 
