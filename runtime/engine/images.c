@@ -86,7 +86,7 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
     vkmm_image_tensor t = {0};
     vkmm_status st = vkmm_image_preprocess(img, &prep, &t, err);
     if (st)
-        return vkmm_error_prefix(err, "%s", name);
+        return vkmm_error_prefix(err, st, "%s", name);
     if (s->n_images == s->cap_images) {
         uint32_t cap = s->cap_images ? s->cap_images * 2 : 8;
         vkmm_image_entry *v = realloc(s->images, cap * sizeof *v);
@@ -108,7 +108,7 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
     pthread_mutex_unlock(&m->lock);
     vkmm_image_tensor_free(&t);
     if (st)
-        return vkmm_error_prefix(err, "encoding %s", name);
+        return vkmm_error_prefix(err, st, "encoding %s", name);
     *index = (int32_t)s->n_images++;
     s->stats.n_images++;
     s->stats.image_ms += now_ms() - t0;

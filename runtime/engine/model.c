@@ -166,6 +166,8 @@ VKMM_API void vkmm_model_free(vkmm_model *m)
 
 VKMM_API vkmm_model_info vkmm_model_get_info(const vkmm_model *m)
 {
+    if (!m)
+        return (vkmm_model_info){.arch = "", .name = "", .chat_template = "", .device = ""};
     vkmm_model_info i = {
         .arch = m->text->arch,
         .name = m->name,

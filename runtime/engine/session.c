@@ -32,7 +32,7 @@ static vkmm_status alloc_kv(vkmm_session *s, vkmm_error *err)
         if (!st)
             st = vkmm_buffer_create(s->m->gpu, bytes, VKMM_MEM_DEVICE, name, &s->vbuf[l], err);
         if (st)
-            return vkmm_error_prefix(err, "allocating the KV cache for %u positions", s->n_ctx);
+            return vkmm_error_prefix(err, st, "allocating the KV cache for %u positions", s->n_ctx);
         s->kv[l].k = vkmm_range_whole(s->kbuf[l]);
         s->kv[l].v = vkmm_range_whole(s->vbuf[l]);
     }
@@ -332,6 +332,8 @@ VKMM_API vkmm_status vkmm_session_add_image(vkmm_session *s, const char *path, v
 VKMM_API vkmm_status vkmm_session_add_image_rgb(vkmm_session *s, const uint8_t *rgb, uint32_t width, uint32_t height,
                                                vkmm_error *err)
 {
+    if (!rgb)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_session_add_image_rgb needs the pixels");
     vkmm_image_input in = {.pixels = rgb, .width = width, .height = height, .channels = 3, .name = "pixels"};
     return vkmm_session_add_image_input(s, &in, err);
 }
@@ -355,11 +357,12 @@ VKMM_API vkmm_status vkmm_session_add_tokens(vkmm_session *s, const int32_t *ids
 
 VKMM_API vkmm_stats vkmm_session_stats(const vkmm_session *s)
 {
-    return s->stats;
+    return s ? s->stats : (vkmm_stats){0};
 }
 
 VKMM_API const float *vkmm_session_logits(vkmm_session *s, uint32_t *n_rows)
 {
-    *n_rows = s->last_rows;
-    return s->last_logits;
+    if (n_rows)
+        *n_rows = s ? s->last_rows : 0;
+    return s ? s->last_logits : NULL;
 }

@@ -321,7 +321,7 @@ vkmm_status vkmm_graph_record(vkmm_graph *g, vkmm_ops *ops, vkmm_cmd *cmd, vkmm_
         vkmm_ops_set_label(ops, "%s", n->label[0] ? n->label : n->op);
         s = n->record(&ex, n, err);
         if (s)
-            vkmm_error_prefix(err, "node %u (%s %s)", i, n->label, n->op);
+            vkmm_error_prefix(err, s, "node %u (%s %s)", i, n->label, n->op);
     }
     vkmm_ops_set_label(ops, "%s", "");
     return s;
