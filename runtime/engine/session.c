@@ -91,8 +91,8 @@ VKMM_API vkmm_status vkmm_session_create(vkmm_model *m, const vkmm_session_param
     if (s->n_ctx > m->text->hp.n_ctx_train)
         s->n_ctx = m->text->hp.n_ctx_train;
     s->n_batch = s->p.n_batch ? s->p.n_batch : 512;
-    if (m->vision && m->vision->hp.layout == VKMM_IMAGE_FIXED_SQUARE) {
-        /* a bidirectional image must fit one chunk */
+    if (m->vision && m->image_tower->attention == VKMM_MEDIA_BIDIRECTIONAL) {
+        /* an image whose rows see each other must fit one chunk; no image has more rows than a largest one */
         uint32_t rows = m->vision->n_rows(m->vision, m->vision->hp.image_size, m->vision->hp.image_size);
         if (s->n_batch < rows)
             s->n_batch = rows;
@@ -105,7 +105,8 @@ VKMM_API vkmm_status vkmm_session_create(vkmm_model *m, const vkmm_session_param
     if (!st)
         st = vkmm_buffer_create(m->gpu, 4ull * s->n_batch, VKMM_MEM_HOST, "ids", &s->ids, err);
     if (!st)
-        st = vkmm_buffer_create(m->gpu, 4ull * s->n_batch, VKMM_MEM_HOST, "positions", &s->positions, err);
+        st = vkmm_buffer_create(m->gpu, 4ull * s->n_batch * m->text->hp.n_pos_axes, VKMM_MEM_HOST, "positions",
+                                &s->positions, err);
     if (!st)
         st = vkmm_buffer_create(m->gpu, 8ull * VKMM_ATTENTION_MAX_SPANS, VKMM_MEM_HOST, "spans", &s->spans, err);
     if (!st)
