@@ -6,15 +6,20 @@
 
 #include "runtime/models/arch.h"
 
-/* ---- Gemma 3: SigLIP + the Gemma 3 projector ---- */
-
-/* resized to the tower's square (Pillow-exact bilinear), the mmproj's mean/std */
-static vkmm_image_prep siglip_prep(const vkmm_vision_hparams *hp)
+/* A processor's resizing rule with the mean and std the mmproj states. */
+static vkmm_image_prep normalised(vkmm_image_prep p, const vkmm_vision_hparams *hp)
 {
-    vkmm_image_prep p = vkmm_image_prep_gemma3(hp->image_size);
     memcpy(p.mean, hp->mean, sizeof p.mean);
     memcpy(p.std, hp->std, sizeof p.std);
     return p;
+}
+
+/* ---- Gemma 3: SigLIP + the Gemma 3 projector ---- */
+
+/* resized to the tower's square (Pillow-exact bilinear) */
+static vkmm_image_prep siglip_prep(const vkmm_vision_hparams *hp)
+{
+    return normalised(vkmm_image_prep_gemma3(hp->image_size), hp);
 }
 
 static const vkmm_media_tower gemma3_towers[] = {{
@@ -31,13 +36,10 @@ static const char *const gemma3_names[] = {"gemma3", NULL};
 
 /* ---- Mistral Small 3.1: Pixtral + the Mistral 3 projector ---- */
 
-/* longest side at most the tower's size, both sides rounded up to the patch (bicubic), the mmproj's mean/std */
+/* longest side at most the tower's size, both sides rounded up to the patch (bicubic) */
 static vkmm_image_prep pixtral_prep(const vkmm_vision_hparams *hp)
 {
-    vkmm_image_prep p = vkmm_image_prep_pixtral(hp->image_size);
-    memcpy(p.mean, hp->mean, sizeof p.mean);
-    memcpy(p.std, hp->std, sizeof p.std);
-    return p;
+    return normalised(vkmm_image_prep_pixtral(hp->image_size), hp);
 }
 
 static const vkmm_media_tower mistral3_towers[] = {{
