@@ -22,10 +22,11 @@ vkmm_status vkmm_fail(vkmm_error *err, vkmm_status code, const char *fmt, ...)
     return code;
 }
 
-vkmm_status vkmm_error_prefix(vkmm_error *err, const char *fmt, ...)
+vkmm_status vkmm_error_prefix(vkmm_error *err, vkmm_status code, const char *fmt, ...)
 {
     if (!err)
-        return VKMM_ERR_INTERNAL;
+        return code; /* the caller passed no error to fill: the status alone tells what happened */
+    err->code = code;
     char msg[sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
@@ -42,7 +43,7 @@ vkmm_status vkmm_error_prefix(vkmm_error *err, const char *fmt, ...)
         msg[len++] = *p;
     msg[len] = 0;
     memcpy(err->msg, msg, sizeof msg);
-    return err->code;
+    return code;
 }
 
 void vkmm_error_clear(vkmm_error *err)

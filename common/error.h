@@ -11,8 +11,10 @@
 vkmm_status vkmm_fail(vkmm_error *err, vkmm_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 vkmm_status vkmm_vfail(vkmm_error *err, vkmm_status code, const char *fmt, va_list ap);
-/* Prefixes an existing message with context ("loading x.gguf: ..."); returns err->code. */
-vkmm_status vkmm_error_prefix(vkmm_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefixes the message of a failure with context ("loading x.gguf: ...") and returns code, the status of that
+ * failure, whether or not there is an err to prefix (callers may pass NULL for err, never for the status). */
+vkmm_status vkmm_error_prefix(vkmm_error *err, vkmm_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void vkmm_error_clear(vkmm_error *err);
 
 #endif

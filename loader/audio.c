@@ -144,7 +144,7 @@ static vkmm_status finish(float *mono, uint64_t n, uint32_t rate, const char *na
         vkmm_status st = vkmm_audio_resample(mono, n, rate, o->rate, &out->pcm, &out->n, err);
         free(mono);
         if (st)
-            return vkmm_error_prefix(err, "%s", name);
+            return vkmm_error_prefix(err, st, "%s", name);
     }
     out->rate = o->rate;
     return VKMM_OK;

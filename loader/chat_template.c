@@ -46,17 +46,8 @@ vkmm_chat_format vkmm_chat_format_detect(const char *t)
     return VKMM_CHAT_NONE;
 }
 
-static bool vocab_has(const vkmm_vocab *v, const char *text)
-{
-    size_t n = strlen(text);
-    for (uint32_t i = 0; i < v->n_tokens; i++)
-        if (v->tokens[i].len == n && !memcmp(v->tokens[i].s, text, n))
-            return true;
-    return false;
-}
-
-vkmm_status vkmm_chat_format_pick(const char *name, const vkmm_vocab *vocab, vkmm_chat_format *out,
-                                  vkmm_error *err)
+vkmm_status vkmm_chat_format_pick(const char *name, const vkmm_vocab *vocab, const char *fallback,
+                                  vkmm_chat_format *out, vkmm_error *err)
 {
     if (name) {
         if (vkmm_chat_format_from_name(name, out))
@@ -68,17 +59,13 @@ vkmm_status vkmm_chat_format_pick(const char *name, const vkmm_vocab *vocab, vkm
     if (*out != VKMM_CHAT_NONE)
         return VKMM_OK;
     const char *why = vocab && vocab->chat_template ? "is not one vkmm knows" : "is missing";
-    if (vocab && vocab_has(vocab, "<start_of_turn>"))
-        *out = VKMM_CHAT_GEMMA3;
-    else if (vocab && vocab_has(vocab, "[INST]") && vocab_has(vocab, "[SYSTEM_PROMPT]"))
-        *out = VKMM_CHAT_MISTRAL_V7_TEKKEN;
-    if (*out != VKMM_CHAT_NONE) {
-        vkmm_warn("the model's chat template %s; using '%s', which its control tokens imply (choose another with "
+    if (fallback && vkmm_chat_format_from_name(fallback, out)) {
+        vkmm_warn("the model's chat template %s; using '%s', its architecture's (choose another with "
                   "--chat-template)", why, vkmm_chat_format_name(*out));
         return VKMM_OK;
     }
     return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,
-                     "the model's chat template %s and its vocabulary implies no known format; pass --chat-template "
+                     "the model's chat template %s and its architecture names none; pass --chat-template "
                      "gemma3|mistral-v7-tekken|mistral-v7",
                      why);
 }

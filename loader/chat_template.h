@@ -58,10 +58,10 @@ bool vkmm_chat_format_from_name(const char *name, vkmm_chat_format *out);
 /* Recognises a Jinja chat template's text; VKMM_CHAT_NONE if it is none of vkmm's formats. */
 vkmm_chat_format vkmm_chat_format_detect(const char *template_text);
 /* The format to use: name if given (an unknown name is an error); else the vocabulary's chat_template if
- * recognised; else, with a warning, the format the vocabulary's control tokens imply (<start_of_turn> ->
- * gemma3; [INST] and [SYSTEM_PROMPT] -> mistral-v7-tekken); else an error asking for --chat-template. */
-vkmm_status vkmm_chat_format_pick(const char *name, const vkmm_vocab *vocab, vkmm_chat_format *out,
-                                  vkmm_error *err);
+ * recognised; else, with a warning, fallback (the architecture's default template, by name); else an error
+ * asking for --chat-template. */
+vkmm_status vkmm_chat_format_pick(const char *name, const vkmm_vocab *vocab, const char *fallback,
+                                  vkmm_chat_format *out, vkmm_error *err);
 
 /* Renders messages. Errors: unknown roles, roles out of order where the format forbids it (Gemma 3 requires
  * user/assistant alternation after an optional leading system message), images outside user turns (Mistral). */

@@ -331,10 +331,11 @@ static vkmm_status parse_alignment(cursor *c)
     const vkmm_gguf_kv *kv = vkmm_gguf_find(g, "general.alignment");
     if (!kv)
         return VKMM_OK;
+    /* the format fixes its type: a reader that took any integer would accept files no other reader opens */
     uint64_t a;
-    if (!vkmm_gguf_value_u64(&kv->value, &a))
-        return bad(c, kv->value.offset, "general.alignment must be an unsigned integer, not a %s%s",
-                   vkmm_gguf_type_name(kv->value.type), kv->value.type == VKMM_GGUF_ARRAY ? "" : " value");
+    if (kv->value.type != VKMM_GGUF_U32 || !vkmm_gguf_value_u64(&kv->value, &a))
+        return bad(c, kv->value.offset, "general.alignment must be a u32 value (as the GGUF format specifies), not "
+                   "a %s%s", vkmm_gguf_type_name(kv->value.type), kv->value.type == VKMM_GGUF_ARRAY ? "" : " value");
     if (a == 0 || (a & (a - 1)) || a > (1u << 30))
         return bad(c, kv->value.offset, "general.alignment must be a nonzero power of two (up to 2^30), not %" PRIu64,
                    a);
@@ -444,6 +445,50 @@ static uint64_t offset_field_at(const vkmm_gguf_tensor *t)
     return t->info_offset + 8 + strlen(t->name) + 4 + 8ull * t->n_dims + 4;
 }
 
+typedef struct span {
+    uint64_t off, end, index;
+} span;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    if (x->off != y->off)
+        return x->off < y->off ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* No byte of tensor data may belong to two tensors: no writer makes such a file, and the weights bound from
+ * it would alias each other. Tensors of zero bytes own nothing. Sorted by offset, disjoint tensors each start
+ * at or after the end of the one before, so the first overlap is always with the previous tensor. */
+static vkmm_status check_overlap(cursor *c)
+{
+    vkmm_gguf *g = c->g;
+    if (g->n_tensors < 2)
+        return VKMM_OK;
+    span *v = malloc(g->n_tensors * sizeof *v); /* n_tensors was bounded by the file's size */
+    if (!v)
+        return no_memory(c);
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].n_bytes)
+            v[n++] = (span){g->tensors[i].offset, g->tensors[i].offset + g->tensors[i].n_bytes, i};
+    qsort(v, n, sizeof *v, cmp_span);
+    vkmm_status s = VKMM_OK;
+    for (uint64_t k = 1; k < n && !s; k++) {
+        if (v[k].off >= v[k - 1].end)
+            continue;
+        const vkmm_gguf_tensor *t = &g->tensors[v[k].index], *o = &g->tensors[v[k - 1].index];
+        char other[VKMM_GGUF_MAX_NAME];
+        printable(other, sizeof other, (const uint8_t *)o->name, strlen(o->name));
+        tensor_ctx(c, v[k].index, t);
+        s = bad(c, offset_field_at(t), "tensor data (%" PRIu64 " bytes at data offset %" PRIu64 ") overlaps the "
+                "data of tensor '%s' (%" PRIu64 " bytes at data offset %" PRIu64 ")", t->n_bytes, t->offset, other,
+                o->n_bytes, o->offset);
+    }
+    free(v);
+    return s;
+}
+
 static vkmm_status parse_tensors(cursor *c)
 {
     vkmm_gguf *g = c->g;
@@ -484,7 +529,7 @@ static vkmm_status parse_tensors(cursor *c)
         t->file_offset = g->data_offset + t->offset;
         t->data = g->base + t->file_offset;
     }
-    return VKMM_OK;
+    return check_overlap(c);
 }
 
 static vkmm_status parse(vkmm_gguf *g, vkmm_error *err)

@@ -161,9 +161,11 @@ static vkmm_status add_kv(vkmm_gguf_writer *w, const char *key, uint32_t type, u
             s = wfail(w, VKMM_ERR_INVALID_ARG, "gguf writer: duplicate key '%s'", key);
     uint64_t a;
     if (!s && !strcmp(key, "general.alignment")) {
-        /* the reader's rule: any integer type holding a power of two up to 2^30 */
-        if (!encoded_uint(type, bytes, size, &a) || a == 0 || (a & (a - 1)) || a > (1u << 30))
-            s = wfail(w, VKMM_ERR_INVALID_ARG, "gguf writer: general.alignment must be a power of two up to 2^30");
+        /* the reader's rule: a u32 holding a power of two up to 2^30 */
+        if (type != VKMM_GGUF_U32 || !encoded_uint(type, bytes, size, &a) || a == 0 || (a & (a - 1)) ||
+            a > (1u << 30))
+            s = wfail(w, VKMM_ERR_INVALID_ARG, "gguf writer: general.alignment must be a u32 power of two up to "
+                      "2^30");
         else
             w->alignment = (uint32_t)a;
     }

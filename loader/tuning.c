@@ -1,7 +1,8 @@
 /* loader/tuning.c — parses tuning tables with libyaml's document API:
  *   defaults: {family: {key: int, ...}, ...}
  *   devices: [{match: {vendor|vendor_id|driver|device: ...}, family: {key: int}}, ...]
- * Unknown top-level keys, bad match keys and non-integer values are errors naming file and line. */
+ * Unknown top-level keys, bad match keys, families and keys the caller did not declare and non-integer values are
+ * errors naming file, line and key. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,39 +13,46 @@
 #include "tuning.h"
 #include "strutil.h"
 
-vkmm_status vkmm_tuning_set(vkmm_tuning *t, const char *family, const char *key, int64_t value)
+vkmm_status vkmm_tuning_init(vkmm_tuning *t, const vkmm_tuning_key *keys, uint32_t n_keys, vkmm_error *err)
 {
-    for (uint32_t i = 0; i < t->n; i++)
-        if (!strcmp(t->v[i].family, family) && !strcmp(t->v[i].key, key)) {
-            t->v[i].value = value;
-            return VKMM_OK;
-        }
-    if (t->n == t->cap) {
-        uint32_t cap = t->cap ? t->cap * 2 : 32;
-        vkmm_tuning_value *v = realloc(t->v, cap * sizeof *v);
-        if (!v)
-            return VKMM_ERR_HOST_MEMORY;
-        t->v = v;
-        t->cap = cap;
+    memset(t, 0, sizeof *t);
+    t->keys = keys;
+    t->n_keys = n_keys;
+    t->value = calloc(n_keys ? n_keys : 1, sizeof *t->value);
+    t->set = calloc(n_keys ? n_keys : 1, sizeof *t->set);
+    if (!t->value || !t->set) {
+        vkmm_tuning_free(t);
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
     }
-    vkmm_tuning_value *e = &t->v[t->n++];
-    snprintf(e->family, sizeof e->family, "%s", family);
-    snprintf(e->key, sizeof e->key, "%s", key);
-    e->value = value;
     return VKMM_OK;
 }
 
-int64_t vkmm_tuning_get(const vkmm_tuning *t, const char *family, const char *key, int64_t dflt)
+int64_t vkmm_tuning_get(const vkmm_tuning *t, uint32_t index)
 {
-    for (uint32_t i = 0; i < t->n; i++)
-        if (!strcmp(t->v[i].family, family) && !strcmp(t->v[i].key, key))
-            return t->v[i].value;
-    return dflt;
+    return index < t->n_keys ? t->value[index] : 0;
+}
+
+void vkmm_tuning_set(vkmm_tuning *t, uint32_t index, int64_t value)
+{
+    if (index < t->n_keys) {
+        t->value[index] = value;
+        t->set[index] = 1;
+    }
+}
+
+vkmm_status vkmm_tuning_check_complete(const vkmm_tuning *t, const char *name, vkmm_error *err)
+{
+    for (uint32_t i = 0; i < t->n_keys; i++)
+        if (!t->set[i])
+            return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: no default for tuning key %s.%s", name, t->keys[i].family,
+                             t->keys[i].key);
+    return VKMM_OK;
 }
 
 void vkmm_tuning_free(vkmm_tuning *t)
 {
-    free(t->v);
+    free(t->value);
+    free(t->set);
     memset(t, 0, sizeof *t);
 }
 
@@ -78,11 +86,37 @@ static bool parse_int(const char *s, int64_t *out)
     return true;
 }
 
-/* family: {key: int} mappings into t (or only checked when t is NULL). */
-static vkmm_status apply_families(ctx *c, vkmm_tuning *t, yaml_node_t *map, const char *skip)
+/* The declared families, or the keys of one, as "a, b, c" for messages. */
+static void list_names(const vkmm_tuning *t, const char *family, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (uint32_t i = 0; i < t->n_keys && n + 1 < size; i++) {
+        const char *name = family ? t->keys[i].key : t->keys[i].family;
+        if (family && strcmp(t->keys[i].family, family))
+            continue;
+        bool seen = false;
+        for (uint32_t j = 0; j < i && !family && !seen; j++)
+            seen = !strcmp(t->keys[j].family, name);
+        if (!seen)
+            n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
+    }
+}
+
+static int64_t find_key(const vkmm_tuning *t, const char *family, const char *key)
+{
+    for (uint32_t i = 0; i < t->n_keys; i++)
+        if (!strcmp(t->keys[i].family, family) && (!key || !strcmp(t->keys[i].key, key)))
+            return i;
+    return -1;
+}
+
+/* family: {key: int} mappings into t (only checked when apply is false: another device's entry). */
+static vkmm_status apply_families(ctx *c, vkmm_tuning *t, bool apply, yaml_node_t *map, const char *skip)
 {
     if (map->type != YAML_MAPPING_NODE)
         return fail_at(c, map, "expected a mapping of kernel families", NULL);
+    char names[512];
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key), *v = yaml_document_get_node(c->doc, p->value);
         const char *fam = scalar(k);
@@ -90,20 +124,29 @@ static vkmm_status apply_families(ctx *c, vkmm_tuning *t, yaml_node_t *map, cons
             return fail_at(c, k, "family name must be a string", NULL);
         if (skip && !strcmp(fam, skip))
             continue;
-        if (strlen(fam) >= 32)
-            return fail_at(c, k, "family name too long", fam);
+        if (find_key(t, fam, NULL) < 0) {
+            list_names(t, NULL, names, sizeof names);
+            return vkmm_fail(c->err, VKMM_ERR_FORMAT, "%s:%zu: unknown kernel family '%.64s' (the families are %s)",
+                             c->name, k->start_mark.line + 1, fam, names);
+        }
         if (!v || v->type != YAML_MAPPING_NODE)
             return fail_at(c, v, "expected key: value pairs under family", fam);
         for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
             yaml_node_t *kk = yaml_document_get_node(c->doc, q->key), *vv = yaml_document_get_node(c->doc, q->value);
             const char *key = scalar(kk);
-            int64_t val;
-            if (!key || strlen(key) >= 32)
-                return fail_at(c, kk, "bad tuning key", key);
+            if (!key)
+                return fail_at(c, kk, "tuning key must be a string", fam);
+            int64_t at = find_key(t, fam, key), val;
+            if (at < 0) {
+                list_names(t, fam, names, sizeof names);
+                return vkmm_fail(c->err, VKMM_ERR_FORMAT, "%s:%zu: unknown tuning key '%s.%.64s' (%s has %s)",
+                                 c->name, kk->start_mark.line + 1, fam, key, fam, names);
+            }
             if (!parse_int(scalar(vv), &val))
-                return fail_at(c, vv, "tuning value must be an integer", key);
-            if (t && vkmm_tuning_set(t, fam, key, val))
-                return vkmm_fail(c->err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+                return vkmm_fail(c->err, VKMM_ERR_FORMAT, "%s:%zu: tuning value of %s.%s must be an integer",
+                                 c->name, vv ? vv->start_mark.line + 1 : 0, fam, key);
+            if (apply)
+                vkmm_tuning_set(t, (uint32_t)at, val);
         }
     }
     return VKMM_OK;
@@ -169,7 +212,7 @@ vkmm_status vkmm_tuning_apply(vkmm_tuning *t, const char *text, size_t len, cons
             const char *key = scalar(k);
             if (key && !strcmp(key, "defaults")) {
                 if (pass == 0)
-                    s = apply_families(&c, t, v, NULL);
+                    s = apply_families(&c, t, true, v, NULL);
             } else if (key && !strcmp(key, "devices")) {
                 if (pass == 0)
                     continue;
@@ -196,7 +239,7 @@ vkmm_status vkmm_tuning_apply(vkmm_tuning *t, const char *text, size_t len, cons
                     }
                     s = matches(&c, m, dev, &ok);
                     if (!s)
-                        s = apply_families(&c, ok ? t : NULL, e, "match");
+                        s = apply_families(&c, t, ok, e, "match");
                 }
             } else if (pass == 0) {
                 s = fail_at(&c, k, "unknown top-level key (expected defaults, devices)", key);

@@ -82,13 +82,29 @@ const fixed = [
   'antidisestablishmentarianism', 'Donaudampfschifffahrtsgesellschaftskapitän',
 ];
 
+// U+2581, SentencePiece's space mark, written literally: Gemma 3's tokenizer turns spaces into it before the
+// model sees the text and its whitespace pieces (▁▁ .. 31 × ▁) are added tokens matched in the raw text, so a
+// literal ▁ must come out exactly as Hugging Face makes it: alone, repeated past the longest piece, beside
+// spaces, words, newlines, other scripts and control tokens.
+const spaceMark = ['\u2581\u2581\u2581\u2581 \u2581', '\u2581 \u2581 \u2581', ' \u2581\u2581 ', '\u2581  \u2581',
+  '\u2581Hello', 'Hello\u2581', 'Hello\u2581world', 'Hello \u2581world', 'Hello\u2581 world', 'Hello\u2581\u2581world',
+  '\u2581\u2581Hello\u2581\u2581world\u2581\u2581', '\u2581the\u2581quick\u2581brown\u2581fox', 'a\u2581b\u2581c',
+  '\u2581\n', '\n\u2581', '\u2581\n\u2581', '\t\u2581', '\u2581\t', '\u2581\u2581\n\n\u2581\u2581',
+  '\u2581日本', '日本\u2581語', '\u2581😀', '😀\u2581', '\u25811', '1\u25812', '\u2581.', '.\u2581', '\u2581\u2582\u2583',
+  '\u2581\u0301', '\u2581<b>', '<start_of_turn>\u2581', '\u2581<start_of_turn>', '<start_of_turn>user\n\u2581Hi<end_of_turn>',
+  '<bos>\u2581', '[INST]\u2581[/INST]', '\u2581[IMG]\u2581', '<0xE2><0x96><0x81>', '\u2581<0x20>'];
+for (const n of [1, 2, 3, 4, 5, 8, 16, 30, 31, 32, 33, 62, 63, 64, 100]) spaceMark.push('\u2581'.repeat(n));
+for (let n = 1; n <= 4; n++) for (let m = 1; m <= 4; m++)
+  spaceMark.push(' '.repeat(n) + '\u2581'.repeat(m), '\u2581'.repeat(m) + ' '.repeat(n), 'x' + ' '.repeat(n) + '\u2581'.repeat(m) + 'y');
+for (const n of [30, 31, 32]) spaceMark.push(' ' + '\u2581'.repeat(n), '\u2581'.repeat(n) + ' ', ' '.repeat(n) + '\u2581');
+
 const pool = ['the', ' ', '  ', '\n', '\t', 'Hello', 'WORLD', '123', '4567', '.', ',', '!', '?', '...', '日本', '語',
   'мир', 'مرحبا', 'שלום', 'नमस्ते', '😀', '👍🏽', '👨‍👩‍👧', '\r\n', 'é', 'e\u0301', '<b>', '</b>', '{', '}',
   '(', ')', '=', '==', '->', '"', "'", "'s", "'LL", 'x', 'Y', '_', '-', '/', '//', '\\', '#', '$', '%', '0', '9',
   ' the', ' The', 'ing', 'ation', 'un', 'believ', 'able', '中', '文', 'カ', 'タ', '한', '국', '  \n', ' \t',
   '▁', '<0x20>', '\u00a0', '\u2028', 'ℝ', '∑', '…', '—', '“', '”'];
 
-const strings = [...fixed];
+const strings = [...fixed, ...spaceMark];
 // whitespace runs of every length up to past the longest whitespace tokens (31) and mixed runs
 for (const ch of [' ', '\t', '\n']) for (const n of [1, 2, 3, 5, 8, 15, 16, 30, 31, 32, 33, 40, 63, 64, 65, 100]) strings.push(ch.repeat(n));
 for (let i = 0; i < 20; i++) {

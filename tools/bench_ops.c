@@ -50,7 +50,7 @@ static vkmm_status time_op(bench *b, record_fn rec, void *ctx, double *ms, vkmm_
         s = vkmm_cmd_submit(cmd, err);
     uint32_t per = vkmm_cmd_dispatch_count(cmd);
     if (!s)
-        s = vkmm_cmd_reset(cmd, err);
+        vkmm_cmd_reset(cmd);
     for (int r = 0; r < b->reps && !s; r++)
         s = rec(b, cmd, ctx, err);
     double t0 = now_ms();

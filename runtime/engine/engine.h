@@ -10,7 +10,7 @@
 #include "loader/tokenizer.h"
 #include "loader/vocab.h"
 #include "runtime/engine/weights.h"
-#include "runtime/models/model.h"
+#include "runtime/models/arch.h"
 #include "vkmm.h"
 
 struct vkmm_model {
@@ -27,7 +27,9 @@ struct vkmm_model {
     vkmm_tokenizer *tok;
     vkmm_chat_format chat;
     char name[128];
-    char arch[32];
+    const vkmm_arch *arch;               /* the model's row of the architecture table */
+    char file_arch[32];                  /* the file's general.architecture: one of arch->names */
+    const vkmm_media_tower *image_tower; /* the mmproj's, when one was given */
 };
 
 /* Device bytes a session of n_ctx positions (and n_batch chunk) needs beyond the weights. */

@@ -33,14 +33,15 @@ vkmm_status vkmm_items_push(vkmm_items *it, vkmm_item x, vkmm_error *err)
     return VKMM_OK;
 }
 
-/* Bidirectional image spans among chunk items [0, n): maximal runs of rows of one bidirectional image. */
+/* Spans of rows that see each other among chunk items [0, n): maximal runs of rows of one image whose tower's
+ * attention rule is bidirectional. */
 static uint32_t chunk_spans(const vkmm_session *s, const vkmm_item *it, uint32_t n, uint32_t pos0, uint32_t *out,
                             uint32_t max)
 {
     uint32_t k = 0;
     for (uint32_t i = 0; i < n;) {
         int32_t img = it[i].image;
-        if (img < 0 || !s->images[img].bidirectional) {
+        if (img < 0 || !vkmm_image_bidirectional(&s->images[img])) {
             i++;
             continue;
         }
@@ -90,7 +91,7 @@ static vkmm_status build(vkmm_session *s, vkmm_graph *g, const vkmm_item *it, ui
         .n_tokens = n,
         .pos0 = pos0,
         .x = x,
-        .positions = vkmm_range_sub(io->positions, 0, 4ull * n),
+        .positions = vkmm_range_sub(io->positions, 0, 4ull * n * hp->n_pos_axes),
         .step = io->step,
         .max_kv_len = s->n_ctx,
         .kv_type = s->kv_type,
@@ -160,7 +161,7 @@ static vkmm_status decode(vkmm_session *s, int32_t token, bool want_full_row, ui
         if (!s->dec_cmd) {
             st = vkmm_cmd_create(m->gpu, s->p.profile ? VKMM_CMD_PROFILE : 0, &s->dec_cmd, err);
             if (!st) st = ensure(s, &s->dec_ids, 4, VKMM_MEM_HOST, "decode-id", err);
-            if (!st) st = ensure(s, &s->dec_pos, 4, VKMM_MEM_HOST, "decode-position", err);
+            if (!st) st = ensure(s, &s->dec_pos, 4ull * m->text->hp.n_pos_axes, VKMM_MEM_HOST, "decode-position", err);
             if (!st) st = ensure(s, &s->step, 16, VKMM_MEM_HOST, "decode-step", err);
             if (!st) st = ensure(s, &s->dec_logits, 4ull * V, VKMM_MEM_DEVICE, "decode-logits", err);
             if (!st)
@@ -168,7 +169,7 @@ static vkmm_status decode(vkmm_session *s, int32_t token, bool want_full_row, ui
                             VKMM_MEM_DEVICE, "decode-scratch", err);
         }
         if (!st)
-            st = vkmm_cmd_reset(s->dec_cmd, err);
+            vkmm_cmd_reset(s->dec_cmd);
         vkmm_graph g;
         vkmm_graph_init(&g, m->ops);
         io_ranges io = {vkmm_range_whole(s->dec_ids), vkmm_range_whole(s->dec_pos), vkmm_range_whole(s->dec_logits),
@@ -190,7 +191,7 @@ static vkmm_status decode(vkmm_session *s, int32_t token, bool want_full_row, ui
         s->stats.decode_recordings++;
     }
     *(int32_t *)vkmm_buffer_map(s->dec_ids) = token;
-    *(int32_t *)vkmm_buffer_map(s->dec_pos) = (int32_t)pos;
+    m->text->positions(m->text, pos, 1, vkmm_buffer_map(s->dec_pos));
     int32_t *step = vkmm_buffer_map(s->step);
     step[0] = (int32_t)pos;
     step[1] = (int32_t)pos + 1;
@@ -216,14 +217,13 @@ static vkmm_status forward(vkmm_session *s, uint32_t start, uint32_t n, bool all
                          pos0, n, s->n_ctx);
     vkmm_status st = ensure(s, &s->ids, 4ull * n, VKMM_MEM_HOST, "ids", err);
     if (!st)
-        st = ensure(s, &s->positions, 4ull * n, VKMM_MEM_HOST, "positions", err);
+        st = ensure(s, &s->positions, 4ull * n * m->text->hp.n_pos_axes, VKMM_MEM_HOST, "positions", err);
     if (st)
         return st;
-    int32_t *ids = vkmm_buffer_map(s->ids), *pos = vkmm_buffer_map(s->positions);
-    for (uint32_t i = 0; i < n; i++) {
+    int32_t *ids = vkmm_buffer_map(s->ids);
+    for (uint32_t i = 0; i < n; i++)
         ids[i] = it[i].image < 0 ? it[i].token : 0;
-        pos[i] = (int32_t)(pos0 + i);
-    }
+    m->text->positions(m->text, pos0, n, vkmm_buffer_map(s->positions));
     uint32_t n_spans = chunk_spans(s, it, n, pos0, vkmm_buffer_map(s->spans), VKMM_ATTENTION_MAX_SPANS);
     if (n_spans > VKMM_ATTENTION_MAX_SPANS)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "more than %d images in one prefill chunk", VKMM_ATTENTION_MAX_SPANS);
@@ -241,7 +241,7 @@ static vkmm_status forward(vkmm_session *s, uint32_t start, uint32_t n, bool all
     if (!st)
         st = ensure(s, &s->arena, g.arena_bytes, VKMM_MEM_DEVICE, "activations", err);
     if (!st)
-        st = vkmm_cmd_reset(s->cmd, err);
+        vkmm_cmd_reset(s->cmd);
     vkmm_gpu_capture_begin(m->gpu);
     if (!st)
         st = vkmm_graph_record(&g, m->ops, s->cmd, vkmm_range_whole(s->arena), err);
@@ -289,7 +289,7 @@ static uint32_t chunk_len(const vkmm_session *s, uint32_t start)
         return n;
     const vkmm_item *it = s->pending.v + start;
     int32_t img = it[n].image;
-    if (img < 0 || !s->images[img].bidirectional || it[n - 1].image != img)
+    if (img < 0 || !vkmm_image_bidirectional(&s->images[img]) || it[n - 1].image != img)
         return n;
     uint32_t b = n; /* the chunk would end inside the image: end before it instead */
     while (b > 0 && it[b - 1].image == img)

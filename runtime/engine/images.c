@@ -1,6 +1,6 @@
-/* runtime/engine/images.c — an image becomes embedding rows: decode, the model's preprocessing (as its Hugging
- * Face processor does it), then the vision tower and projector on the GPU. Each picture is encoded once per
- * session (keyed by a hash of the file's bytes). */
+/* runtime/engine/images.c — an image becomes embedding rows: decode, the preprocessing of the model's tower (its
+ * row of the architecture table: as the Hugging Face processor does it), then the vision tower and projector on
+ * the GPU. Each picture is encoded once per session (keyed by a hash of the file's bytes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +50,7 @@ static vkmm_status run_encoder(vkmm_session *s, const vkmm_image_tensor *t, vkmm
     if (!st)
         st = vkmm_buffer_create(m->gpu, g.arena_bytes, VKMM_MEM_DEVICE, "vision-activations", &arena, err);
     if (!st)
-        st = vkmm_cmd_reset(s->cmd, err);
+        vkmm_cmd_reset(s->cmd);
     vkmm_gpu_capture_begin(m->gpu);
     if (!st)
         st = vkmm_graph_record(&g, m->ops, s->cmd, vkmm_range_whole(arena), err);
@@ -78,15 +78,11 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
             return VKMM_OK;
         }
     double t0 = now_ms();
-    const vkmm_vision_hparams *hp = &m->vision->hp;
-    vkmm_image_prep prep = hp->layout == VKMM_IMAGE_FIXED_SQUARE ? vkmm_image_prep_gemma3(hp->image_size)
-                                                                 : vkmm_image_prep_pixtral(hp->image_size);
-    memcpy(prep.mean, hp->mean, sizeof prep.mean);
-    memcpy(prep.std, hp->std, sizeof prep.std);
+    vkmm_image_prep prep = m->image_tower->preprocess(&m->vision->hp);
     vkmm_image_tensor t = {0};
     vkmm_status st = vkmm_image_preprocess(img, &prep, &t, err);
     if (st)
-        return vkmm_error_prefix(err, "%s", name);
+        return vkmm_error_prefix(err, st, "%s", name);
     if (s->n_images == s->cap_images) {
         uint32_t cap = s->cap_images ? s->cap_images * 2 : 8;
         vkmm_image_entry *v = realloc(s->images, cap * sizeof *v);
@@ -100,7 +96,7 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
     vkmm_image_entry *e = &s->images[s->n_images];
     memset(e, 0, sizeof *e);
     e->hash = hash;
-    e->bidirectional = hp->layout == VKMM_IMAGE_FIXED_SQUARE; /* Gemma 3's image tokens see each other */
+    e->tower = m->image_tower;
     pthread_mutex_lock(&m->lock);
     st = run_encoder(s, &t, e, err);
     if (st)
@@ -108,7 +104,7 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
     pthread_mutex_unlock(&m->lock);
     vkmm_image_tensor_free(&t);
     if (st)
-        return vkmm_error_prefix(err, "encoding %s", name);
+        return vkmm_error_prefix(err, st, "encoding %s", name);
     *index = (int32_t)s->n_images++;
     s->stats.n_images++;
     s->stats.image_ms += now_ms() - t0;

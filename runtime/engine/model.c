@@ -1,6 +1,6 @@
-/* runtime/engine/model.c — loading a model: open the GGUF pair, pick the architecture from the file, build the
- * tokenizer and chat format, open the GPU, refuse a model that does not fit before uploading anything, then
- * let the architecture bind (upload) its weights. */
+/* runtime/engine/model.c — loading a model: open the GGUF pair, find the architecture's row of the table from
+ * the file (and the mmproj's tower in it), build the tokenizer and chat format, open the GPU, refuse a model that
+ * does not fit before uploading anything, then let the architecture bind (upload) its weights. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,22 +17,26 @@ static vkmm_status open_text(vkmm_model *m, const char *path, vkmm_error *err)
         return s;
     const char *arch;
     uint64_t len;
-    if (!vkmm_gguf_get_str(m->text_file, "general.architecture", &arch, &len) || len >= sizeof m->arch)
+    if (!vkmm_gguf_get_str(m->text_file, "general.architecture", &arch, &len))
         return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: general.architecture missing", path);
-    memcpy(m->arch, arch, len);
-    m->arch[len] = 0;
-    if (!strcmp(m->arch, "clip"))
+    if (vkmm_arch_is_projector_file(arch, len))
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s is a vision projector (mmproj) file; pass it with --mmproj and "
                          "give the text model with -m", path);
-    if (strcmp(m->arch, "gemma3") && strcmp(m->arch, "mistral3") && strcmp(m->arch, "llama"))
-        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: architecture '%s' is not supported (gemma3, mistral3, llama)",
-                         path, m->arch);
+    if (!(m->arch = vkmm_arch_find(arch, len)) || len >= sizeof m->file_arch) {
+        char names[256];
+        vkmm_arch_list_names(names, sizeof names);
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: architecture '%.*s' is not supported (%s)", path,
+                         (int)(len < 64 ? len : 64), arch, names);
+    }
+    memcpy(m->file_arch, arch, len); /* the prefix of the file's keys */
+    m->file_arch[len] = 0;
     const char *name;
     if (vkmm_gguf_get_str(m->text_file, "general.name", &name, &len))
         snprintf(m->name, sizeof m->name, "%.*s", (int)(len < 127 ? len : 127), name);
     return VKMM_OK;
 }
 
+/* The mmproj's tower must be one the text model's architecture takes. */
 static vkmm_status open_vision(vkmm_model *m, const char *path, vkmm_error *err)
 {
     vkmm_status s = vkmm_gguf_open(path, &m->vision_file, err);
@@ -40,18 +44,21 @@ static vkmm_status open_vision(vkmm_model *m, const char *path, vkmm_error *err)
         return s;
     const char *v;
     uint64_t len;
-    if (!vkmm_gguf_get_str(m->vision_file, "general.architecture", &v, &len) || len != 4 || memcmp(v, "clip", 4))
+    if (!vkmm_gguf_get_str(m->vision_file, "general.architecture", &v, &len) || !vkmm_arch_is_projector_file(v, len))
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s is not a vision projector (mmproj) file", path);
     if (!vkmm_gguf_get_str(m->vision_file, "clip.projector_type", &v, &len))
         return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: clip.projector_type missing", path);
-    bool gemma = len == 6 && !memcmp(v, "gemma3", 6), pixtral = len == 7 && !memcmp(v, "pixtral", 7);
-    if (!gemma && !pixtral)
-        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: projector '%.*s' is not supported (gemma3, pixtral)", path,
-                         (int)len, v);
-    bool text_gemma = !strcmp(m->arch, "gemma3");
-    if (gemma != text_gemma)
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: a %.*s projector does not belong to a %s text model", path,
-                         (int)len, v, m->arch);
+    int shown = (int)(len < 64 ? len : 64);
+    char names[256];
+    if (!vkmm_arch_any_tower(v, len)) {
+        vkmm_arch_list_projectors(NULL, names, sizeof names);
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: projector '%.*s' is not supported (%s)", path, shown, v, names);
+    }
+    if (!(m->image_tower = vkmm_arch_tower(m->arch, v, len)) || m->image_tower->medium != VKMM_MEDIUM_IMAGE) {
+        vkmm_arch_list_projectors(m->arch, names, sizeof names);
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: a %.*s projector does not belong to a %s text model (it takes "
+                         "%s)", path, shown, v, m->arch->names[0], names);
+    }
     return VKMM_OK;
 }
 
@@ -102,7 +109,7 @@ VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **ou
     if (!s)
         s = vkmm_tokenizer_create(&m->vocab, &m->tok, err);
     if (!s)
-        s = vkmm_chat_format_pick(p->chat_template, &m->vocab, &m->chat, err);
+        s = vkmm_chat_format_pick(p->chat_template, &m->vocab, m->arch->chat_template, &m->chat, err);
     vkmm_gpu_options go = {.device = p->device, .validation = p->validation, .memory_budget = p->memory_budget};
     if (!s)
         s = vkmm_gpu_create(&go, &m->gpu, err);
@@ -115,10 +122,8 @@ VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **ou
         vkmm_weight_store_params wp = {m->gpu, m->ops, m->text_file, "weights", progress_adapter, (void *)p, total};
         s = vkmm_weight_store_create(&wp, &m->text_weights, err);
     }
-    if (!s) {
-        vkmm_weight_source *src = vkmm_weight_store_source(m->text_weights);
-        s = !strcmp(m->arch, "gemma3") ? vkmm_gemma3_load(src, &m->text, err) : vkmm_mistral3_load(src, &m->text, err);
-    }
+    if (!s)
+        s = m->arch->load_text(vkmm_weight_store_source(m->text_weights), m->file_arch, &m->text, err);
     if (!s && m->text->hp.n_vocab < m->vocab.n_tokens)
         s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: the tokenizer has %u tokens but token_embd only %u rows",
                       p->model_path, m->vocab.n_tokens, m->text->hp.n_vocab);
@@ -127,11 +132,8 @@ VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **ou
         s = vkmm_weight_store_create(&wp, &m->vision_weights, err);
         if (!s)
             vkmm_weight_store_skip(m->vision_weights, vkmm_weight_store_bytes(m->text_weights));
-        if (!s) {
-            vkmm_weight_source *src = vkmm_weight_store_source(m->vision_weights);
-            s = !strcmp(m->arch, "gemma3") ? vkmm_siglip_load(src, &m->vision, err)
-                                           : vkmm_pixtral_load(src, &m->vision, err);
-        }
+        if (!s)
+            s = m->image_tower->load(vkmm_weight_store_source(m->vision_weights), &m->vision, err);
         if (!s && m->vision->hp.n_text_embd != m->text->hp.n_embd)
             s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: the projector writes %u-wide embeddings, the text model takes %u",
                           p->mmproj_path, m->vision->hp.n_text_embd, m->text->hp.n_embd);
@@ -166,8 +168,10 @@ VKMM_API void vkmm_model_free(vkmm_model *m)
 
 VKMM_API vkmm_model_info vkmm_model_get_info(const vkmm_model *m)
 {
+    if (!m)
+        return (vkmm_model_info){.arch = "", .name = "", .chat_template = "", .device = ""};
     vkmm_model_info i = {
-        .arch = m->text->arch,
+        .arch = m->arch->names[0],
         .name = m->name,
         .chat_template = vkmm_chat_format_name(m->chat),
         .device = vkmm_gpu_info(m->gpu)->name,

@@ -75,6 +75,8 @@ static int by_time(const void *a, const void *b)
 
 VKMM_API vkmm_status vkmm_session_profile_print(const vkmm_session *s, FILE *f, uint32_t top_n)
 {
+    if (!s || !f)
+        return VKMM_ERR_INVALID_ARG;
     if (!s->n_prof) {
         fprintf(f, "profile: no GPU timings (profiling off, or the device has no timestamps)\n");
         return VKMM_OK;
@@ -98,6 +100,8 @@ VKMM_API vkmm_status vkmm_session_profile_print(const vkmm_session *s, FILE *f, 
 
 VKMM_API vkmm_status vkmm_session_profile_trace(const vkmm_session *s, const char *path, vkmm_error *err)
 {
+    if (!s || !path)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_session_profile_trace needs a session and a path");
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");

@@ -1,7 +1,7 @@
 /* runtime/engine/prompt.c — from a conversation to sequence items: the chat template renders text and image
- * segments; images expand as the model's Hugging Face processor lays them out (Gemma 3:
- * "\n\n<start_of_image>" + rows + "<end_of_image>\n\n" merged into the surrounding text; Mistral: rows with
- * [IMG_BREAK] rows, then [IMG_END]); the cache keeps the longest common prefix and the rest becomes pending. */
+ * segments; images expand as their tower's prompt layout says (the architecture table: text before, an opening
+ * token, the rows, a closing token, text after; Gemma 3: "\n\n<start_of_image>" + rows + "<end_of_image>\n\n"
+ * merged into the surrounding text); the cache keeps the longest common prefix and the rest becomes pending. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,20 +35,23 @@ static vkmm_status push_rows(vkmm_session *s, int32_t image, vkmm_items *out, vk
     return st;
 }
 
+/* The layout's control token (NULL: none) as an item. */
+static vkmm_status push_special(vkmm_session *s, const char *text, vkmm_items *out, vkmm_error *err)
+{
+    int32_t id;
+    if (!text)
+        return VKMM_OK;
+    vkmm_status st = special(s, text, &id, err);
+    return st ? st : vkmm_items_push(out, (vkmm_item){id, -1, 0}, err);
+}
+
 vkmm_status vkmm_session_image_items(vkmm_session *s, int32_t image, vkmm_items *out, vkmm_error *err)
 {
-    int32_t a, b;
-    vkmm_status st;
-    if (s->m->chat == VKMM_CHAT_GEMMA3 || s->images[image].bidirectional) {
-        if ((st = special(s, "<start_of_image>", &a, err)) || (st = special(s, "<end_of_image>", &b, err)))
-            return st;
-        if (!(st = vkmm_items_push(out, (vkmm_item){a, -1, 0}, err)) && !(st = push_rows(s, image, out, err)))
-            st = vkmm_items_push(out, (vkmm_item){b, -1, 0}, err);
-        return st;
-    }
-    if ((st = special(s, "[IMG_END]", &b, err)) || (st = push_rows(s, image, out, err)))
-        return st;
-    return vkmm_items_push(out, (vkmm_item){b, -1, 0}, err);
+    const vkmm_media_layout *lay = &s->images[image].tower->layout;
+    vkmm_status st = push_special(s, lay->open, out, err);
+    if (!st)
+        st = push_rows(s, image, out, err);
+    return st ? st : push_special(s, lay->close, out, err);
 }
 
 /* Text accumulates until an image (or the end) flushes it: tokenizing it whole keeps merges across what
@@ -78,6 +81,11 @@ static vkmm_status add_text(builder *b, const char *t, size_t n, vkmm_error *err
     return VKMM_OK;
 }
 
+static vkmm_status add_str(builder *b, const char *t, vkmm_error *err)
+{
+    return t ? add_text(b, t, strlen(t), err) : VKMM_OK;
+}
+
 static vkmm_status flush(builder *b, vkmm_error *err)
 {
     if (!b->len && !b->first)
@@ -98,7 +106,6 @@ static vkmm_status render(vkmm_session *s, vkmm_items *out, vkmm_error *err)
     if (prompt.n_images != s->n_msg_images)
         st = vkmm_fail(err, VKMM_ERR_INTERNAL, "the template rendered %u images of %u", prompt.n_images,
                        s->n_msg_images);
-    bool gemma = s->m->chat == VKMM_CHAT_GEMMA3;
     builder b = {s, out, NULL, 0, 0, true};
     for (size_t i = 0; i < prompt.n && !st; i++) {
         const vkmm_chat_segment *seg = &prompt.seg[i];
@@ -107,15 +114,11 @@ static vkmm_status render(vkmm_session *s, vkmm_items *out, vkmm_error *err)
             continue;
         }
         int32_t img = s->msg_images[seg->image]; /* encoded when its message was added */
-        if (gemma) {
-            static const char open[] = "\n\n<start_of_image>", close[] = "<end_of_image>\n\n";
-            if (!(st = add_text(&b, open, sizeof open - 1, err)) && !(st = flush(&b, err)) &&
-                !(st = push_rows(s, img, out, err)))
-                st = add_text(&b, close, sizeof close - 1, err);
-        } else {
-            if (!(st = flush(&b, err)) && !(st = push_rows(s, img, out, err)))
-                st = add_text(&b, "[IMG_END]", 9, err);
-        }
+        const vkmm_media_layout *lay = &s->images[img].tower->layout;
+        /* the layout's texts and tokens join the template's text, tokenized with it as the processor's are */
+        if (!(st = add_str(&b, lay->text_before, err)) && !(st = add_str(&b, lay->open, err)) &&
+            !(st = flush(&b, err)) && !(st = push_rows(s, img, out, err)) && !(st = add_str(&b, lay->close, err)))
+            st = add_str(&b, lay->text_after, err);
     }
     if (!st)
         st = flush(&b, err);

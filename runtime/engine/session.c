@@ -32,7 +32,7 @@ static vkmm_status alloc_kv(vkmm_session *s, vkmm_error *err)
         if (!st)
             st = vkmm_buffer_create(s->m->gpu, bytes, VKMM_MEM_DEVICE, name, &s->vbuf[l], err);
         if (st)
-            return vkmm_error_prefix(err, "allocating the KV cache for %u positions", s->n_ctx);
+            return vkmm_error_prefix(err, st, "allocating the KV cache for %u positions", s->n_ctx);
         s->kv[l].k = vkmm_range_whole(s->kbuf[l]);
         s->kv[l].v = vkmm_range_whole(s->vbuf[l]);
     }
@@ -91,8 +91,8 @@ VKMM_API vkmm_status vkmm_session_create(vkmm_model *m, const vkmm_session_param
     if (s->n_ctx > m->text->hp.n_ctx_train)
         s->n_ctx = m->text->hp.n_ctx_train;
     s->n_batch = s->p.n_batch ? s->p.n_batch : 512;
-    if (m->vision && m->vision->hp.layout == VKMM_IMAGE_FIXED_SQUARE) {
-        /* a bidirectional image must fit one chunk */
+    if (m->vision && m->image_tower->attention == VKMM_MEDIA_BIDIRECTIONAL) {
+        /* an image whose rows see each other must fit one chunk; no image has more rows than a largest one */
         uint32_t rows = m->vision->n_rows(m->vision, m->vision->hp.image_size, m->vision->hp.image_size);
         if (s->n_batch < rows)
             s->n_batch = rows;
@@ -105,7 +105,8 @@ VKMM_API vkmm_status vkmm_session_create(vkmm_model *m, const vkmm_session_param
     if (!st)
         st = vkmm_buffer_create(m->gpu, 4ull * s->n_batch, VKMM_MEM_HOST, "ids", &s->ids, err);
     if (!st)
-        st = vkmm_buffer_create(m->gpu, 4ull * s->n_batch, VKMM_MEM_HOST, "positions", &s->positions, err);
+        st = vkmm_buffer_create(m->gpu, 4ull * s->n_batch * m->text->hp.n_pos_axes, VKMM_MEM_HOST, "positions",
+                                &s->positions, err);
     if (!st)
         st = vkmm_buffer_create(m->gpu, 8ull * VKMM_ATTENTION_MAX_SPANS, VKMM_MEM_HOST, "spans", &s->spans, err);
     if (!st)
@@ -332,6 +333,8 @@ VKMM_API vkmm_status vkmm_session_add_image(vkmm_session *s, const char *path, v
 VKMM_API vkmm_status vkmm_session_add_image_rgb(vkmm_session *s, const uint8_t *rgb, uint32_t width, uint32_t height,
                                                vkmm_error *err)
 {
+    if (!rgb)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_session_add_image_rgb needs the pixels");
     vkmm_image_input in = {.pixels = rgb, .width = width, .height = height, .channels = 3, .name = "pixels"};
     return vkmm_session_add_image_input(s, &in, err);
 }
@@ -355,11 +358,12 @@ VKMM_API vkmm_status vkmm_session_add_tokens(vkmm_session *s, const int32_t *ids
 
 VKMM_API vkmm_stats vkmm_session_stats(const vkmm_session *s)
 {
-    return s->stats;
+    return s ? s->stats : (vkmm_stats){0};
 }
 
 VKMM_API const float *vkmm_session_logits(vkmm_session *s, uint32_t *n_rows)
 {
-    *n_rows = s->last_rows;
-    return s->last_logits;
+    if (n_rows)
+        *n_rows = s ? s->last_rows : 0;
+    return s ? s->last_logits : NULL;
 }

@@ -28,8 +28,14 @@ typedef struct vkmm_image_entry {
     uint64_t hash;           /* of the file's bytes: the same picture is encoded once per session */
     vkmm_buffer *rows;       /* [n_rows][n_embd] f32 */
     uint32_t n_rows;
-    bool bidirectional;      /* Gemma 3: the rows see each other */
+    const vkmm_media_tower *tower; /* what encoded it: its prompt layout and attention rule */
 } vkmm_image_entry;
+
+/* The rows of the image see each other (its tower's attention rule): one span, never cut by a chunk. */
+static inline bool vkmm_image_bidirectional(const vkmm_image_entry *e)
+{
+    return e->tower->attention == VKMM_MEDIA_BIDIRECTIONAL;
+}
 
 typedef struct vkmm_profile_row {
     char label[96];
@@ -77,7 +83,6 @@ struct vkmm_session {
     /* forward-pass buffers */
     vkmm_buffer *ids, *positions, *spans, *results; /* host-visible */
     vkmm_buffer *logits, *scratch, *arena;
-    uint32_t logits_rows;
     vkmm_cmd *cmd;
 
     /* decode: one graph recorded once, replayed per token; it reads the position from `step` */

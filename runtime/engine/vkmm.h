@@ -1,5 +1,15 @@
 /* vkmm.h — the public C API of vkmm: multimodal language models on any Vulkan GPU.
- * No Vulkan types appear here. Every call that can fail returns a vkmm_status and fills a vkmm_error. */
+ * No Vulkan types appear here. Every call that can fail returns a vkmm_status and fills a vkmm_error.
+ *
+ * NULL arguments, for every function here:
+ *  - err may always be NULL: the call still returns its status (the message is then lost, the status never is).
+ *  - The *_free functions, vkmm_session_reset and vkmm_session_cancel accept NULL and do nothing.
+ *  - Optional arguments say so where they are declared (session params, sampling: NULL for the defaults; the
+ *    token callback; mmproj and chat-template paths; a message's images).
+ *  - Any other NULL pointer (a model, a session, a text, a path, an array with a nonzero count, a place for a
+ *    result) makes the call return VKMM_ERR_INVALID_ARG and change nothing. Calls that return no status give an
+ *    empty value instead: vkmm_model_get_info zeroes with "" strings, vkmm_session_stats zeroes, and
+ *    vkmm_session_logits NULL with *n_rows = 0 (n_rows may be NULL). */
 #ifndef VKMM_H
 #define VKMM_H
 
@@ -229,6 +239,7 @@ typedef struct vkmm_model_info {
     bool has_vision;
     uint64_t weight_bytes;       /* on the device */
 } vkmm_model_info;
+/* The strings stay valid while the model lives. */
 VKMM_API vkmm_model_info vkmm_model_get_info(const vkmm_model *m);
 
 /* ---- sessions ---- */
@@ -352,8 +363,8 @@ VKMM_API vkmm_stats vkmm_session_stats(const vkmm_session *s);
  * Valid until the next call on the session. */
 VKMM_API const float *vkmm_session_logits(vkmm_session *s, uint32_t *n_rows);
 
-/* Per-op GPU profile of the session so far (needs profile): prints the top ops by time, or writes a
- * Chrome/Perfetto trace. */
+/* Per-op GPU profile of the session so far (needs profile): prints the top ops by time (VKMM_ERR_INVALID_ARG
+ * without a session or a FILE), or writes a Chrome/Perfetto trace. */
 VKMM_API vkmm_status vkmm_session_profile_print(const vkmm_session *s, FILE *f, uint32_t top_n);
 VKMM_API vkmm_status vkmm_session_profile_trace(const vkmm_session *s, const char *path, vkmm_error *err);
 

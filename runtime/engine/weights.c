@@ -146,7 +146,7 @@ static vkmm_status matrix(vkmm_weight_source *src, const char *name, uint32_t k,
         vkmm_buffer_destroy(e->buf);
         free(e->w);
         ws->n--;
-        return vkmm_error_prefix(err, "%s: tensor %s", path, name);
+        return vkmm_error_prefix(err, s, "%s: tensor %s", path, name);
     }
     ws->bytes += t->n_bytes;
     *out = e->w;

@@ -147,11 +147,9 @@ void vkmm_cmd_destroy(vkmm_cmd *c)
     free(c);
 }
 
-vkmm_status vkmm_cmd_reset(vkmm_cmd *c, vkmm_error *err)
+void vkmm_cmd_reset(vkmm_cmd *c)
 {
     drop_recorded(c);
-    (void)err;
-    return VKMM_OK;
 }
 
 void vkmm_cmd_split(vkmm_cmd *c)

@@ -125,6 +125,8 @@ static vkmm_status probe_all(vkmm_instance *inst, VkPhysicalDevice **pds, vkmm_d
 
 VKMM_API vkmm_status vkmm_devices_list(vkmm_device_info **out, int *count, vkmm_error *err)
 {
+    if (!out || !count)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_devices_list needs somewhere to put the list and count");
     *out = NULL;
     *count = 0;
     vkmm_instance inst;

@@ -158,7 +158,7 @@ typedef struct vkmm_dispatch {
 vkmm_status vkmm_cmd_create(vkmm_gpu *gpu, unsigned flags, vkmm_cmd **out, vkmm_error *err);
 void vkmm_cmd_destroy(vkmm_cmd *cmd);
 /* Drops everything recorded so the list can be recorded anew. */
-vkmm_status vkmm_cmd_reset(vkmm_cmd *cmd, vkmm_error *err);
+void vkmm_cmd_reset(vkmm_cmd *cmd);
 /* Appends a dispatch; a barrier goes in front of it only if it touches what an earlier one wrote
  * (or writes what an earlier one read). */
 vkmm_status vkmm_cmd_dispatch(vkmm_cmd *cmd, const vkmm_dispatch *d, vkmm_error *err);

@@ -263,7 +263,7 @@ vkmm_status vkmm_buffer_create(vkmm_gpu *gpu, uint64_t size, vkmm_mem_kind kind,
         vkmm_status s = block_create(gpu, kind, reserve, true, &b, err);
         if (s) {
             free(buf);
-            return vkmm_error_prefix(err, "allocating %s (%.1f MiB)", name ? name : "buffer", size / 1048576.0);
+            return vkmm_error_prefix(err, s, "allocating %s (%.1f MiB)", name ? name : "buffer", size / 1048576.0);
         }
         block_take(b, reserve, &offset);
     } else {
@@ -280,7 +280,7 @@ vkmm_status vkmm_buffer_create(vkmm_gpu *gpu, uint64_t size, vkmm_mem_kind kind,
             vkmm_status s = block_create(gpu, kind, bs < reserve ? reserve : bs, false, &b, err);
             if (s) {
                 free(buf);
-                return vkmm_error_prefix(err, "allocating %s (%.1f MiB)", name ? name : "buffer", size / 1048576.0);
+                return vkmm_error_prefix(err, s, "allocating %s (%.1f MiB)", name ? name : "buffer", size / 1048576.0);
             }
             block_take(b, reserve, &offset);
         }

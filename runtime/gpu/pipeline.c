@@ -168,7 +168,7 @@ vkmm_status vkmm_pipeline_get(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, vkmm_p
     vkmm_status s = create(gpu, d, blob, p, err);
     if (s) {
         pipeline_free(gpu, p);
-        return vkmm_error_prefix(err, "pipeline %s", key);
+        return vkmm_error_prefix(err, s, "pipeline %s", key);
     }
     p->next = gpu->pipelines;
     gpu->pipelines = p;

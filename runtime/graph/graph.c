@@ -193,7 +193,7 @@ typedef struct placer {
     uint64_t top;
 } placer;
 
-static bool place(placer *p, uint64_t size, uint64_t *off)
+static void place(placer *p, uint64_t size, uint64_t *off)
 {
     for (uint32_t i = 0; i < p->n; i++)
         if (p->h[i].size >= size) {
@@ -204,18 +204,17 @@ static bool place(placer *p, uint64_t size, uint64_t *off)
                 memmove(&p->h[i], &p->h[i + 1], (p->n - i - 1) * sizeof *p->h);
                 p->n--;
             }
-            return true;
+            return;
         }
     /* a hole that touches the top can be extended instead of wasted */
     if (p->n && p->h[p->n - 1].off + p->h[p->n - 1].size == p->top) {
         *off = p->h[p->n - 1].off;
         p->top = *off + size;
         p->n--;
-        return true;
+        return;
     }
     *off = p->top;
     p->top += size;
-    return true;
 }
 
 static bool release(placer *p, uint64_t off, uint64_t size)
@@ -322,7 +321,7 @@ vkmm_status vkmm_graph_record(vkmm_graph *g, vkmm_ops *ops, vkmm_cmd *cmd, vkmm_
         vkmm_ops_set_label(ops, "%s", n->label[0] ? n->label : n->op);
         s = n->record(&ex, n, err);
         if (s)
-            vkmm_error_prefix(err, "node %u (%s %s)", i, n->label, n->op);
+            vkmm_error_prefix(err, s, "node %u (%s %s)", i, n->label, n->op);
     }
     vkmm_ops_set_label(ops, "%s", "");
     return s;

@@ -11,62 +11,46 @@
 
 typedef struct gemma3_layer {
     vkmm_range attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffw_norm;
-    const vkmm_weight *wq, *wk, *wv, *wo, *gate, *up, *down;
+    vkmm_attn_weights attn;
+    vkmm_ffn_weights ffn;
 } gemma3_layer;
 
 typedef struct gemma3 {
     vkmm_text_model base;
     gemma3_layer *layers;
-    vkmm_range output_norm;
-    const vkmm_weight *output;
+    vkmm_text_head head;
 } gemma3;
 
 static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_forward *fw)
 {
     const gemma3 *m = (const gemma3 *)mm;
     const vkmm_text_hparams *hp = &mm->hp;
-    uint32_t n = fw->n_tokens, H = hp->n_embd, hd = hp->head_dim;
     vkmm_tid x = fw->x;
     vkmm_graph_set_prefix(g, "blk.0");
     vkmm_tid h = vkmm_g_rms_norm(g, x, m->layers[0].attn_norm, hp->eps, 0, "attn_norm");
     for (uint32_t il = 0; il < hp->n_layer; il++) {
         const gemma3_layer *L = &m->layers[il];
         vkmm_graph_set_prefix(g, "blk.%u", il);
-        vkmm_tid q = vkmm_g_matmul(g, L->wq, h, 0, "attn_q");
-        vkmm_tid k = vkmm_g_matmul(g, L->wk, h, 0, "attn_k");
-        vkmm_tid v = vkmm_g_matmul(g, L->wv, h, 0, "attn_v");
+        vkmm_tid q = vkmm_g_matmul(g, L->attn.wq, h, 0, "attn_q");
+        vkmm_tid k = vkmm_g_matmul(g, L->attn.wk, h, 0, "attn_k");
+        vkmm_tid v = vkmm_g_matmul(g, L->attn.wv, h, 0, "attn_v");
         vkmm_g_rope_params rp = {
-            .neox = true, .head_dim = hd, .base = hp->rope_base[il], .freq_scale = hp->rope_scale[il],
+            .neox = true, .head_dim = hp->head_dim, .base = hp->rope_base[il], .freq_scale = hp->rope_scale[il],
             .positions = fw->positions, .pos0 = fw->pos0,
         };
         rp.n_heads = hp->n_head;
         vkmm_g_rms_norm_rope(g, q, &rp, L->q_norm, hp->eps, "q_norm_rope");
         rp.n_heads = hp->n_kv;
         vkmm_g_rms_norm_rope(g, k, &rp, L->k_norm, hp->eps, "k_norm_rope");
-        vkmm_g_attn_params ap = {
-            .capacity = fw->kv[il].capacity, .ring = fw->kv[il].ring, .kv_type = fw->kv_type, .n_head = hp->n_head,
-            .n_kv_head = hp->n_kv, .head_dim = hd, .pos0 = fw->pos0, .causal = true, .window = hp->window[il],
-            .max_kv_len = fw->max_kv_len, .scale = hp->attn_scale, .spans = fw->spans, .n_spans = fw->n_spans, .step = fw->step,
-        };
-        vkmm_tid kc = vkmm_g_kv_cache(g, fw->kv[il].k, fw->kv_type, hd, hp->n_kv, fw->kv[il].capacity, "k_cache");
-        vkmm_tid vc = vkmm_g_kv_cache(g, fw->kv[il].v, fw->kv_type, hd, hp->n_kv, fw->kv[il].capacity, "v_cache");
-        vkmm_tid a = vkmm_g_attention(g, q, k, v, kc, vc, &ap, "attn");
-        vkmm_tid o = vkmm_g_matmul(g, L->wo, a, 0, "attn_output");
+        vkmm_tid a = vkmm_text_attention(g, hp, fw, il, q, k, v);
+        vkmm_tid o = vkmm_g_matmul(g, L->attn.wo, a, 0, "attn_output");
         /* x += RMSNorm(o)·post_attention_norm; h = RMSNorm(x)·ffn_norm */
         h = vkmm_g_add_rms_norm(g, x, o, L->post_attn_norm, L->ffn_norm, hp->eps, "post_attn_ffn_norm");
-        vkmm_tid gt = vkmm_g_matmul(g, L->gate, h, 0, "ffn_gate");
-        vkmm_tid up = vkmm_g_matmul(g, L->up, h, 0, "ffn_up");
-        vkmm_g_glu(g, VKMM_ACT_GELU_TANH, gt, up, gt, "geglu");
-        vkmm_tid f = vkmm_g_matmul(g, L->down, gt, 0, "ffn_down");
-        vkmm_range next = il + 1 < hp->n_layer ? m->layers[il + 1].attn_norm : m->output_norm;
+        vkmm_tid f = vkmm_text_ffn(g, &L->ffn, VKMM_ACT_GELU_TANH, h, "geglu");
+        vkmm_range next = il + 1 < hp->n_layer ? m->layers[il + 1].attn_norm : m->head.output_norm;
         h = vkmm_g_add_rms_norm(g, x, f, L->post_ffw_norm, next, hp->eps, "post_ffw_next_norm");
     }
-    vkmm_graph_set_prefix(g, "%s", "");
-    vkmm_tid last = h;
-    if (fw->logits_from)
-        last = vkmm_graph_view(g, h, (uint64_t)fw->logits_from * H * 4, VKMM_F32, H, n - fw->logits_from, 1,
-                               "head_rows");
-    return vkmm_g_matmul(g, m->output ? m->output : mm->tok_embd, last, fw->logits, "output");
+    return vkmm_text_logits(g, mm, &m->head, fw, h);
 }
 
 static void gemma3_free(vkmm_text_model *mm)
@@ -104,53 +88,36 @@ static vkmm_status layer_kinds(const vkmm_gguf *g, uint32_t n_layer, uint32_t wi
     return VKMM_OK;
 }
 
-vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, vkmm_text_model **out, vkmm_error *err)
+vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, const char *arch, vkmm_text_model **out, vkmm_error *err)
 {
     const vkmm_gguf *g = src->gguf;
     const char *path = vkmm_gguf_path(g);
     *out = NULL;
-    vkmm_text_hparams hp = {0};
-    vkmm_status s = VKMM_OK;
-    if (!s) s = vkmm_gguf_need_u32(g, "gemma3.block_count", &hp.n_layer, err);
-    if (!s) s = vkmm_gguf_need_u32(g, "gemma3.embedding_length", &hp.n_embd, err);
-    if (!s) s = vkmm_gguf_need_u32(g, "gemma3.feed_forward_length", &hp.n_ff, err);
-    if (!s) s = vkmm_gguf_need_u32(g, "gemma3.attention.head_count", &hp.n_head, err);
+    vkmm_text_hparams hp = {.eps = 1e-6f, .n_ctx_train = 131072};
+    vkmm_status s = vkmm_text_read_common(g, arch, &hp, err);
     if (s)
         return s;
-    hp.n_kv = hp.n_head;
-    vkmm_gguf_get_u32(g, "gemma3.attention.head_count_kv", &hp.n_kv);
-    hp.head_dim = hp.n_head ? hp.n_embd / hp.n_head : 0;
-    vkmm_gguf_get_u32(g, "gemma3.attention.key_length", &hp.head_dim);
-    uint32_t vlen = hp.head_dim;
-    vkmm_gguf_get_u32(g, "gemma3.attention.value_length", &vlen);
-    hp.n_ctx_train = 131072;
-    vkmm_gguf_get_u32(g, "gemma3.context_length", &hp.n_ctx_train);
-    hp.eps = 1e-6f;
-    vkmm_gguf_get_f32(g, "gemma3.attention.layer_norm_rms_epsilon", &hp.eps);
-    if (!hp.n_layer || hp.n_layer > VKMM_MAX_LAYERS || !hp.n_embd || !hp.n_head || !hp.n_kv || hp.n_head % hp.n_kv ||
-        !hp.head_dim || hp.head_dim % 2 || vlen != hp.head_dim || !hp.n_ff)
-        return vkmm_fail(err, VKMM_ERR_FORMAT,
-                         "%s: unusable gemma3 shape: %u layers, embedding %u, %u heads, %u KV heads, head dim %u/%u, "
-                         "FFN %u", path, hp.n_layer, hp.n_embd, hp.n_head, hp.n_kv, hp.head_dim, vlen, hp.n_ff);
+    char key[96];
+#define K(x) vkmm_text_key(key, sizeof key, arch, x)
     float softcap = 0;
-    vkmm_gguf_get_f32(g, "gemma3.final_logit_softcapping", &softcap);
+    vkmm_gguf_get_f32(g, K("final_logit_softcapping"), &softcap);
     if (softcap > 0)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: final logit soft-capping is not supported (Gemma 3 has none)",
                          path);
     uint32_t window = 0;
-    vkmm_gguf_get_u32(g, "gemma3.attention.sliding_window", &window);
+    vkmm_gguf_get_u32(g, K("attention.sliding_window"), &window);
     if ((s = layer_kinds(g, hp.n_layer, window, &hp, err)))
         return s;
     float base = 10000.0f, base_swa = 10000.0f, factor = 1.0f;
-    vkmm_gguf_get_f32(g, "gemma3.rope.freq_base", &base);
-    vkmm_gguf_get_f32(g, "gemma3.rope.freq_base_swa", &base_swa);
+    vkmm_gguf_get_f32(g, K("rope.freq_base"), &base);
+    vkmm_gguf_get_f32(g, K("rope.freq_base_swa"), &base_swa);
     const char *stype;
     uint64_t slen;
-    if (vkmm_gguf_get_str(g, "gemma3.rope.scaling.type", &stype, &slen) && !(slen == 4 && !memcmp(stype, "none", 4))) {
+    if (vkmm_gguf_get_str(g, K("rope.scaling.type"), &stype, &slen) && !(slen == 4 && !memcmp(stype, "none", 4))) {
         if (!(slen == 6 && !memcmp(stype, "linear", 6)))
             return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: RoPE scaling '%.*s' is not supported (linear only)", path,
                              (int)slen, stype);
-        vkmm_gguf_get_f32(g, "gemma3.rope.scaling.factor", &factor);
+        vkmm_gguf_get_f32(g, K("rope.scaling.factor"), &factor);
         if (!(factor > 0))
             factor = 1.0f;
     }
@@ -161,47 +128,36 @@ vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, vkmm_text_model **out, vkm
     }
     /* the GGUF carries no query_pre_attn_scalar; llama.cpp's rule (gemma3.md §3 step 5), unless a file has one */
     float qpas = 0;
-    if (vkmm_gguf_get_f32(g, "gemma3.attention.query_pre_attn_scalar", &qpas) && qpas > 0)
+    if (vkmm_gguf_get_f32(g, K("attention.query_pre_attn_scalar"), &qpas) && qpas > 0)
         hp.attn_scale = 1.0f / sqrtf(qpas);
     else if (hp.n_layer == 62)
         hp.attn_scale = 1.0f / sqrtf((float)hp.n_embd / hp.n_head);
     else
         hp.attn_scale = 1.0f / sqrtf((float)hp.head_dim);
+#undef K
     hp.embed_scale = sqrtf((float)hp.n_embd);
     hp.rope = VKMM_MODEL_ROPE_NEOX;
-
-    const vkmm_gguf_tensor *te = vkmm_gguf_tensor_by_name(g, "token_embd.weight");
-    if (!te || te->ne[0] != hp.n_embd)
-        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: token_embd.weight missing or not %u wide", path, hp.n_embd);
-    hp.n_vocab = (uint32_t)te->ne[1];
 
     gemma3 *m = calloc(1, sizeof *m);
     if (!m || !(m->layers = calloc(hp.n_layer, sizeof *m->layers))) {
         free(m);
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
     }
-    m->base = (vkmm_text_model){.arch = "gemma3", .hp = hp, .embed = vkmm_model_embed, .forward = forward, .free = gemma3_free,
-                                .impl = m};
-    uint32_t H = hp.n_embd, qw = hp.n_head * hp.head_dim, kw = hp.n_kv * hp.head_dim;
-    s = src->matrix(src, "token_embd.weight", H, hp.n_vocab, false, true, &m->base.tok_embd, err);
-    if (!s) s = src->matrix(src, "output.weight", H, hp.n_vocab, false, false, &m->output, err);
-    if (!s) s = src->vector(src, "output_norm.weight", H, true, &m->output_norm, err);
+    m->base = (vkmm_text_model){.arch = "gemma3", .hp = hp, .embed = vkmm_model_embed, .forward = forward,
+                                .positions = vkmm_positions_by_slot, .free = gemma3_free, .impl = m};
+    uint32_t H = hp.n_embd;
+    s = vkmm_bind_head(src, &m->base, &m->head, err);
     char name[80];
     for (uint32_t il = 0; il < hp.n_layer && !s; il++) {
         gemma3_layer *L = &m->layers[il];
 #define N(x) vkmm_model_tensor_name(name, sizeof name, "blk.%u." x, il)
+        if (!s) s = vkmm_bind_attention(src, &hp, il, &L->attn, err);
+        if (!s) s = vkmm_bind_ffn(src, &hp, il, &L->ffn, err);
         if (!s) s = src->vector(src, N("attn_norm.weight"), H, true, &L->attn_norm, err);
-        if (!s) s = src->matrix(src, N("attn_q.weight"), H, qw, false, true, &L->wq, err);
-        if (!s) s = src->matrix(src, N("attn_k.weight"), H, kw, false, true, &L->wk, err);
-        if (!s) s = src->matrix(src, N("attn_v.weight"), H, kw, false, true, &L->wv, err);
         if (!s) s = src->vector(src, N("attn_q_norm.weight"), hp.head_dim, true, &L->q_norm, err);
         if (!s) s = src->vector(src, N("attn_k_norm.weight"), hp.head_dim, true, &L->k_norm, err);
-        if (!s) s = src->matrix(src, N("attn_output.weight"), qw, H, false, true, &L->wo, err);
         if (!s) s = src->vector(src, N("post_attention_norm.weight"), H, true, &L->post_attn_norm, err);
         if (!s) s = src->vector(src, N("ffn_norm.weight"), H, true, &L->ffn_norm, err);
-        if (!s) s = src->matrix(src, N("ffn_gate.weight"), H, hp.n_ff, false, true, &L->gate, err);
-        if (!s) s = src->matrix(src, N("ffn_up.weight"), H, hp.n_ff, false, true, &L->up, err);
-        if (!s) s = src->matrix(src, N("ffn_down.weight"), hp.n_ff, H, false, true, &L->down, err);
         if (!s) s = src->vector(src, N("post_ffw_norm.weight"), H, true, &L->post_ffw_norm, err);
 #undef N
     }

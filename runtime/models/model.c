@@ -1,4 +1,5 @@
-/* runtime/models/model.c — small helpers the architecture files share. */
+/* runtime/models/model.c — small helpers every architecture file uses: tensor names, the usual embedding and
+ * the usual positions. */
 #include <stdio.h>
 
 #include "runtime/models/model.h"
@@ -17,40 +18,11 @@ const char *vkmm_model_tensor_name(char *buf, size_t n, const char *fmt, uint32_
 }
 #pragma GCC diagnostic pop
 
-static vkmm_status read_floats3(const vkmm_gguf *g, const char *key, float *out, vkmm_error *err)
+/* A token's position is kept apart from its slot in the KV cache so that multi-axis RoPE (several ids per
+ * token) can come as an architecture's own rule; every architecture so far numbers by slot. */
+void vkmm_positions_by_slot(const vkmm_text_model *m, uint32_t slot0, uint32_t n, int32_t *pos)
 {
-    const vkmm_gguf_value *a = vkmm_gguf_get_array(g, key, VKMM_GGUF_TYPE_COUNT);
-    if (!a)
-        return VKMM_OK; /* the caller's defaults stand */
-    for (uint32_t i = 0; i < 3; i++) {
-        vkmm_gguf_value e;
-        double d;
-        if (a->count != 3 || !vkmm_gguf_array_elem(a, i, &e) || !vkmm_gguf_value_f64(&e, &d))
-            return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: %s is not three numbers", vkmm_gguf_path(g), key);
-        out[i] = (float)d;
-    }
-    return VKMM_OK;
+    for (uint32_t a = 0; a < m->hp.n_pos_axes; a++)
+        for (uint32_t i = 0; i < n; i++)
+            pos[(size_t)a * n + i] = (int32_t)(slot0 + i);
 }
-
-vkmm_status vkmm_vision_read_common(const vkmm_gguf *g, vkmm_vision_hparams *hp, vkmm_error *err)
-{
-    vkmm_status s = VKMM_OK;
-    if (!s) s = vkmm_gguf_need_u32(g, "clip.vision.image_size", &hp->image_size, err);
-    if (!s) s = vkmm_gguf_need_u32(g, "clip.vision.patch_size", &hp->patch, err);
-    if (!s) s = vkmm_gguf_need_u32(g, "clip.vision.embedding_length", &hp->n_embd, err);
-    if (!s) s = vkmm_gguf_need_u32(g, "clip.vision.feed_forward_length", &hp->n_ff, err);
-    if (!s) s = vkmm_gguf_need_u32(g, "clip.vision.block_count", &hp->n_layer, err);
-    if (!s) s = vkmm_gguf_need_u32(g, "clip.vision.attention.head_count", &hp->n_head, err);
-    if (!s) s = vkmm_gguf_need_u32(g, "clip.vision.projection_dim", &hp->n_text_embd, err);
-    if (s)
-        return s;
-    vkmm_gguf_get_f32(g, "clip.vision.attention.layer_norm_epsilon", &hp->eps);
-    if (!s) s = read_floats3(g, "clip.vision.image_mean", hp->mean, err);
-    if (!s) s = read_floats3(g, "clip.vision.image_std", hp->std, err);
-    if (!s && (!hp->patch || !hp->n_head || hp->n_embd % hp->n_head || !hp->n_layer || hp->n_layer > VKMM_MAX_LAYERS ||
-               !hp->image_size || hp->image_size % hp->patch || !hp->n_text_embd || !hp->n_ff))
-        s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: unusable vision shape: image %u, patch %u, width %u, %u heads, %u layers",
-                      vkmm_gguf_path(g), hp->image_size, hp->patch, hp->n_embd, hp->n_head, hp->n_layer);
-    return s;
-}
-

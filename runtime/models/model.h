@@ -34,8 +34,11 @@ typedef enum vkmm_rope_kind { VKMM_MODEL_ROPE_NORM, VKMM_MODEL_ROPE_NEOX } vkmm_
 
 #define VKMM_MAX_LAYERS 256
 
+#define VKMM_MAX_POS_AXES 4
+
 typedef struct vkmm_text_hparams {
     uint32_t n_layer, n_embd, n_head, n_kv, head_dim, n_ff, n_vocab, n_ctx_train;
+    uint32_t n_pos_axes;                /* position ids per token: 1, or up to 4 for multi-axis RoPE */
     float eps;
     float embed_scale;                  /* token embeddings are multiplied by this (Gemma: sqrt(n_embd)) */
     float attn_scale;
@@ -50,12 +53,13 @@ typedef struct vkmm_forward {
     uint32_t n_tokens;
     uint32_t pos0;
     vkmm_tid x;                         /* input embeddings [n][n_embd] f32 (built by the caller) */
-    vkmm_range positions;               /* int32 [n]: pos0 + i, in a buffer so a replayed graph can move on */
+    vkmm_range positions;               /* int32 [hp.n_pos_axes][n], axis-major, from the model's positions(); in a
+                                         * buffer so a replayed graph can move on. Axis 0 is what RoPE reads. */
     vkmm_range step;                    /* i32 {pos0, kv_len}: a replayed decode reads them here (size 0: static) */
     uint32_t max_kv_len;                /* with step: the context length the replays may reach */
     vkmm_dtype kv_type;
     const vkmm_layer_kv *kv;            /* [n_layer] */
-    vkmm_range spans;                   /* u32 (start, end) pairs: bidirectional image spans */
+    vkmm_range spans;                   /* u32 (start, end) pairs: media spans whose rows see each other */
     uint32_t n_spans;
     uint32_t logits_from;               /* compute logits for rows [logits_from, n) only */
     vkmm_tid logits;                    /* external f32 [n - logits_from][n_vocab] to write */
@@ -70,29 +74,74 @@ struct vkmm_text_model {
     vkmm_tid (*embed)(const vkmm_text_model *m, vkmm_graph *g, vkmm_tid ids, uint32_t n);
     /* Builds the layers and the head; returns fw->logits. */
     vkmm_tid (*forward)(const vkmm_text_model *m, vkmm_graph *g, const vkmm_forward *fw);
+    /* The position ids of n sequence slots from slot0 into pos[hp.n_pos_axes][n] (see vkmm_positions_by_slot). */
+    void (*positions)(const vkmm_text_model *m, uint32_t slot0, uint32_t n, int32_t *pos);
     void (*free)(vkmm_text_model *m);
     void *impl;
 };
 
 /* The usual embedding: rows of tok_embd scaled by hp.embed_scale. */
 vkmm_tid vkmm_model_embed(const vkmm_text_model *m, vkmm_graph *g, vkmm_tid ids, uint32_t n);
+/* The usual positions (positions.c): every axis holds the slot, slot0 + i. Multi-axis RoPE (Qwen2-VL style:
+ * time, height, width) gives media rows their grid coordinates on the axes instead, with text continuing after
+ * the largest; such an architecture sets hp.n_pos_axes and its own positions(). */
+void vkmm_positions_by_slot(const vkmm_text_model *m, uint32_t slot0, uint32_t n, int32_t *pos);
 
-/* Architecture loaders: read hyperparameters and bind weights. */
-vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, vkmm_text_model **out, vkmm_error *err);
-vkmm_status vkmm_mistral3_load(vkmm_weight_source *src, vkmm_text_model **out, vkmm_error *err);
+/* Architecture loaders: read hyperparameters and bind weights. arch is the general.architecture the file
+ * declares (one of the names its row in arch_table.c answers to): the prefix of its keys. */
+typedef vkmm_status (*vkmm_text_load_fn)(vkmm_weight_source *src, const char *arch, vkmm_text_model **out,
+                                         vkmm_error *err);
+vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, const char *arch, vkmm_text_model **out, vkmm_error *err);
+vkmm_status vkmm_mistral3_load(vkmm_weight_source *src, const char *arch, vkmm_text_model **out, vkmm_error *err);
+
+/* ---- what decoder architectures share (text_common.c) ---- */
+
+/* The hyperparameters every decoder states under "<arch>.": block_count, embedding_length, feed_forward_length
+ * and attention.head_count (required), attention.head_count_kv, attention.key_length (value_length must agree),
+ * context_length, attention.layer_norm_rms_epsilon; n_vocab from token_embd.weight. Fields absent from the file
+ * keep the caller's defaults (eps, n_ctx_train). Shapes the kernels cannot run are refused, naming the file. */
+vkmm_status vkmm_text_read_common(const vkmm_gguf *g, const char *arch, vkmm_text_hparams *hp, vkmm_error *err);
+/* "<arch>.<key>" in buf. */
+const char *vkmm_text_key(char *buf, size_t size, const char *arch, const char *key);
+
+typedef struct vkmm_attn_weights {
+    const vkmm_weight *wq, *wk, *wv, *wo;
+} vkmm_attn_weights;
+typedef struct vkmm_ffn_weights {
+    const vkmm_weight *gate, *up, *down;
+} vkmm_ffn_weights;
+/* The output side every decoder has: token_embd (also the head when output.weight is absent) and output_norm. */
+typedef struct vkmm_text_head {
+    const vkmm_weight *output;          /* NULL: tied to the model's tok_embd */
+    vkmm_range output_norm;
+} vkmm_text_head;
+
+/* blk.<il>.attn_{q,k,v,output}.weight for hp's heads. */
+vkmm_status vkmm_bind_attention(vkmm_weight_source *src, const vkmm_text_hparams *hp, uint32_t il,
+                                vkmm_attn_weights *w, vkmm_error *err);
+/* blk.<il>.ffn_{gate,up,down}.weight. */
+vkmm_status vkmm_bind_ffn(vkmm_weight_source *src, const vkmm_text_hparams *hp, uint32_t il, vkmm_ffn_weights *w,
+                          vkmm_error *err);
+/* token_embd.weight into m->tok_embd, output.weight (optional) and output_norm.weight. */
+vkmm_status vkmm_bind_head(vkmm_weight_source *src, vkmm_text_model *m, vkmm_text_head *head, vkmm_error *err);
+
+/* Layer il's attention block: q, k, v are its projections as the architecture prepared them (rotated, normed);
+ * k and v go into the layer's cache, q attends causally (window hp->window[il], scale hp->attn_scale) with
+ * fw's media spans seeing each other. Returns the attention output, before attn_output. */
+vkmm_tid vkmm_text_attention(vkmm_graph *g, const vkmm_text_hparams *hp, const vkmm_forward *fw, uint32_t il,
+                             vkmm_tid q, vkmm_tid k, vkmm_tid v);
+/* The gated feed-forward block: down(act(gate·h) · (up·h)). */
+vkmm_tid vkmm_text_ffn(vkmm_graph *g, const vkmm_ffn_weights *w, vkmm_act act, vkmm_tid h, const char *name);
+/* The logits of rows [fw->logits_from, n) of the final normed h, through the head, into fw->logits. */
+vkmm_tid vkmm_text_logits(vkmm_graph *g, const vkmm_text_model *m, const vkmm_text_head *head,
+                          const vkmm_forward *fw, vkmm_tid h);
 
 /* ---- vision models ---- */
-
-typedef enum vkmm_image_layout {
-    VKMM_IMAGE_FIXED_SQUARE,            /* resize to size x size (SigLIP) */
-    VKMM_IMAGE_LONGEST_EDGE,            /* keep aspect, longest side <= size, sides multiples of the patch (Pixtral) */
-} vkmm_image_layout;
 
 typedef struct vkmm_vision_hparams {
     uint32_t image_size, patch, n_embd, n_head, n_ff, n_layer, n_text_embd;
     float eps;
     float mean[3], std[3];
-    vkmm_image_layout layout;
     uint32_t merge;                     /* Pixtral spatial merge (1: none); Gemma pooling factor */
 } vkmm_vision_hparams;
 
@@ -100,7 +149,7 @@ typedef struct vkmm_vision_model vkmm_vision_model;
 struct vkmm_vision_model {
     const char *projector;              /* "gemma3", "pixtral" */
     vkmm_vision_hparams hp;
-    /* Embedding rows an image of h x w (preprocessed) pixels becomes. */
+    /* Embedding rows an image of h x w (preprocessed) pixels becomes (at most n_rows(image_size, image_size)). */
     uint32_t (*n_rows)(const vkmm_vision_model *m, uint32_t h, uint32_t w);
     /* image: f32 [3][h][w] normalised -> [n_rows][n_text_embd] */
     vkmm_tid (*encode)(const vkmm_vision_model *m, vkmm_graph *g, vkmm_tid image, uint32_t h, uint32_t w);
@@ -108,9 +157,11 @@ struct vkmm_vision_model {
     void *impl;
 };
 
-/* The clip.vision.* keys every vision tower has (image/patch size, widths, heads, layers, eps, mean/std). */
+/* The clip.vision.* keys every vision tower has (image/patch size, widths, heads, layers, eps, mean/std), in
+ * vision_common.c. */
 vkmm_status vkmm_vision_read_common(const vkmm_gguf *g, vkmm_vision_hparams *hp, vkmm_error *err);
 
+typedef vkmm_status (*vkmm_vision_load_fn)(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);
 vkmm_status vkmm_siglip_load(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);
 vkmm_status vkmm_pixtral_load(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);
 

@@ -100,8 +100,7 @@ vkmm_status vkmm_pixtral_load(vkmm_weight_source *src, vkmm_vision_model **out, 
     *out = NULL;
     vkmm_vision_hparams hp = {.eps = 1e-5f,
                               .mean = {0.48145466f, 0.4578275f, 0.40821073f},
-                              .std = {0.26862954f, 0.26130258f, 0.27577711f},
-                              .layout = VKMM_IMAGE_LONGEST_EDGE};
+                              .std = {0.26862954f, 0.26130258f, 0.27577711f}};
     vkmm_status s = vkmm_vision_read_common(g, &hp, err);
     if (s)
         return s;

@@ -89,8 +89,7 @@ vkmm_status vkmm_siglip_load(vkmm_weight_source *src, vkmm_vision_model **out, v
 {
     const vkmm_gguf *g = src->gguf;
     *out = NULL;
-    vkmm_vision_hparams hp = {.eps = 1e-6f, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.5f, 0.5f, 0.5f},
-                              .layout = VKMM_IMAGE_FIXED_SQUARE};
+    vkmm_vision_hparams hp = {.eps = 1e-6f, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.5f, 0.5f, 0.5f}};
     vkmm_status s = vkmm_vision_read_common(g, &hp, err);
     if (s)
         return s;

@@ -46,7 +46,7 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range
     bind[nb++] = vkmm_ops_bind(ops, out, true, 4, &pc.o_off);
     char shader[32];
     snprintf(shader, sizeof shader, "%s_%s_f32", glu ? "glu" : "act", act_names[act]);
-    uint32_t wg = vkmm_ops_workgroup(ops, "act", 256);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ACT_WORKGROUP);
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg}, .n_spec = 1};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, n, wg), 1, 1};
     return vkmm_ops_record(ops, cmd, &pd, bind, nb, &pc, sizeof pc, groups, shader, err);

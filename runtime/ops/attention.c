@@ -47,14 +47,14 @@ static void plan_tiles(const vkmm_ops *ops, const vkmm_attention_params *p, attn
 {
     uint32_t d = p->kv.head_dim, group = p->n_head / p->kv.n_kv_head;
     bool batch = p->batch, decode = batch || p->n_q <= DECODE_ROWS; /* a batch is a decode per sequence */
-    pl->wg = vkmm_ops_workgroup(ops, "attention", 256);
+    pl->wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ATTENTION_WORKGROUP);
     if (decode) {
         int64_t cap = ops->dev->max_workgroup_invocations < ops->dev->max_workgroup_size[0]
                           ? ops->dev->max_workgroup_invocations : ops->dev->max_workgroup_size[0];
-        pl->wg = (uint32_t)clamp64(vkmm_ops_param(ops, "attention", "decode_workgroup", pl->wg), 1, cap);
+        pl->wg = (uint32_t)clamp64(vkmm_ops_tune(ops, VKMM_TUNE_ATTENTION_DECODE_WORKGROUP), 1, cap);
     }
-    uint32_t rows = (uint32_t)clamp64(vkmm_ops_param(ops, "attention", "rows", 32), 1, pl->wg);
-    uint32_t keys = (uint32_t)clamp64(vkmm_ops_param(ops, "attention", decode ? "decode_keys" : "keys", decode ? 16 : 32),
+    uint32_t rows = (uint32_t)clamp64(vkmm_ops_tune(ops, VKMM_TUNE_ATTENTION_ROWS), 1, pl->wg);
+    uint32_t keys = (uint32_t)clamp64(vkmm_ops_tune(ops, decode ? VKMM_TUNE_ATTENTION_DECODE_KEYS : VKMM_TUNE_ATTENTION_KEYS),
                                       1, 1024);
     pl->gw = largest_divisor_upto(group, rows);
     /* prefill fills the workgroup even when n_q is short, so one pipeline serves every prompt length */
@@ -62,7 +62,7 @@ static void plan_tiles(const vkmm_ops *ops, const vkmm_attention_params *p, attn
     pl->bp = batch ? 1 : decode && p->n_q < per_wg ? p->n_q : per_wg; /* a batch: one sequence per workgroup */
     /* shared_limit (tuning) lowers the device's figure: tests run a 16 KiB plan on any device this way */
     uint64_t shm = ops->dev->shared_memory;
-    int64_t limit = vkmm_ops_param(ops, "attention", "shared_limit", 0);
+    int64_t limit = vkmm_ops_tune(ops, VKMM_TUNE_ATTENTION_SHARED_LIMIT);
     if (limit > 0 && (uint64_t)limit < shm)
         shm = (uint64_t)limit;
     while (shared_bytes(pl->gw * pl->bp, keys, d) > shm) {
@@ -96,13 +96,13 @@ static uint32_t choose_splits(const vkmm_ops *ops, const vkmm_attention_params *
         return 1;
     uint64_t group = p->n_head / p->kv.n_kv_head;
     uint64_t base = (p->n_q + pl->bp - 1) / pl->bp * p->kv.n_kv_head * (group / pl->gw);
-    uint64_t target = (uint64_t)clamp64(vkmm_ops_param(ops, "attention", "split_groups", 4096), 1, 1 << 20);
+    uint64_t target = (uint64_t)clamp64(vkmm_ops_tune(ops, VKMM_TUNE_ATTENTION_SPLIT_GROUPS), 1, 1 << 20);
     if (base >= target || p->kv_len == 0)
         return 1;
     uint64_t keys = p->kv_len - kv_first(p);
     if (p->window && !p->n_spans && keys > (uint64_t)p->window + p->n_q - 1)
         keys = (uint64_t)p->window + p->n_q - 1;
-    uint64_t min_keys = (uint64_t)clamp64(vkmm_ops_param(ops, "attention", "split_min_keys", 32), 1, 1 << 30);
+    uint64_t min_keys = (uint64_t)clamp64(vkmm_ops_tune(ops, VKMM_TUNE_ATTENTION_SPLIT_MIN_KEYS), 1, 1 << 30);
     uint64_t ns = (target + base - 1) / base;
     uint64_t by_keys = (keys + min_keys - 1) / min_keys;
     if (ns > by_keys)
@@ -268,8 +268,8 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {pl.wg, pl.rows, pl.keys, pl.tpr, pl.oreg, pl.loads},
                               .n_spec = 6};
     /* merge: a workgroup per (row, head, chunk of `cols` vec4 columns); its threads also split the splits */
-    uint32_t merge_wg = vkmm_ops_workgroup(ops, "attention_merge", 256);
-    uint32_t cols = (uint32_t)clamp64(vkmm_ops_param(ops, "attention_merge", "cols", 16), 1, merge_wg);
+    uint32_t merge_wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ATTENTION_MERGE_WORKGROUP);
+    uint32_t cols = (uint32_t)clamp64(vkmm_ops_tune(ops, VKMM_TUNE_ATTENTION_MERGE_COLS), 1, merge_wg);
     if (cols > d / 4)
         cols = d / 4;
     uint32_t chunks = (d / 4 + cols - 1) / cols;

@@ -42,7 +42,7 @@ uint64_t vkmm_attn_bind_limit(const vkmm_ops *ops)
 {
     /* bind_limit (tuning) lowers the device's limit; tests use it to exercise the split dispatches */
     uint64_t limit = ops->dev->max_storage_buffer_range;
-    int64_t t = vkmm_ops_param(ops, "attention", "bind_limit", 0);
+    int64_t t = vkmm_ops_tune(ops, VKMM_TUNE_ATTENTION_BIND_LIMIT);
     if (t > 0 && (uint64_t)t < limit)
         limit = (uint64_t)t;
     uint64_t align = ops->dev->min_storage_offset_alignment ? ops->dev->min_storage_offset_alignment : 1;
@@ -97,7 +97,7 @@ vkmm_status vkmm_op_kv_store_io(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layo
     if (heads_per == 0)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "kv_store: one head's cache (%llu bytes) exceeds a binding",
                          (unsigned long long)head_bytes);
-    uint32_t wg = vkmm_ops_workgroup(ops, "kv_store", 128);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_KV_STORE_WORKGROUP);
     vkmm_pipeline_desc pd = {.shader = f16 ? "kv_store_f16" : "kv_store_q8_0", .spec = {wg}, .n_spec = 1};
     vkmm_range src_rows = vkmm_range_sub(io->src, 0, src_row * n);
     /* unused bindings get the source: bound, never read */

@@ -24,7 +24,7 @@ static vkmm_status binary(vkmm_ops *ops, vkmm_cmd *cmd, const char *shader, cons
         vkmm_ops_bind(ops, b, false, 4, &pc.b_off),
         vkmm_ops_bind(ops, out, true, 4, &pc.o_off),
     };
-    uint32_t wg = vkmm_ops_workgroup(ops, "elementwise", 256);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ELEMENTWISE_WORKGROUP);
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg}, .n_spec = 1};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, n, wg), 1, 1};
     return vkmm_ops_record(ops, cmd, &pd, bind, 3, &pc, sizeof pc, groups, what, err);
@@ -57,7 +57,7 @@ vkmm_status vkmm_op_scale(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range
         vkmm_ops_bind(ops, a, false, 4, &pc.a_off),
         vkmm_ops_bind(ops, out, true, 4, &pc.o_off),
     };
-    uint32_t wg = vkmm_ops_workgroup(ops, "elementwise", 256);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ELEMENTWISE_WORKGROUP);
     vkmm_pipeline_desc pd = {.shader = "scale_f32", .spec = {wg}, .n_spec = 1};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, n, wg), 1, 1};
     return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, "scale", err);
@@ -85,7 +85,7 @@ vkmm_status vkmm_op_convert(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_dty
         vkmm_ops_bind(ops, a, false, in_sz, &pc.a_off),
         vkmm_ops_bind(ops, out, true, out_sz, &pc.o_off),
     };
-    uint32_t wg = vkmm_ops_workgroup(ops, "elementwise", 256);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ELEMENTWISE_WORKGROUP);
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg}, .n_spec = 1};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, n, wg), 1, 1};
     return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, "convert", err);

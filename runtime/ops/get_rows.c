@@ -62,8 +62,8 @@ vkmm_status vkmm_op_get_rows(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_dtype type, cons
     int len = snprintf(shader, sizeof shader, "get_rows_%s", ti->name);
     for (int i = 9; i < len; i++)
         shader[i] = (char)tolower((unsigned char)shader[i]);
-    uint32_t wg = vkmm_ops_workgroup(ops, "get_rows", 256);
-    bool per_element = vkmm_ops_param(ops, "get_rows", "per_element", 0) != 0;
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_GET_ROWS_WORKGROUP);
+    bool per_element = vkmm_ops_tune(ops, VKMM_TUNE_GET_ROWS_PER_ELEMENT) != 0;
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, per_element}, .n_spec = 2};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, (uint64_t)n_ids * ((n_cols + 3) / 4), wg), 1, 1};
     get_rows_push pc = {.n_ids = n_ids, .n_cols = n_cols, .total_rows = n_rows, .row_bytes = (uint32_t)row_bytes,

@@ -51,7 +51,7 @@ vkmm_status vkmm_op_copy(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_copy_shape *s,
                             vkmm_ops_bind(ops, out, true, osz, &pc.o_off)};
     char shader[24];
     snprintf(shader, sizeof shader, "copy_%s_%s", isz == 4 ? "f32" : "f16", osz == 4 ? "f32" : "f16");
-    uint32_t wg = vkmm_ops_workgroup(ops, "layout", 256);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_LAYOUT_WORKGROUP);
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg}, .n_spec = 1};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, total, wg), 1, 1};
     return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, "copy", err);
@@ -105,7 +105,7 @@ vkmm_status vkmm_op_avg_pool(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range in, vkmm_r
         uint32_t gw, ch, kh, kw, ow, total, a_off, o_off;
     } pc = {grid_w, ch, kh, kw, grid_w / kw, (uint32_t)n_out, 0, 0};
     vkmm_binding bind[2] = {vkmm_ops_bind(ops, in, false, 4, &pc.a_off), vkmm_ops_bind(ops, out, true, 4, &pc.o_off)};
-    uint32_t wg = vkmm_ops_workgroup(ops, "layout", 256);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_LAYOUT_WORKGROUP);
     vkmm_pipeline_desc pd = {.shader = "avg_pool_f32", .spec = {wg}, .n_spec = 1};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, n_out, wg), 1, 1};
     return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, "avg_pool", err);

@@ -117,23 +117,23 @@ static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vk
     char tname[16], shader[48];
     lower_name(w->type, tname, sizeof tname);
     const uint32_t need = VKMM_SUBGROUP_ARITHMETIC | VKMM_SUBGROUP_SHUFFLE | VKMM_SUBGROUP_BASIC;
-    bool sg = (ops->dev->subgroup_ops & need) == need && vkmm_ops_param(ops, "matvec", "subgroup", 1);
-    bool generic = vkmm_ops_param(ops, "matvec", "generic", 0) != 0;
+    bool sg = (ops->dev->subgroup_ops & need) == need && vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_SUBGROUP);
+    bool generic = vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_GENERIC) != 0;
     snprintf(shader, sizeof shader, "matvec_%s%s%s", tname, generic && matvec_has_fast(w->type) ? "_generic" : "",
              sg ? "" : "_nosg");
-    uint32_t wg = pow2_floor(vkmm_ops_workgroup(ops, "matvec", 128));
+    uint32_t wg = pow2_floor(vkmm_ops_workgroup(ops, VKMM_TUNE_MATVEC_WORKGROUP));
     /* team size: enough lanes to cover a row's pieces, no more (narrow rows share a workgroup) */
     uint32_t pieces = w->k / matvec_piece(w->type, generic);
     if (!pieces)
         pieces = 1;
-    uint32_t tpr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "threads_per_row", 16));
+    uint32_t tpr = pow2_floor((uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_THREADS_PER_ROW));
     while (tpr > 4 && tpr / 2 >= pieces)
         tpr /= 2;
     if (tpr > wg)
         tpr = wg;
     /* rows per team: x is reused across them, but short matrices need the parallelism more */
-    uint32_t nr = pow2_floor((uint32_t)vkmm_ops_param(ops, "matvec", "rows_per_thread", 4));
-    uint32_t min_threads = (uint32_t)vkmm_ops_param(ops, "matvec", "min_threads", 32768);
+    uint32_t nr = pow2_floor((uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_ROWS_PER_THREAD));
+    uint32_t min_threads = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_MIN_THREADS);
     if (nr > 4)
         nr = 4;
     /* with several columns each row's decoded piece stays in registers for all of them: cap rows x columns */
@@ -181,13 +181,13 @@ static uint64_t tile_shared(tile t)
  * device busy when there are few of them). */
 static tile choose_tile(const vkmm_ops *ops, uint32_t n_cols)
 {
-    bool small = n_cols <= (uint32_t)vkmm_ops_param(ops, "matmul", "small_cols", 0);
+    bool small = n_cols <= (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATMUL_SMALL_COLS);
     tile t = {
-        (uint32_t)vkmm_ops_param(ops, "matmul", small ? "small_bm" : "bm", 64),
-        (uint32_t)vkmm_ops_param(ops, "matmul", small ? "small_bn" : "bn", 128),
-        (uint32_t)vkmm_ops_param(ops, "matmul", small ? "small_tm" : "tm", 4),
-        (uint32_t)vkmm_ops_param(ops, "matmul", small ? "small_tn" : "tn", 8),
-        (uint32_t)vkmm_ops_param(ops, "matmul", small ? "small_bk" : "bk", 16),
+        (uint32_t)vkmm_ops_tune(ops, small ? VKMM_TUNE_MATMUL_SMALL_BM : VKMM_TUNE_MATMUL_BM),
+        (uint32_t)vkmm_ops_tune(ops, small ? VKMM_TUNE_MATMUL_SMALL_BN : VKMM_TUNE_MATMUL_BN),
+        (uint32_t)vkmm_ops_tune(ops, small ? VKMM_TUNE_MATMUL_SMALL_TM : VKMM_TUNE_MATMUL_TM),
+        (uint32_t)vkmm_ops_tune(ops, small ? VKMM_TUNE_MATMUL_SMALL_TN : VKMM_TUNE_MATMUL_TN),
+        (uint32_t)vkmm_ops_tune(ops, small ? VKMM_TUNE_MATMUL_SMALL_BK : VKMM_TUNE_MATMUL_BK),
     };
     if (!t.tm || !t.tn || !t.bm || !t.bn || t.bm % t.tm || t.bn % t.tn || !t.bk || t.bk % 4)
         t = (tile){64, 64, 4, 4, 32};
@@ -255,13 +255,13 @@ vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, v
                          w->k, w->rows);
     if (x.size < ((uint64_t)(n_cols - 1) * x_stride + w->k) * 4 || y.size < ((uint64_t)(n_cols - 1) * y_stride + w->rows) * 4)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "matmul: x or y range too small for %u columns", n_cols);
-    uint32_t max_vec = (uint32_t)vkmm_ops_param(ops, "matvec", "max_cols", 8);
+    uint32_t max_vec = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_MAX_COLS);
     if (max_vec > 8)
         max_vec = 8;
     if (max_vec == 0)
         max_vec = 1;
     /* short prompts: the mat-vec over chunks of columns (W read once per chunk) beats tiles mostly left empty */
-    uint32_t chunked = (uint32_t)vkmm_ops_param(ops, "matvec", "chunked_cols", 64);
+    uint32_t chunked = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_CHUNKED_COLS);
     /* the mat-vec reads x as vec4: other layouts take the tiles, which read x element by element */
     bool x_vec4 = vkmm_range_device_offset(x) % 16 == 0 && x_stride % 4 == 0;
     if (x_vec4 && (n_cols <= max_vec || n_cols <= chunked)) {
@@ -306,7 +306,7 @@ vkmm_status vkmm_op_copy_bytes(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkm
         uint32_t n;
     } pc = {(uint32_t)(bytes / 16)};
     vkmm_binding b[2] = {vkmm_ops_bind(ops, src, false, 16, NULL), vkmm_ops_bind(ops, dst, true, 16, NULL)};
-    uint32_t wg = vkmm_ops_workgroup(ops, "elementwise", 256);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ELEMENTWISE_WORKGROUP);
     vkmm_pipeline_desc pd = {.shader = "copy_u32x4", .spec = {wg}, .n_spec = 1};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, pc.n, wg), 1, 1};
     return vkmm_ops_record(ops, cmd, &pd, b, 2, &pc, sizeof pc, groups, "copy", err);

@@ -83,10 +83,10 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_norm_kind kind, con
     }
 
     /* short rows (per-head norms) waste most of a wide workgroup: halve it down to the row length */
-    uint32_t wg = vkmm_ops_workgroup(ops, "norm", 256);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_NORM_WORKGROUP);
     while (wg > 32 && wg / 2 >= s->n_cols)
         wg /= 2;
-    bool sg = vkmm_ops_param(ops, "norm", "subgroup", 1) &&
+    bool sg = vkmm_ops_tune(ops, VKMM_TUNE_NORM_SUBGROUP) &&
               (ops->dev->subgroup_ops & (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC)) ==
                   (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC);
     uint32_t groups = vkmm_ops_groups_for(ops, (uint64_t)s->n_rows * n_sub, 1);

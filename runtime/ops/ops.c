@@ -10,6 +10,12 @@
 extern const char vkmm_tuning_builtin[];
 extern const size_t vkmm_tuning_builtin_len;
 
+static const vkmm_tuning_key tuning_keys[VKMM_TUNE_COUNT] = {
+#define VKMM_TUNE_NAME(name, family, key) {family, key},
+    VKMM_TUNING_KEYS(VKMM_TUNE_NAME)
+#undef VKMM_TUNE_NAME
+};
+
 vkmm_status vkmm_ops_create(vkmm_gpu *gpu, const char *tuning_file, vkmm_ops **out, vkmm_error *err)
 {
     *out = NULL;
@@ -19,8 +25,12 @@ vkmm_status vkmm_ops_create(vkmm_gpu *gpu, const char *tuning_file, vkmm_ops **o
     ops->gpu = gpu;
     ops->dev = vkmm_gpu_info(gpu);
     vkmm_tuning_device td = {ops->dev->vendor, ops->dev->vendor_id, ops->dev->driver_name, ops->dev->name};
-    vkmm_status s = vkmm_tuning_apply(&ops->tuning, vkmm_tuning_builtin, vkmm_tuning_builtin_len,
-                                      "built-in tuning.yaml", &td, err);
+    vkmm_status s = vkmm_tuning_init(&ops->tuning, tuning_keys, VKMM_TUNE_COUNT, err);
+    if (!s)
+        s = vkmm_tuning_apply(&ops->tuning, vkmm_tuning_builtin, vkmm_tuning_builtin_len, "built-in tuning.yaml", &td,
+                              err);
+    if (!s) /* runtime/ops/tuning.yaml is the one source of defaults: it must give every key */
+        s = vkmm_tuning_check_complete(&ops->tuning, "built-in tuning.yaml", err);
     if (!tuning_file)
         tuning_file = getenv("VKMM_TUNING");
     if (!s && tuning_file && *tuning_file)
@@ -41,14 +51,14 @@ void vkmm_ops_destroy(vkmm_ops *ops)
     free(ops);
 }
 
-int64_t vkmm_ops_param(const vkmm_ops *ops, const char *family, const char *key, int64_t dflt)
+int64_t vkmm_ops_tune(const vkmm_ops *ops, vkmm_tune key)
 {
-    return vkmm_tuning_get(&ops->tuning, family, key, dflt);
+    return vkmm_tuning_get(&ops->tuning, key);
 }
 
-vkmm_status vkmm_ops_set_param(vkmm_ops *ops, const char *family, const char *key, int64_t value)
+void vkmm_ops_set_tune(vkmm_ops *ops, vkmm_tune key, int64_t value)
 {
-    return vkmm_tuning_set(&ops->tuning, family, key, value);
+    vkmm_tuning_set(&ops->tuning, key, value);
 }
 
 void vkmm_ops_set_label(vkmm_ops *ops, const char *fmt, ...)
@@ -69,9 +79,9 @@ vkmm_binding vkmm_ops_bind(const vkmm_ops *ops, vkmm_range r, bool write, uint32
     return (vkmm_binding){bound, write, skip};
 }
 
-uint32_t vkmm_ops_workgroup(const vkmm_ops *ops, const char *family, uint32_t dflt)
+uint32_t vkmm_ops_workgroup(const vkmm_ops *ops, vkmm_tune key)
 {
-    int64_t wg = vkmm_ops_param(ops, family, "workgroup", dflt);
+    int64_t wg = vkmm_ops_tune(ops, key);
     if (wg < 1)
         wg = 1;
     if (wg > ops->dev->max_workgroup_invocations)

@@ -6,6 +6,7 @@
 #include "dtype.h"
 #include "runtime/gpu/gpu.h"
 #include "loader/tuning.h"
+#include "runtime/ops/tuning_keys.h"
 
 typedef struct vkmm_ops {
     vkmm_gpu *gpu;
@@ -17,10 +18,10 @@ typedef struct vkmm_ops {
 /* tuning_file: NULL reads $VKMM_TUNING (if set); the built-in table always applies first. */
 vkmm_status vkmm_ops_create(vkmm_gpu *gpu, const char *tuning_file, vkmm_ops **out, vkmm_error *err);
 void vkmm_ops_destroy(vkmm_ops *ops);
-/* A tuning value for this device (e.g. family "elementwise", key "workgroup"). */
-int64_t vkmm_ops_param(const vkmm_ops *ops, const char *family, const char *key, int64_t dflt);
+/* A tuning value for this device (tuning_keys.h). */
+int64_t vkmm_ops_tune(const vkmm_ops *ops, vkmm_tune key);
 /* Overrides a tuning value (tests run kernels under several settings this way). */
-vkmm_status vkmm_ops_set_param(vkmm_ops *ops, const char *family, const char *key, int64_t value);
+void vkmm_ops_set_tune(vkmm_ops *ops, vkmm_tune key, int64_t value);
 void vkmm_ops_set_label(vkmm_ops *ops, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- helpers for op implementations ---- */
@@ -28,8 +29,8 @@ void vkmm_ops_set_label(vkmm_ops *ops, const char *fmt, ...) __attribute__((form
 /* A binding for range r plus how many elements of elem_size bytes into it the data starts
  * (bindings must start at the device's offset alignment; data need not). */
 vkmm_binding vkmm_ops_bind(const vkmm_ops *ops, vkmm_range r, bool write, uint32_t elem_size, uint32_t *elem_offset);
-/* Workgroup size from the tuning table, clamped to the device. */
-uint32_t vkmm_ops_workgroup(const vkmm_ops *ops, const char *family, uint32_t dflt);
+/* A workgroup size from the tuning table, clamped to the device. */
+uint32_t vkmm_ops_workgroup(const vkmm_ops *ops, vkmm_tune key);
 /* Groups for a grid-stride kernel over n items. */
 uint32_t vkmm_ops_groups_for(const vkmm_ops *ops, uint64_t n, uint32_t per_group);
 /* Records one dispatch; label is "<what>" or "<ops->label>:<what>". */

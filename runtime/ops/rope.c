@@ -87,8 +87,8 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
         bind[nb++] = vkmm_ops_bind(ops, wa, false, 4, &pc.wa_off);
         bind[nb++] = vkmm_ops_bind(ops, wb, false, 4, &pc.wb_off);
     }
-    uint32_t wg = vkmm_ops_workgroup(ops, "rope", 128);
-    bool sg = vkmm_ops_param(ops, "rope", "subgroup", 1) &&
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ROPE_WORKGROUP);
+    bool sg = vkmm_ops_tune(ops, VKMM_TUNE_ROPE_SUBGROUP) &&
               (ops->dev->subgroup_ops & (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC)) ==
                   (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC);
     uint32_t groups = vkmm_ops_groups_for(ops, rp->n_tokens, 1), per_wg = (d / 2 + wg - 1) / wg;

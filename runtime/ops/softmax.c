@@ -7,13 +7,13 @@
 static bool use_subgroup(const vkmm_ops *ops)
 {
     uint32_t need = VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC;
-    return vkmm_ops_param(ops, "softmax", "subgroup", 1) && (ops->dev->subgroup_ops & need) == need;
+    return vkmm_ops_tune(ops, VKMM_TUNE_SOFTMAX_SUBGROUP) && (ops->dev->subgroup_ops & need) == need;
 }
 
 static vkmm_pipeline_desc pipeline(const vkmm_ops *ops, const char *base, char *name, size_t name_size)
 {
     snprintf(name, name_size, "%s_f32%s", base, use_subgroup(ops) ? "" : "_nosg");
-    return (vkmm_pipeline_desc){.shader = name, .spec = {vkmm_ops_workgroup(ops, "softmax", 256)}, .n_spec = 1};
+    return (vkmm_pipeline_desc){.shader = name, .spec = {vkmm_ops_workgroup(ops, VKMM_TUNE_SOFTMAX_WORKGROUP)}, .n_spec = 1};
 }
 
 /* lavapipe (Mesa 22) silently stops every loop of an invocation once that invocation has run 65535 loop
@@ -38,7 +38,7 @@ vkmm_status vkmm_op_softmax(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range x, vkmm_ran
     if (cols == 0 || (uint64_t)rows * cols > UINT32_MAX || x.size / 4 < (uint64_t)rows * cols ||
         out.size / 4 < (uint64_t)rows * cols)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "softmax: %u x %u floats do not fit the given ranges", rows, cols);
-    uint32_t wg = vkmm_ops_workgroup(ops, "softmax", 256), groups = vkmm_ops_groups_for(ops, rows, 1);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_SOFTMAX_WORKGROUP), groups = vkmm_ops_groups_for(ops, rows, 1);
     uint64_t iters = (uint64_t)(rows + groups - 1) / groups * (3 * ((cols + wg - 1) / wg) + 2 * (log2_ceil(wg) + 1));
     if (iters > LOOP_BUDGET)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "softmax: rows of %u are too long for workgroups of %u", cols, wg);
@@ -58,10 +58,10 @@ vkmm_status vkmm_op_softmax(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range x, vkmm_ran
 static bool chunking(const vkmm_ops *ops, uint32_t n, uint32_t k, uint32_t *chunk, uint32_t *n_chunks)
 {
     k = k ? k : 1;
-    uint32_t wg = vkmm_ops_workgroup(ops, "softmax", 256);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_SOFTMAX_WORKGROUP);
     uint32_t items = (LOOP_BUDGET - k * (log2_ceil(wg) + 2)) / (k + 1); /* per invocation and pass */
     uint64_t most = (uint64_t)items * wg;                                 /* per workgroup */
-    int64_t c = vkmm_ops_param(ops, "softmax", "chunk", 2048);
+    int64_t c = vkmm_ops_tune(ops, VKMM_TUNE_SOFTMAX_CHUNK);
     uint64_t ch = c < 64 ? 64 : (uint64_t)c > most ? most : (uint64_t)c;
     uint64_t max_chunks = most / k; /* pass 2 reads n_chunks × k candidates */
     if ((n + ch - 1) / ch > max_chunks)
@@ -88,7 +88,7 @@ static vkmm_status logits_check(const vkmm_ops *ops, const char *what, vkmm_rang
                          VKMM_TOPK_MAX);
     if (!chunking(ops, n, k, chunk, n_chunks))
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: %u logits are too many for k = %u with workgroups of %u", what,
-                         n, k, vkmm_ops_workgroup(ops, "softmax", 256));
+                         n, k, vkmm_ops_workgroup(ops, VKMM_TUNE_SOFTMAX_WORKGROUP));
     if (rows > 65535 || (uint64_t)rows * n > UINT32_MAX || logits.size / 4 < (uint64_t)rows * n ||
         out.size < (uint64_t)rows * out_bytes)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: %u rows of %u logits do not fit the input or the output "

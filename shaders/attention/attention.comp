@@ -8,7 +8,7 @@
 // One workgroup owns ROWS query rows = `gw` heads of one KV group × ROWS/gw consecutive positions, and walks
 // the keys those rows may see in tiles of KEYS; each K/V tile is read once for all of them. With n_split > 1
 // the key range is cut into n_split parts (grid z) and each writes an unnormalised partial that
-// attention_merge.comp combines.
+// merge.comp combines.
 #define D HEAD_DIM
 #define D4 (HEAD_DIM / 4)
 #define KSTRIDE (D4 + 1) // padded row stride (vec4s) of the K/V tile: rows fall in different banks

@@ -331,9 +331,17 @@ def make_cases():
     case("alignment-48", aligned(U32, 48), "nonzero power of two", "kv2.value")
     case("alignment-0", aligned(U32, 0), "nonzero power of two", "kv2.value")
     case("alignment-2p31", aligned(U32, 1 << 31), "nonzero power of two", "kv2.value")
-    case("alignment-negative", aligned(I32, -32), "must be an unsigned integer", "kv2.value")
-    case("alignment-string", aligned(STRING, "32"), "must be an unsigned integer", "kv2.value")
-    case("alignment-float", aligned(F32, 32.0), "must be an unsigned integer", "kv2.value")
+    case("alignment-negative", aligned(I32, -32), "must be a u32 value", "kv2.value")
+    case("alignment-string", aligned(STRING, "32"), "must be a u32 value", "kv2.value")
+    case("alignment-float", aligned(F32, 32.0), "must be a u32 value", "kv2.value")
+    # the format says u32: other integer types holding a good value are refused too
+    case("alignment-u64", aligned(U64, 32), "must be a u32 value (as the GGUF format specifies), not a u64 value",
+         "kv2.value")
+    case("alignment-u16", aligned(U16, 32), "not a u16 value", "kv2.value")
+    case("alignment-u8", aligned(U8, 32), "not a u8 value", "kv2.value")
+    case("alignment-i32-positive", aligned(I32, 32), "not a i32 value", "kv2.value")
+    case("alignment-bool", aligned(BOOL, 1), "not a bool value", "kv2.value")
+    case("alignment-array", aligned(ARRAY, Arr(U32, [32])), "not a array", "kv2.value")
     # -- tensor infos --
     case("tensor-name-64", base(tensors=with_tensor(0, name="t" * 64)), "at most 63", "t0")
     case("tensor-name-empty", base(tensors=with_tensor(0, name="")), "empty tensor name", "t0")
@@ -392,6 +400,26 @@ def make_cases():
          "runs past the end of the file", "t1.offset")
     case("data-size-past-eof", base(tensors=with_tensor(0, ne=[1024, 1024], nbytes=64)),
          "runs past the end of the file", "t0.offset")
+    # -- tensors sharing bytes: aliased (same offset) or overlapping, whichever comes first in the file
+    case("tensor-alias", base(tensors=with_tensor(1, offset=0)),
+         "tensor data (36 bytes at data offset 0) overlaps the data of tensor 'tok.weight' (64 bytes at data "
+         "offset 0) in tensor info 2 of 2 ('q.weight')", "t1.offset")
+    case("tensor-alias-same-shape", base(tensors=with_tensor(1, type=F32T, ne=[8, 2], offset=0)),
+         "overlaps the data of tensor 'tok.weight'", "t1.offset")
+    case("tensor-overlap", base(tensors=with_tensor(1, offset=32)),
+         "tensor data (36 bytes at data offset 32) overlaps the data of tensor 'tok.weight'", "t1.offset")
+    ts = base_tensors()
+    ts[0] = dict(ts[0], offset=64)                      # 64 bytes at 64
+    ts[1] = dict(ts[1], offset=32)                      # 36 bytes at 32: the first by offset, so t0 is named
+    case("tensor-overlap-first", base(tensors=ts),
+         "overlaps the data of tensor 'q.weight' (36 bytes at data offset 32) in tensor info 1 of 2",
+         "t0.offset")
+    ts = base_tensors() + [{"name": "k.weight", "ne": [32, 2], "type": Q4_0, "offset": 96}]
+    ts[0] = dict(ts[0], ne=[32, 1], offset=0)           # 128 bytes at 0
+    ts[1] = dict(ts[1], offset=128)                     # 36 bytes at 128: fine
+    case("tensor-overlap-third", base(tensors=ts),
+         "(36 bytes at data offset 96) overlaps the data of tensor 'tok.weight' (128 bytes at data offset 0) in "
+         "tensor info 3 of 3 ('k.weight')", "t2.offset")
     # -- what `vkmm info` itself requires --
     case("no-architecture", base(kvs=base_kvs()[1:]), "required key 'general.architecture' is missing")
     case("architecture-not-string", base(kvs=with_kv(0, ("general.architecture", U32, 7))),
@@ -415,6 +443,11 @@ def seeds():
     ]
     out["all-types.gguf"] = base(kvs=kvs)[0]
     out["metadata-only.gguf"] = gguf(base_kvs())[0]
+    # tensors whose data lie in another order than their infos: the overlap check sorts by offset
+    ts = base_tensors()
+    ts[0] = dict(ts[0], offset=64)
+    ts[1] = dict(ts[1], offset=0)
+    out["reordered-tensors.gguf"] = base(tensors=ts)[0]
     out["zero-size-tensor.gguf"] = gguf(base_kvs()[:1], [{"name": "empty", "ne": [0, 4], "type": F32T},
                                                          {"name": "next", "ne": [32], "type": Q8_0}])[0]
     return out

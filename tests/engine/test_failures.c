@@ -1,7 +1,8 @@
 /* tests/engine/test_failures.c — failures are values and the process lives on: a model too big for the memory
  * budget is refused before any upload (sizes named); a session that exhausts the budget fails cleanly and a
  * smaller one then works; a lost device (injected) ends the run with an error, not a crash; bad files and
- * bad images give clear messages. */
+ * bad images give clear messages; a NULL where vkmm.h allows none is VKMM_ERR_INVALID_ARG, and a caller that
+ * passes no vkmm_error still gets the real status. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,88 @@
 #include "harness.h"
 #include "tools/synth.h"
 #include "vkmm.h"
+
+/* Every public call with each pointer it needs left NULL, with and without an err. */
+static void null_arguments(vkmm_model *m, vkmm_session *s)
+{
+    vkmm_error e, *errs[2] = {&e, NULL};
+    for (int k = 0; k < 2; k++) {
+        vkmm_error *err = errs[k];
+#define INVALID(call) CHECK((call) == VKMM_ERR_INVALID_ARG, "%s (err %s) did not return INVALID_ARG", #call, \
+                            err ? "given" : "NULL")
+        int32_t ids[4] = {2, 3, 4, 5};
+        uint32_t n = 0;
+        size_t len = 0;
+        char buf[16];
+        vkmm_model *mo = NULL;
+        vkmm_session *so = NULL;
+        vkmm_token_event ev;
+        vkmm_message msg = {.role = "user", .text = "hi"};
+        INVALID(vkmm_session_add_text(s, NULL, false, err));
+        INVALID(vkmm_session_add_text(NULL, "hi", false, err));
+        INVALID(vkmm_session_add_message(s, NULL, err));
+        INVALID(vkmm_session_add_message(NULL, &msg, err));
+        INVALID(vkmm_session_add_message(s, &(vkmm_message){.role = NULL, .text = "hi"}, err));
+        INVALID(vkmm_session_add_message(s, &(vkmm_message){.role = "user", .text = NULL}, err));
+        INVALID(vkmm_session_add_message(s, &(vkmm_message){.role = "user", .text = "hi", .n_images = 1}, err));
+        INVALID(vkmm_session_add_message(s, &(vkmm_message){.role = "user", .text = "hi", .n_image_inputs = 2}, err));
+        INVALID(vkmm_session_add_image(s, NULL, err));
+        INVALID(vkmm_session_add_image(NULL, "x.png", err));
+        INVALID(vkmm_session_add_image_rgb(s, NULL, 4, 4, err));
+        INVALID(vkmm_session_add_image_input(s, NULL, err));
+        INVALID(vkmm_session_add_image_input(s, &(vkmm_image_input){0}, err));
+        INVALID(vkmm_session_add_tokens(s, NULL, 2, err));
+        INVALID(vkmm_session_add_tokens(NULL, ids, 2, err));
+        INVALID(vkmm_session_generate(NULL, NULL, 4, NULL, NULL, err));
+        INVALID(vkmm_session_begin(NULL, NULL, 4, err));
+        INVALID(vkmm_session_next(NULL, &ev, err));
+        INVALID(vkmm_session_next(s, NULL, err));
+        INVALID(vkmm_session_end(NULL, err));
+        INVALID(vkmm_session_create(NULL, NULL, &so, err));
+        INVALID(vkmm_session_create(m, NULL, NULL, err));
+        INVALID(vkmm_session_profile_trace(NULL, "/tmp/x.json", err));
+        INVALID(vkmm_session_profile_trace(s, NULL, err));
+        INVALID(vkmm_model_load(NULL, &mo, err));
+        INVALID(vkmm_model_load(&(vkmm_model_params){0}, &mo, err));
+        INVALID(vkmm_model_load(&(vkmm_model_params){.model_path = "x.gguf"}, NULL, err));
+        INVALID(vkmm_model_tokenize(NULL, "hi", true, false, ids, 4, &n, err));
+        INVALID(vkmm_model_tokenize(m, NULL, true, false, ids, 4, &n, err));
+        INVALID(vkmm_model_tokenize(m, "hi", true, false, NULL, 4, &n, err));
+        INVALID(vkmm_model_tokenize(m, "hi", true, false, ids, 4, NULL, err));
+        INVALID(vkmm_model_token_bytes(NULL, 2, buf, sizeof buf, &len, err));
+        INVALID(vkmm_model_token_bytes(m, 2, NULL, sizeof buf, &len, err));
+        INVALID(vkmm_model_token_bytes(m, 2, buf, sizeof buf, NULL, err));
+        INVALID(vkmm_model_detokenize(NULL, ids, 4, buf, sizeof buf, &len, err));
+        INVALID(vkmm_model_detokenize(m, NULL, 4, buf, sizeof buf, &len, err));
+        INVALID(vkmm_model_detokenize(m, ids, 4, NULL, sizeof buf, &len, err));
+        INVALID(vkmm_model_detokenize(m, ids, 4, buf, sizeof buf, NULL, err));
+        INVALID(vkmm_model_resolve(NULL, NULL, &(vkmm_model_ref){0}, err));
+        INVALID(vkmm_model_resolve("demo", NULL, NULL, err));
+        INVALID(vkmm_model_catalog_load(NULL, err));
+        INVALID(vkmm_devices_list(NULL, &(int){0}, err));
+        INVALID(vkmm_devices_list(&(vkmm_device_info *){NULL}, NULL, err));
+#undef INVALID
+    }
+    CHECK(vkmm_session_profile_print(NULL, stderr, 5) == VKMM_ERR_INVALID_ARG, "profile_print without a session");
+    CHECK(vkmm_session_profile_print(s, NULL, 5) == VKMM_ERR_INVALID_ARG, "profile_print without a FILE");
+    vkmm_model_info info = vkmm_model_get_info(NULL);
+    CHECK(info.arch && !info.arch[0] && info.name && info.device && info.chat_template && !info.n_layer, "info of NULL");
+    CHECK(vkmm_session_stats(NULL).n_prompt == 0, "stats of NULL");
+    uint32_t rows = 7;
+    CHECK(vkmm_session_logits(NULL, &rows) == NULL && rows == 0, "logits of NULL");
+    CHECK(vkmm_session_logits(s, NULL) || true, "logits without n_rows"); /* must not crash */
+    vkmm_session_free(NULL);
+    vkmm_session_reset(NULL);
+    vkmm_session_cancel(NULL);
+    vkmm_model_free(NULL);
+    vkmm_model_ref_free(NULL);
+    vkmm_model_catalog_free(NULL);
+    /* the session still works after all that */
+    vkmm_error err;
+    vkmm_sampling greedy = {.temperature = 0, .top_p = 1, .repeat_penalty = 1};
+    CHECK_OK(vkmm_session_add_text(s, " and more", false, &err), &err, );
+    CHECK_OK(vkmm_session_generate(s, &greedy, 2, NULL, NULL, &err), &err, );
+}
 
 int main(int argc, char **argv)
 {
@@ -46,6 +129,9 @@ int main(int argc, char **argv)
     CHECK(strstr(err.msg, "budget") != NULL, "message does not name the budget: %s", err.msg);
     vkmm_session_free(sess);
     sess = NULL;
+    /* without a vkmm_error the status is the same (the message had a prefix added on the way) */
+    s = vkmm_session_create(m, &big, &sess, NULL);
+    CHECK(s == VKMM_ERR_OUT_OF_MEMORY && !sess, "exhausting the budget without err gave status %d", s);
     CHECK_OK(vkmm_session_create(m, &small, &sess, &err), &err, 1);
     CHECK_OK(vkmm_session_add_text(sess, "Hello there", false, &err), &err, 1);
     vkmm_sampling greedy = {.temperature = 0, .top_p = 1, .repeat_penalty = 1};
@@ -63,6 +149,7 @@ int main(int argc, char **argv)
     vkmm_model_params swapped = {.model_path = vis, .validation = 1};
     s = vkmm_model_load(&swapped, &bm, &err);
     CHECK(s == VKMM_ERR_INVALID_ARG && strstr(err.msg, "mmproj"), "an mmproj as the text model: %d %s", s, err.msg);
+    null_arguments(m, sess);
     vkmm_session_free(sess);
     vkmm_model_free(m);
 

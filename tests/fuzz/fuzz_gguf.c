@@ -1,6 +1,7 @@
 /* tests/fuzz/fuzz_gguf.c — libFuzzer target for the GGUF reader: any input either fails with a message naming
- * the file, or opens, and then every accessor works on every key, array element and tensor, and the file
- * survives a round trip through the writer with every value and tensor byte unchanged. */
+ * the file, or opens, and then every accessor works on every key, array element and tensor, no two tensors
+ * share a byte, general.alignment (when present) is a u32, and the file survives a round trip through the
+ * writer with every value and tensor byte unchanged. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     uint32_t a = vkmm_gguf_alignment(g);
     require(a && !(a & (a - 1)), "alignment is a power of two");
+    const vkmm_gguf_kv *align_kv = vkmm_gguf_find(g, "general.alignment");
+    require(!align_kv || align_kv->value.type == VKMM_GGUF_U32, "general.alignment is a u32");
     for (uint64_t k = 0; k < vkmm_gguf_tensor_count(g); k++) {
         const vkmm_gguf_tensor *t = vkmm_gguf_tensor_at(g, k);
         require(vkmm_gguf_tensor_by_name(g, t->name) == t, "tensor names are unique and found");
@@ -132,6 +135,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (t->n_bytes)
             h += ((const uint8_t *)t->data)[0] + ((const uint8_t *)t->data)[t->n_bytes - 1];
     }
+    /* quadratic, but the files that open are small: the fuzzer's inputs are */
+    for (uint64_t i = 0; i < vkmm_gguf_tensor_count(g) && i < 512; i++)
+        for (uint64_t j = i + 1; j < vkmm_gguf_tensor_count(g) && j < 512; j++) {
+            const vkmm_gguf_tensor *x = vkmm_gguf_tensor_at(g, i), *y = vkmm_gguf_tensor_at(g, j);
+            require(!x->n_bytes || !y->n_bytes || x->file_offset + x->n_bytes <= y->file_offset ||
+                        y->file_offset + y->n_bytes <= x->file_offset,
+                    "no two tensors share a byte");
+        }
     round_trip(g);
     vkmm_gguf_close(g);
     return (int)(h & 0); /* h only keeps the reads from being optimised away */

@@ -1,7 +1,9 @@
 /* tests/fuzz/fuzz_tokenizer.c — libFuzzer target: arbitrary bytes through both tokenizers (SentencePiece-style
  * and byte-level BPE with each pre-tokenizer) on small synthetic vocabularies, then back through the
  * streaming detokenizer. Aborts when an invariant breaks: byte-level BPE must give the input back exactly,
- * and streamed output must always be whole UTF-8 characters.
+ * streamed output must always be whole UTF-8 characters, and SentencePiece-style text with its spaces written
+ * as U+2581 must give the same ids as with spaces (the tokenizer turns every space into U+2581 first, as
+ * Gemma's Hugging Face tokenizer does: a literal U+2581 is indistinguishable from a space).
  * The first input byte picks the tokenizer and the flags; the rest is the text. */
 #include <stdint.h>
 #include <stdio.h>
@@ -138,6 +140,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (raw.len != len || (len && memcmp(raw.s, text, len)))
             die("byte-level BPE did not give the input back");
         vkmm_text_free(&raw);
+    }
+    if (!byte_level && memchr(text, ' ', len)) {
+        char *marked = malloc(3 * len);
+        size_t m = 0;
+        if (!marked)
+            die("out of memory");
+        for (size_t i = 0; i < len; i++) {
+            if (text[i] == ' ') {
+                memcpy(marked + m, "\xE2\x96\x81", 3);
+                m += 3;
+            } else {
+                marked[m++] = text[i];
+            }
+        }
+        vkmm_tokens again = {0};
+        if (vkmm_tokenize(tok, marked, m, flags, &again, &err))
+            die(err.msg);
+        if (again.n != ids.n || memcmp(again.ids, ids.ids, ids.n * sizeof *ids.ids))
+            die("spaces written as U+2581 tokenized differently");
+        vkmm_tokens_free(&again);
+        free(marked);
     }
     vkmm_text_free(&out);
     vkmm_tokens_free(&ids);

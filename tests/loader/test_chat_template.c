@@ -99,14 +99,14 @@ static void check_pipeline(const char *path, bool tekken, vkmm_chat_format f, co
     /* the vocabulary's own template is recognised (Gemma's tokenizer_config.json carries it) */
     if (!tekken) {
         vkmm_chat_format picked;
-        CHECK(v.chat_template && vkmm_chat_format_pick(NULL, &v, &picked, &err) == VKMM_OK &&
+        CHECK(v.chat_template && vkmm_chat_format_pick(NULL, &v, "mistral-v7", &picked, &err) == VKMM_OK &&
                   picked == VKMM_CHAT_GEMMA3,
               "Gemma 3's own chat_template is recognised");
     } else {
         vkmm_chat_format picked = VKMM_CHAT_NONE;
-        CHECK(!v.chat_template && vkmm_chat_format_pick(NULL, &v, &picked, &err) == VKMM_OK &&
+        CHECK(!v.chat_template && vkmm_chat_format_pick(NULL, &v, "mistral-v7-tekken", &picked, &err) == VKMM_OK &&
                   picked == VKMM_CHAT_MISTRAL_V7_TEKKEN,
-              "no template: the Tekken control tokens imply mistral-v7-tekken (with a warning)");
+              "no template: the architecture's default, mistral-v7-tekken (with a warning)");
     }
     vkmm_tokens_free(&ids);
     vkmm_chat_prompt_free(&p);
@@ -155,7 +155,7 @@ static void errors_and_detection(void)
     CHECK(vkmm_chat_format_from_name("gemma3", &f) && f == VKMM_CHAT_GEMMA3, "name gemma3");
     CHECK(vkmm_chat_format_from_name("mistral-v7-tekken", &f) && f == VKMM_CHAT_MISTRAL_V7_TEKKEN, "name tekken");
     CHECK(!vkmm_chat_format_from_name("chatml", &f), "unknown name");
-    CHECK(vkmm_chat_format_pick("chatml", NULL, &f, &err) == VKMM_ERR_INVALID_ARG && strstr(err.msg, "chatml"),
+    CHECK(vkmm_chat_format_pick("chatml", NULL, "gemma3", &f, &err) == VKMM_ERR_INVALID_ARG && strstr(err.msg, "chatml"),
           "an unknown --chat-template is an error");
     CHECK(vkmm_chat_format_detect("{%- for message in loop_messages %}{%- if message['role'] == 'user' %}"
                                   "{{- '[INST]' + message['content'] + '[/INST]' }}{%- elif message['role'] == "
@@ -168,18 +168,19 @@ static void errors_and_detection(void)
     CHECK(vkmm_chat_format_detect("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>") ==
               VKMM_CHAT_NONE,
           "ChatML is not recognised");
-    /* unknown template and no telling control tokens: an error that says what to do */
+    /* unknown template: the architecture's default; none: an error that says what to do */
     vkmm_vocab v;
     vkmm_vocab_init(&v);
     vkmm_vocab_reserve(&v, 2, false, true, 0, &err);
     vkmm_vocab_set_token(&v, 0, "a", 1, 0, VKMM_TOKEN_NORMAL, &err);
     vkmm_vocab_set_token(&v, 1, "<start_of_turn>", 15, 0, VKMM_TOKEN_CONTROL, &err);
     vkmm_vocab_set_string(&v, &v.chat_template, "{{ chatml }}", &err);
-    CHECK(vkmm_chat_format_pick(NULL, &v, &f, &err) == VKMM_OK && f == VKMM_CHAT_GEMMA3,
-          "unknown template, Gemma control tokens: gemma3 with a warning");
-    vkmm_vocab_set_token(&v, 1, "<|im_start|>", 12, 0, VKMM_TOKEN_CONTROL, &err);
-    CHECK(vkmm_chat_format_pick(NULL, &v, &f, &err) == VKMM_ERR_UNSUPPORTED && strstr(err.msg, "--chat-template"),
-          "unknown template and vocabulary: an error naming --chat-template");
+    CHECK(vkmm_chat_format_pick(NULL, &v, "gemma3", &f, &err) == VKMM_OK && f == VKMM_CHAT_GEMMA3,
+          "unknown template: the architecture's gemma3 with a warning");
+    CHECK(vkmm_chat_format_pick("mistral-v7", &v, "gemma3", &f, &err) == VKMM_OK && f == VKMM_CHAT_MISTRAL_V7,
+          "a name given wins");
+    CHECK(vkmm_chat_format_pick(NULL, &v, NULL, &f, &err) == VKMM_ERR_UNSUPPORTED && strstr(err.msg, "--chat-template"),
+          "unknown template and no default: an error naming --chat-template");
     vkmm_vocab_free(&v);
 }
 

@@ -509,6 +509,7 @@ static void test_writer_refusals(void)
     CHECK(vkmm_gguf_writer_add_u32(w, "", 2) == VKMM_ERR_INVALID_ARG, "empty key");
     CHECK(vkmm_gguf_writer_set_alignment(w, 48) == VKMM_ERR_INVALID_ARG, "alignment 48");
     CHECK(vkmm_gguf_writer_add_str(w, "general.alignment", "32") == VKMM_ERR_INVALID_ARG, "string alignment");
+    CHECK(vkmm_gguf_writer_add_u64(w, "general.alignment", 32) == VKMM_ERR_INVALID_ARG, "u64 alignment");
     CHECK(vkmm_gguf_writer_set_version(w, 1) == VKMM_ERR_INVALID_ARG, "version 1");
     CHECK(vkmm_gguf_writer_add_scalar(w, "s", VKMM_GGUF_STRING, "x") == VKMM_ERR_INVALID_ARG, "string as scalar");
     CHECK(vkmm_gguf_writer_add_tensor(w, "0123456789012345678901234567890123456789012345678901234567890123",

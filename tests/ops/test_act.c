@@ -127,7 +127,7 @@ int main(void)
     static const uint32_t shapes[][2] = {{1, 1}, {1, 7}, {2, 33}, {7, 4128}, {32, 1152}, {512, 3}};
     for (size_t si = 0; si < 2; si++) {
         c.setting = settings[si].name;
-        vkmm_ops_set_param(c.ops, "act", "workgroup", settings[si].wg);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_ACT_WORKGROUP, settings[si].wg);
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
             for (int a = VKMM_ACT_GELU_TANH; a <= VKMM_ACT_ERF; a++) {
                 check(&c, (int)(i % 2) * 3, (vkmm_act)a, shapes[i][0], shapes[i][1]);

@@ -44,14 +44,14 @@ typedef struct ctx {
 
 static void apply_setting(vkmm_ops *ops, const setting *s)
 {
-    vkmm_ops_set_param(ops, "attention", "workgroup", s->workgroup);
-    vkmm_ops_set_param(ops, "attention", "rows", s->rows);
-    vkmm_ops_set_param(ops, "attention", "keys", s->keys);
-    vkmm_ops_set_param(ops, "attention", "decode_workgroup", s->decode_workgroup);
-    vkmm_ops_set_param(ops, "attention", "decode_keys", s->decode_keys);
-    vkmm_ops_set_param(ops, "attention", "shared_limit", s->shared_limit);
-    vkmm_ops_set_param(ops, "attention_merge", "workgroup", s->merge_workgroup);
-    vkmm_ops_set_param(ops, "attention_merge", "cols", s->merge_cols);
+    vkmm_ops_set_tune(ops, VKMM_TUNE_ATTENTION_WORKGROUP, s->workgroup);
+    vkmm_ops_set_tune(ops, VKMM_TUNE_ATTENTION_ROWS, s->rows);
+    vkmm_ops_set_tune(ops, VKMM_TUNE_ATTENTION_KEYS, s->keys);
+    vkmm_ops_set_tune(ops, VKMM_TUNE_ATTENTION_DECODE_WORKGROUP, s->decode_workgroup);
+    vkmm_ops_set_tune(ops, VKMM_TUNE_ATTENTION_DECODE_KEYS, s->decode_keys);
+    vkmm_ops_set_tune(ops, VKMM_TUNE_ATTENTION_SHARED_LIMIT, s->shared_limit);
+    vkmm_ops_set_tune(ops, VKMM_TUNE_ATTENTION_MERGE_WORKGROUP, s->merge_workgroup);
+    vkmm_ops_set_tune(ops, VKMM_TUNE_ATTENTION_MERGE_COLS, s->merge_cols);
 }
 
 /* Random cache contents for every slot that holds a position; NaN bytes in every other slot, so a kernel that
@@ -143,7 +143,7 @@ static void check_case(ctx *c, const acase *t)
         ref_norm += (double)ref[i] * ref[i];
 
     if (t->bind_limit)
-        vkmm_ops_set_param(c->ops, "attention", "bind_limit", t->bind_limit);
+        vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_BIND_LIMIT, t->bind_limit);
     for (size_t si = 0; si < 2; si++) {
         const setting *set = &c->settings[si];
         apply_setting(c->ops, set);
@@ -165,7 +165,7 @@ static void check_case(ctx *c, const acase *t)
             }
         }
     }
-    vkmm_ops_set_param(c->ops, "attention", "bind_limit", 0);
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_BIND_LIMIT, 0);
     apply_setting(c->ops, &c->settings[0]);
     free(q);
     free(ref);
@@ -220,9 +220,9 @@ static void check_kv_store(ctx *c, vkmm_dtype type, uint32_t d, uint32_t n_kv, u
     vkmm_buffer *bc = test_upload(c->gpu, NULL, bytes, type == VKMM_F16 ? 16 : 6, &C);
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
-    vkmm_ops_set_param(c->ops, "attention", "bind_limit", bind_limit);
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_BIND_LIMIT, bind_limit);
     vkmm_status st = vkmm_op_kv_store(c->ops, cmd, &kv, S, C, pos0, n, &err);
-    vkmm_ops_set_param(c->ops, "attention", "bind_limit", 0);
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_BIND_LIMIT, 0);
     CHECK_OK(st, &err, );
     CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
     test_download(c->gpu, C, got);
@@ -540,10 +540,10 @@ static void check_cost_and_splits(ctx *c)
     CHECK(flops == 4ull * 10 * 2 * 64, "cost: %llu flops", (unsigned long long)flops);
     CHECK(bytes == 4096 + 1024, "cost: %llu bytes", (unsigned long long)bytes);
 
-    int64_t groups = vkmm_ops_param(c->ops, "attention", "split_groups", 0);
-    int64_t min_keys = vkmm_ops_param(c->ops, "attention", "split_min_keys", 0);
-    vkmm_ops_set_param(c->ops, "attention", "split_groups", 64);
-    vkmm_ops_set_param(c->ops, "attention", "split_min_keys", 100);
+    int64_t groups = vkmm_ops_tune(c->ops, VKMM_TUNE_ATTENTION_SPLIT_GROUPS);
+    int64_t min_keys = vkmm_ops_tune(c->ops, VKMM_TUNE_ATTENTION_SPLIT_MIN_KEYS);
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_SPLIT_GROUPS, 64);
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_SPLIT_MIN_KEYS, 100);
     vkmm_attention_params d = {.kv = {VKMM_F16, 2, 128, 4096, 0}, .n_q = 1, .n_head = 8, .q_pos0 = 999,
                                .kv_len = 1000, .causal = true, .scale = 1};
     uint32_t ns = vkmm_op_attention_splits(c->ops, &d);
@@ -559,8 +559,8 @@ static void check_cost_and_splits(ctx *c)
     CHECK(ns == 1 && vkmm_op_attention_scratch_bytes(c->ops, &d) == 0, "prefill of 5 rows: %u splits", ns);
     d.n_split = 3; /* ... unless asked */
     CHECK(vkmm_op_attention_splits(c->ops, &d) == 3, "forced split of a prefill");
-    vkmm_ops_set_param(c->ops, "attention", "split_groups", groups);
-    vkmm_ops_set_param(c->ops, "attention", "split_min_keys", min_keys);
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_SPLIT_GROUPS, groups);
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_SPLIT_MIN_KEYS, min_keys);
 }
 
 /* name, head_dim, KV heads, GQA ratio, n_q, kv_len, q_pos0 (-1: kv_len - n_q) */
@@ -627,12 +627,12 @@ int main(void)
     vkmm_error err;
     ctx c = {.gpu = test_gpu_open(NULL), .rng = test_rng_seed(7)};
     CHECK_OK(vkmm_ops_create(c.gpu, NULL, &c.ops, &err), &err, 1);
-    c.settings[0] = (setting){"tuned", vkmm_ops_param(c.ops, "attention", "workgroup", 128),
-                              vkmm_ops_param(c.ops, "attention", "rows", 16), vkmm_ops_param(c.ops, "attention", "keys", 32),
-                              vkmm_ops_param(c.ops, "attention", "decode_workgroup", 128),
-                              vkmm_ops_param(c.ops, "attention", "decode_keys", 64), 0,
-                              vkmm_ops_param(c.ops, "attention_merge", "workgroup", 256),
-                              vkmm_ops_param(c.ops, "attention_merge", "cols", 16)};
+    c.settings[0] = (setting){"tuned", vkmm_ops_tune(c.ops, VKMM_TUNE_ATTENTION_WORKGROUP),
+                              vkmm_ops_tune(c.ops, VKMM_TUNE_ATTENTION_ROWS), vkmm_ops_tune(c.ops, VKMM_TUNE_ATTENTION_KEYS),
+                              vkmm_ops_tune(c.ops, VKMM_TUNE_ATTENTION_DECODE_WORKGROUP),
+                              vkmm_ops_tune(c.ops, VKMM_TUNE_ATTENTION_DECODE_KEYS), 0,
+                              vkmm_ops_tune(c.ops, VKMM_TUNE_ATTENTION_MERGE_WORKGROUP),
+                              vkmm_ops_tune(c.ops, VKMM_TUNE_ATTENTION_MERGE_COLS)};
     c.settings[1] = (setting){"small", 32, 6, 12, 32, 20, 16384, 32, 5};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         check_case(&c, &cases[i]);

@@ -98,7 +98,7 @@ int main(void)
     static const uint32_t sizes[] = {1, 7, 33, 4096 + 32, 100003};
     static const uint32_t workgroups[] = {32, 256};
     for (size_t w = 0; w < 2; w++) {
-        vkmm_ops_set_param(c.ops, "elementwise", "workgroup", workgroups[w]);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_ELEMENTWISE_WORKGROUP, workgroups[w]);
         for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
             uint32_t n = sizes[i];
             check_binary(&c, true, n, n, 0);

@@ -103,8 +103,8 @@ int main(void)
         {64, 0, "wg64-quads"}, {256, 1, "wg256-per-element"}};
     for (size_t si = 0; si < 2; si++) {
         c.setting = settings[si].name;
-        vkmm_ops_set_param(c.ops, "get_rows", "workgroup", settings[si].wg);
-        vkmm_ops_set_param(c.ops, "get_rows", "per_element", settings[si].per_element);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_GET_ROWS_WORKGROUP, settings[si].wg);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_GET_ROWS_PER_ELEMENT, settings[si].per_element);
         for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
             uint32_t blk = vkmm_dtype_get(types[t])->block;
             uint32_t narrow = blk == 1 ? 7 : blk, wide = blk == 1 ? 4128 + 1 : (blk == 32 ? 129 * 32 : 10 * 256);

@@ -159,7 +159,7 @@ int main(void)
     const vkmm_dtype types[2] = {VKMM_F32, VKMM_F16};
     for (size_t si = 0; si < 2; si++) {
         c.setting = settings[si].name;
-        vkmm_ops_set_param(c.ops, "layout", "workgroup", settings[si].wg);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_LAYOUT_WORKGROUP, settings[si].wg);
         for (int a = 0; a < 2; a++)
             for (int b = 0; b < 2; b++) {
                 vkmm_dtype it = types[a], ot = types[b];

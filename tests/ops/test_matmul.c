@@ -153,27 +153,27 @@ int main(void)
      * shapes only): the generic decoder for every type, two rows per team of one subgroup. 9 to 40 columns go
      * through the tiled kernel in setting 0 and through the mat-vec in chunks of up to 8 in setting 1. */
     for (int setting = 0; setting < 3; setting++) {
-        vkmm_ops_set_param(c.ops, "matvec", "workgroup", setting == 1 ? 128 : 32);
-        vkmm_ops_set_param(c.ops, "matvec", "threads_per_row", setting == 0 ? 4 : setting == 1 ? 64 : 8);
-        vkmm_ops_set_param(c.ops, "matvec", "rows_per_thread", setting == 0 ? 1 : setting == 1 ? 4 : 2);
-        vkmm_ops_set_param(c.ops, "matvec", "min_threads", 0);
-        vkmm_ops_set_param(c.ops, "matvec", "subgroup", setting != 0);
-        vkmm_ops_set_param(c.ops, "matvec", "generic", setting == 2);
-        vkmm_ops_set_param(c.ops, "matvec", "chunked_cols", setting == 1 ? 40 : 0);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_WORKGROUP, setting == 1 ? 128 : 32);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_THREADS_PER_ROW, setting == 0 ? 4 : setting == 1 ? 64 : 8);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_ROWS_PER_THREAD, setting == 0 ? 1 : setting == 1 ? 4 : 2);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_MIN_THREADS, 0);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_SUBGROUP, setting != 0);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_GENERIC, setting == 2);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_CHUNKED_COLS, setting == 1 ? 40 : 0);
         /* tiles: 32x16 of 2x2 per thread, K by 32 / 64x32 of 4x2 per thread, K by 12 (not a divisor of the
          * blocks: steps end mid-block and the last one is ragged) */
-        vkmm_ops_set_param(c.ops, "matmul", "bm", setting ? 64 : 32);
-        vkmm_ops_set_param(c.ops, "matmul", "bn", setting ? 32 : 16);
-        vkmm_ops_set_param(c.ops, "matmul", "tm", setting ? 4 : 2);
-        vkmm_ops_set_param(c.ops, "matmul", "tn", 2);
-        vkmm_ops_set_param(c.ops, "matmul", "bk", setting ? 12 : 32);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_BM, setting ? 64 : 32);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_BN, setting ? 32 : 16);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_TM, setting ? 4 : 2);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_TN, 2);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_BK, setting ? 12 : 32);
         /* setting 2 takes the short-prompt tile set (32x64 of 4x4, K by 32) for everything up to 512 columns */
-        vkmm_ops_set_param(c.ops, "matmul", "small_cols", setting == 2 ? 512 : 0);
-        vkmm_ops_set_param(c.ops, "matmul", "small_bm", 32);
-        vkmm_ops_set_param(c.ops, "matmul", "small_bn", 64);
-        vkmm_ops_set_param(c.ops, "matmul", "small_tm", 4);
-        vkmm_ops_set_param(c.ops, "matmul", "small_tn", 4);
-        vkmm_ops_set_param(c.ops, "matmul", "small_bk", 32);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_SMALL_COLS, setting == 2 ? 512 : 0);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_SMALL_BM, 32);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_SMALL_BN, 64);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_SMALL_TM, 4);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_SMALL_TN, 4);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_SMALL_BK, 32);
         for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
             uint32_t type = types[t];
             uint32_t blk = vkmm_dtype_get(type)->block;

@@ -202,8 +202,8 @@ int main(void)
     static const uint32_t shapes[][2] = {{7, 1}, {32, 7}, {2, 33}, {512, 64}, {7, 1152}, {1, 4128}, {32, 4128}};
     for (size_t si = 0; si < 3; si++) {
         c.setting = settings[si].name;
-        vkmm_ops_set_param(c.ops, "norm", "workgroup", settings[si].wg);
-        vkmm_ops_set_param(c.ops, "norm", "subgroup", settings[si].sg);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_NORM_WORKGROUP, settings[si].wg);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_NORM_SUBGROUP, settings[si].sg);
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
             uint32_t rows = shapes[i][0], cols = shapes[i][1];
             check_norm(&c, VKMM_NORM_RMS, rows, cols, true, false, false, 0, 1e-13);

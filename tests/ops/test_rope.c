@@ -129,8 +129,8 @@ int main(void)
     const vkmm_rope_layout NEOX = VKMM_ROPE_NEOX, NORM = VKMM_ROPE_NORM;
     for (size_t si = 0; si < 3; si++) {
         c.setting = settings[si].name;
-        vkmm_ops_set_param(c.ops, "rope", "workgroup", settings[si].wg);
-        vkmm_ops_set_param(c.ops, "rope", "subgroup", settings[si].sg);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_ROPE_WORKGROUP, settings[si].wg);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_ROPE_SUBGROUP, settings[si].sg);
         rope_case cases[] = {
             /* Gemma 3 global and local layers, positions up to 128 Ki */
             {{.layout = NEOX, .head_dim = 256, .n_tokens = 7, .n_heads = 8, .base = 1e6, .freq_scale = 0.125},

@@ -126,7 +126,7 @@ static void check_errors(ctx *c)
     vkmm_error err;
     vkmm_range X, S;
     vkmm_buffer *bx = test_upload(c->gpu, NULL, 300000 * 4, 0, &X), *bs = test_upload(c->gpu, NULL, 64, 4, &S);
-    vkmm_ops_set_param(c->ops, "softmax", "chunk", 64); /* 64 chunks of 64: 512 bytes of scratch for k = 1 */
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_SOFTMAX_CHUNK, 64); /* 64 chunks of 64: 512 bytes of scratch for k = 1 */
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
     CHECK(vkmm_op_topk(c->ops, cmd, X, X, X, 4096, 1, 65, &err) != VKMM_OK, "k = 65 accepted");
@@ -134,7 +134,7 @@ static void check_errors(ctx *c)
     CHECK(vkmm_op_argmax(c->ops, cmd, X, S, X, 4096, 1, &err) != VKMM_OK, "a misaligned scratch accepted");
     CHECK(vkmm_op_logsumexp(c->ops, cmd, X, vkmm_range_sub(S, 4, 8), X, 4096, 1, 1.0f, &err) != VKMM_OK,
           "an 8-byte scratch accepted");
-    vkmm_ops_set_param(c->ops, "softmax", "workgroup", 8);
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_SOFTMAX_WORKGROUP, 8);
     CHECK(vkmm_op_softmax(c->ops, cmd, X, X, 1, 300000, 1.0f, &err) == VKMM_ERR_UNSUPPORTED, /* 37500 per lane */
           "a row over lavapipe's loop budget accepted");
     CHECK(vkmm_cmd_dispatch_count(cmd) == 0, "a rejected op recorded a dispatch");
@@ -154,9 +154,9 @@ int main(void)
         {32, 1, 1 << 20, "wg32-subgroup-one-chunk"}};
     for (size_t si = 0; si < 3; si++) {
         c.setting = settings[si].name;
-        vkmm_ops_set_param(c.ops, "softmax", "workgroup", settings[si].wg);
-        vkmm_ops_set_param(c.ops, "softmax", "subgroup", settings[si].sg);
-        vkmm_ops_set_param(c.ops, "softmax", "chunk", settings[si].chunk);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_WORKGROUP, settings[si].wg);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_SUBGROUP, settings[si].sg);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_CHUNK, settings[si].chunk);
         check_softmax(&c, 1, 1, 1.0f, false);
         check_softmax(&c, 7, 33, 0.125f, true);
         check_softmax(&c, 32, 1152, 1.0f, false);

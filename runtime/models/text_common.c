@@ -1,0 +1,121 @@
+/* runtime/models/text_common.c — what decoder architectures share, so that each architecture file holds only
+ * what makes it different: the common hyperparameters, binding the attention, feed-forward and head weights by
+ * the names llama.cpp's converters write, the attention block over the KV cache, the gated FFN and the logits. */
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/graph/nodes.h"
+#include "runtime/models/model.h"
+
+const char *vkmm_text_key(char *buf, size_t size, const char *arch, const char *key)
+{
+    snprintf(buf, size, "%s.%s", arch, key);
+    return buf;
+}
+
+vkmm_status vkmm_text_read_common(const vkmm_gguf *g, const char *arch, vkmm_text_hparams *hp, vkmm_error *err)
+{
+    const char *path = vkmm_gguf_path(g);
+    char key[96];
+#define K(x) vkmm_text_key(key, sizeof key, arch, x)
+    vkmm_status s = VKMM_OK;
+    if (!s) s = vkmm_gguf_need_u32(g, K("block_count"), &hp->n_layer, err);
+    if (!s) s = vkmm_gguf_need_u32(g, K("embedding_length"), &hp->n_embd, err);
+    if (!s) s = vkmm_gguf_need_u32(g, K("feed_forward_length"), &hp->n_ff, err);
+    if (!s) s = vkmm_gguf_need_u32(g, K("attention.head_count"), &hp->n_head, err);
+    if (s)
+        return s;
+    hp->n_kv = hp->n_head;
+    vkmm_gguf_get_u32(g, K("attention.head_count_kv"), &hp->n_kv);
+    hp->head_dim = hp->n_head ? hp->n_embd / hp->n_head : 0;
+    vkmm_gguf_get_u32(g, K("attention.key_length"), &hp->head_dim);
+    uint32_t vlen = hp->head_dim;
+    vkmm_gguf_get_u32(g, K("attention.value_length"), &vlen);
+    vkmm_gguf_get_u32(g, K("context_length"), &hp->n_ctx_train);
+    vkmm_gguf_get_f32(g, K("attention.layer_norm_rms_epsilon"), &hp->eps);
+#undef K
+    if (!hp->n_pos_axes)
+        hp->n_pos_axes = 1;
+    if (!hp->n_layer || hp->n_layer > VKMM_MAX_LAYERS || !hp->n_embd || !hp->n_head || !hp->n_kv ||
+        hp->n_head % hp->n_kv || !hp->head_dim || hp->head_dim % 2 || vlen != hp->head_dim || !hp->n_ff ||
+        hp->n_pos_axes > VKMM_MAX_POS_AXES)
+        return vkmm_fail(err, VKMM_ERR_FORMAT,
+                         "%s: unusable %s shape: %u layers, embedding %u, %u heads, %u KV heads, head dim %u/%u, FFN %u",
+                         path, arch, hp->n_layer, hp->n_embd, hp->n_head, hp->n_kv, hp->head_dim, vlen, hp->n_ff);
+    const vkmm_gguf_tensor *te = vkmm_gguf_tensor_by_name(g, "token_embd.weight");
+    if (!te || te->ne[0] != hp->n_embd)
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: token_embd.weight missing or not %u wide", path, hp->n_embd);
+    hp->n_vocab = (uint32_t)te->ne[1];
+    return VKMM_OK;
+}
+
+vkmm_status vkmm_bind_attention(vkmm_weight_source *src, const vkmm_text_hparams *hp, uint32_t il,
+                                vkmm_attn_weights *w, vkmm_error *err)
+{
+    uint32_t H = hp->n_embd, qw = hp->n_head * hp->head_dim, kw = hp->n_kv * hp->head_dim;
+    char name[80];
+#define N(x) vkmm_model_tensor_name(name, sizeof name, "blk.%u." x, il)
+    vkmm_status s = src->matrix(src, N("attn_q.weight"), H, qw, false, true, &w->wq, err);
+    if (!s) s = src->matrix(src, N("attn_k.weight"), H, kw, false, true, &w->wk, err);
+    if (!s) s = src->matrix(src, N("attn_v.weight"), H, kw, false, true, &w->wv, err);
+    if (!s) s = src->matrix(src, N("attn_output.weight"), qw, H, false, true, &w->wo, err);
+#undef N
+    return s;
+}
+
+vkmm_status vkmm_bind_ffn(vkmm_weight_source *src, const vkmm_text_hparams *hp, uint32_t il, vkmm_ffn_weights *w,
+                          vkmm_error *err)
+{
+    char name[80];
+#define N(x) vkmm_model_tensor_name(name, sizeof name, "blk.%u." x, il)
+    vkmm_status s = src->matrix(src, N("ffn_gate.weight"), hp->n_embd, hp->n_ff, false, true, &w->gate, err);
+    if (!s) s = src->matrix(src, N("ffn_up.weight"), hp->n_embd, hp->n_ff, false, true, &w->up, err);
+    if (!s) s = src->matrix(src, N("ffn_down.weight"), hp->n_ff, hp->n_embd, false, true, &w->down, err);
+#undef N
+    return s;
+}
+
+vkmm_status vkmm_bind_head(vkmm_weight_source *src, vkmm_text_model *m, vkmm_text_head *head, vkmm_error *err)
+{
+    uint32_t H = m->hp.n_embd, V = m->hp.n_vocab;
+    vkmm_status s = src->matrix(src, "token_embd.weight", H, V, false, true, &m->tok_embd, err);
+    if (!s) s = src->matrix(src, "output.weight", H, V, false, false, &head->output, err);
+    if (!s) s = src->vector(src, "output_norm.weight", H, true, &head->output_norm, err);
+    return s;
+}
+
+vkmm_tid vkmm_text_attention(vkmm_graph *g, const vkmm_text_hparams *hp, const vkmm_forward *fw, uint32_t il,
+                             vkmm_tid q, vkmm_tid k, vkmm_tid v)
+{
+    const vkmm_layer_kv *kv = &fw->kv[il];
+    uint32_t hd = hp->head_dim;
+    vkmm_g_attn_params ap = {
+        .capacity = kv->capacity, .ring = kv->ring, .kv_type = fw->kv_type, .n_head = hp->n_head,
+        .n_kv_head = hp->n_kv, .head_dim = hd, .pos0 = fw->pos0, .causal = true, .window = hp->window[il],
+        .max_kv_len = fw->max_kv_len, .scale = hp->attn_scale, .spans = fw->spans, .n_spans = fw->n_spans,
+        .step = fw->step,
+    };
+    vkmm_tid kc = vkmm_g_kv_cache(g, kv->k, fw->kv_type, hd, hp->n_kv, kv->capacity, "k_cache");
+    vkmm_tid vc = vkmm_g_kv_cache(g, kv->v, fw->kv_type, hd, hp->n_kv, kv->capacity, "v_cache");
+    return vkmm_g_attention(g, q, k, v, kc, vc, &ap, "attn");
+}
+
+vkmm_tid vkmm_text_ffn(vkmm_graph *g, const vkmm_ffn_weights *w, vkmm_act act, vkmm_tid h, const char *name)
+{
+    vkmm_tid gt = vkmm_g_matmul(g, w->gate, h, 0, "ffn_gate");
+    vkmm_tid up = vkmm_g_matmul(g, w->up, h, 0, "ffn_up");
+    vkmm_g_glu(g, act, gt, up, gt, name);
+    return vkmm_g_matmul(g, w->down, gt, 0, "ffn_down");
+}
+
+vkmm_tid vkmm_text_logits(vkmm_graph *g, const vkmm_text_model *m, const vkmm_text_head *head,
+                          const vkmm_forward *fw, vkmm_tid h)
+{
+    uint32_t H = m->hp.n_embd;
+    vkmm_graph_set_prefix(g, "%s", "");
+    vkmm_tid last = h;
+    if (fw->logits_from)
+        last = vkmm_graph_view(g, h, (uint64_t)fw->logits_from * H * 4, VKMM_F32, H, fw->n_tokens - fw->logits_from,
+                               1, "head_rows");
+    return vkmm_g_matmul(g, head->output ? head->output : m->tok_embd, last, fw->logits, "output");
+}
