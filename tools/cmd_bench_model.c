@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <time.h>
+
 #include "cli.h"
 #include "tools/run_opts.h"
 
@@ -46,19 +49,183 @@ static uint8_t *test_image(uint32_t w, uint32_t h)
     return p;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- --parallel: P conversations at once, each on its own thread ---- */
+
+typedef struct par_job {
+    vkmm_model *m;
+    vkmm_session_params sp;
+    const int32_t *ids;
+    uint32_t pp, tg;
+    pthread_barrier_t *ready;  /* everyone's prefill done: the decode phase starts together */
+    double prefill_end, decode_start, decode_end;
+    uint32_t n_gen;
+    vkmm_status st;
+    vkmm_error err;
+} par_job;
+
+static void *par_run(void *arg)
+{
+    par_job *j = arg;
+    vkmm_session *s = NULL;
+    vkmm_sampling greedy = vkmm_sampling_default();
+    greedy.temperature = 0;
+    greedy.ignore_eog = true;
+    j->st = vkmm_session_create(j->m, &j->sp, &s, &j->err);
+    if (!j->st)
+        j->st = vkmm_session_add_tokens(s, j->ids, j->pp, &j->err);
+    if (!j->st)
+        j->st = vkmm_session_begin(s, &greedy, j->tg, &j->err);
+    j->prefill_end = now_ms();
+    pthread_barrier_wait(j->ready);
+    j->decode_start = now_ms();
+    vkmm_token_event ev = {0};
+    while (!j->st && !ev.finish) {
+        j->st = vkmm_session_next(s, &ev, &j->err);
+        if (!j->st && ev.id >= 0)
+            j->n_gen++;
+    }
+    j->decode_end = now_ms();
+    vkmm_session_end(s, NULL);
+    vkmm_session_free(s);
+    return NULL;
+}
+
+typedef struct par_result {
+    uint32_t level;
+    series agg_tg, seq_tg, agg_pp, seq_pp;
+} par_result;
+
+/* One repetition at P sequences: prefill throughput (all prompts, from the start to the last prefill done) and
+ * decode throughput (tokens after the first, from the common start to the last one), aggregate and per sequence. */
+static vkmm_status par_round(vkmm_model *m, uint32_t P, const vkmm_session_params *sp, const int32_t *ids,
+                             uint32_t pp, uint32_t tg, par_result *out, bool timed, vkmm_error *err)
+{
+    par_job *jobs = calloc(P, sizeof *jobs);
+    pthread_t *th = calloc(P, sizeof *th);
+    pthread_barrier_t ready;
+    pthread_barrier_init(&ready, NULL, P);
+    double t0 = now_ms();
+    for (uint32_t i = 0; i < P; i++) {
+        jobs[i] = (par_job){.m = m, .sp = *sp, .ids = ids + (size_t)i * pp, .pp = pp, .tg = tg, .ready = &ready};
+        pthread_create(&th[i], NULL, par_run, &jobs[i]);
+    }
+    for (uint32_t i = 0; i < P; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&ready);
+    vkmm_status st = VKMM_OK;
+    double pre_end = t0, dec_start = 1e300, dec_end = 0, toks = 0;
+    for (uint32_t i = 0; i < P && !st; i++) {
+        if (jobs[i].st) {
+            st = jobs[i].st;
+            *err = jobs[i].err;
+            break;
+        }
+        pre_end = jobs[i].prefill_end > pre_end ? jobs[i].prefill_end : pre_end;
+        dec_start = jobs[i].decode_start < dec_start ? jobs[i].decode_start : dec_start;
+        dec_end = jobs[i].decode_end > dec_end ? jobs[i].decode_end : dec_end;
+        uint32_t n = jobs[i].n_gen > 1 ? jobs[i].n_gen - 1 : 0; /* the first token came with the prefill */
+        toks += n;
+        if (timed && jobs[i].decode_end > jobs[i].decode_start)
+            add(&out->seq_tg, n * 1e3 / (jobs[i].decode_end - jobs[i].decode_start));
+        if (timed && jobs[i].prefill_end > t0)
+            add(&out->seq_pp, pp * 1e3 / (jobs[i].prefill_end - t0));
+    }
+    if (!st && timed) {
+        if (dec_end > dec_start)
+            add(&out->agg_tg, toks * 1e3 / (dec_end - dec_start));
+        if (pre_end > t0)
+            add(&out->agg_pp, (double)P * pp * 1e3 / (pre_end - t0));
+    }
+    free(jobs);
+    free(th);
+    return st;
+}
+
+static int bench_parallel(vkmm_model *m, const run_opts *o, const char *levels, uint32_t pp, uint32_t tg,
+                          uint32_t reps, bool json)
+{
+    par_result res[16];
+    uint32_t n_levels = 0, most = 1;
+    for (const char *p = levels; *p && n_levels < 16;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 64) {
+            fprintf(stderr, "vkmm bench: --parallel takes levels from 1 to 64 separated by commas, not '%s'\n", levels);
+            return 2;
+        }
+        memset(&res[n_levels], 0, sizeof res[n_levels]);
+        res[n_levels++].level = (uint32_t)v;
+        most = (uint32_t)v > most ? (uint32_t)v : most;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') {
+            fprintf(stderr, "vkmm bench: --parallel takes levels separated by commas, not '%s'\n", levels);
+            return 2;
+        }
+    }
+    vkmm_model_info info = vkmm_model_get_info(m);
+    vkmm_session_params sp = {.n_ctx = pp + tg + 16, .n_batch = o->n_batch ? o->n_batch : 512};
+    int32_t *ids = malloc(sizeof *ids * (size_t)most * (pp ? pp : 1));
+    for (uint32_t i = 0; i < most * pp; i++) /* a different prompt per sequence, ordinary tokens */
+        ids[i] = (int32_t)(1000 + (i * 7919u + i / pp * 104729u) % (info.n_vocab - 1000));
+    vkmm_error err;
+    vkmm_status st = VKMM_OK;
+    for (uint32_t l = 0; l < n_levels && !st; l++)
+        for (uint32_t r = 0; r <= reps && !st; r++) /* an untimed round first at each level */
+            st = par_round(m, res[l].level, &sp, ids, pp, tg, &res[l], r > 0, &err);
+    free(ids);
+    if (st) {
+        fprintf(stderr, "vkmm bench: %s\n", err.msg);
+        return 1;
+    }
+    if (json)
+        printf("{\"model\": \"%s\", \"device\": \"%s\", \"pp\": %u, \"tg\": %u, \"reps\": %u, \"parallel\": [",
+               o->model, info.device, pp, tg, reps);
+    else
+        printf("| %-9s | %-22s | %4s | %22s | %22s | %20s | %20s |\n", "size", "device", "seqs", "decode t/s (all)",
+               "decode t/s (each)", "prefill t/s (all)", "prefill t/s (each)");
+    for (uint32_t l = 0; l < n_levels; l++) {
+        double at, ats, st_, sts, ap, aps, sp_, sps;
+        mean_sd(&res[l].agg_tg, &at, &ats);
+        mean_sd(&res[l].seq_tg, &st_, &sts);
+        mean_sd(&res[l].agg_pp, &ap, &aps);
+        mean_sd(&res[l].seq_pp, &sp_, &sps);
+        if (json)
+            printf("%s{\"sequences\": %u, \"decode_tok_s\": %.2f, \"decode_sd\": %.2f, \"decode_per_seq_tok_s\": %.2f, "
+                   "\"decode_per_seq_sd\": %.2f, \"prefill_tok_s\": %.2f, \"prefill_sd\": %.2f, "
+                   "\"prefill_per_seq_tok_s\": %.2f, \"prefill_per_seq_sd\": %.2f}", l ? ", " : "", res[l].level, at, ats,
+                   st_, sts, ap, aps, sp_, sps);
+        else
+            printf("| %6.2f GiB | %-22.22s | %4u | %12.2f ± %7.2f | %12.2f ± %7.2f | %10.2f ± %7.2f | %10.2f ± %7.2f |\n",
+                   info.weight_bytes / 1073741824.0, info.device, res[l].level, at, ats, st_, sts, ap, aps, sp_, sps);
+    }
+    if (json)
+        printf("]}\n");
+    return 0;
+}
+
 int vkmm_cmd_bench_model(int argc, char **argv)
 {
     run_opts o;
     run_opts_init(&o);
     uint32_t pp = 512, tg = 128, reps = 5;
     bool json = false;
+    const char *parallel = NULL;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--parallel") && i + 1 < argc) { parallel = argv[++i]; continue; }
         if (!strcmp(argv[i], "-p") && i + 1 < argc) { pp = (uint32_t)atoi(argv[++i]); continue; }
         if (!strcmp(argv[i], "-n") && i + 1 < argc) { tg = (uint32_t)atoi(argv[++i]); continue; }
         if (!strcmp(argv[i], "-r") && i + 1 < argc) { reps = (uint32_t)atoi(argv[++i]); continue; }
         if (!strcmp(argv[i], "--json")) { json = true; continue; }
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: vkmm bench -m model.gguf [--mmproj mmproj.gguf] [-p 512] [-n 128] [-r 5] [--json]\n"
+                   "                  [--parallel 1,2,4,8]  (that many conversations at once, on threads)\n"
                    "       vkmm bench ops [...]   (kernels; see vkmm bench ops --help)\n");
             return 0;
         }
@@ -75,6 +242,17 @@ int vkmm_cmd_bench_model(int argc, char **argv)
     if (rc)
         return rc;
     o.quiet = json;
+    if (parallel && !o.kv_tokens) { /* room for the largest level's conversations */
+        uint32_t most = 1;
+        for (const char *p = parallel; *p; p++)
+            if (*p >= '0' && *p <= '9') {
+                uint32_t v = (uint32_t)strtoul(p, NULL, 10);
+                most = v > most ? v : most;
+                while (p[1] >= '0' && p[1] <= '9')
+                    p++;
+            }
+        o.kv_tokens = most * (pp + tg + 16);
+    }
     vkmm_error err;
     vkmm_model *m = NULL;
     vkmm_status st = run_load_model(&o, &m, &err);
@@ -82,6 +260,12 @@ int vkmm_cmd_bench_model(int argc, char **argv)
         fprintf(stderr, "vkmm bench: %s\n", err.msg);
         run_opts_free(&o);
         return 1;
+    }
+    if (parallel) {
+        int prc = bench_parallel(m, &o, parallel, pp, tg, reps, json);
+        vkmm_model_free(m);
+        run_opts_free(&o);
+        return prc;
     }
     vkmm_model_info info = vkmm_model_get_info(m);
     vkmm_sampling greedy = {.temperature = 0, .top_p = 1, .repeat_penalty = 1, .ignore_eog = true};

@@ -12,7 +12,7 @@ static int usage(FILE *f)
     fprintf(f,
             "usage: vkmm synth --arch gemma3|mistral3 --tokenizer FILE -o model.gguf [--mmproj-out mmproj.gguf]\n"
             "                  [--size tiny|small|4b|12b|27b|24b] [--type q4_k] [--vision-type f16] [--seed N]\n"
-            "                  [--arch-name llama] [--layers N] [--ctx N] [--window N] [--image-size N]\n"
+            "                  [--arch-name llama] [--layers N] [--embd N] [--ctx N] [--window N] [--image-size N]\n"
             "                  [--random-blocks]\n"
             "  Random weights from the seed, the tokenizer from a Hugging Face tokenizer.json (gemma3) or\n"
             "  Mistral's tekken.json (mistral3), in exactly the layout real GGUF files use. Random weights\n"
@@ -41,6 +41,7 @@ int vkmm_cmd_synth(int argc, char **argv)
         else if (!strcmp(a, "--mmproj-out")) o.mmproj_out = v, i++;
         else if (!strcmp(a, "--seed")) o.seed = strtoull(v, NULL, 10), i++;
         else if (!strcmp(a, "--layers")) o.n_layer = (uint32_t)atoi(v), i++;
+        else if (!strcmp(a, "--embd")) o.n_embd = (uint32_t)atoi(v), i++;
         else if (!strcmp(a, "--ctx")) o.n_ctx = (uint32_t)atoi(v), i++;
         else if (!strcmp(a, "--window")) o.window = (uint32_t)atoi(v), i++;
         else if (!strcmp(a, "--image-size")) o.image_size = (uint32_t)atoi(v), i++;

@@ -32,7 +32,9 @@ const char *run_opts_help(void)
            "  -b, --batch-size N      prefill chunk (512)      --chat-template NAME  gemma3, mistral-v7-tekken\n"
            "  --temp T (0.8)  --top-k K (40)  --top-p P (0.95)  --min-p P (0.05)  --repeat-penalty R (1.0)\n"
            "  --seed N        --raw (no chat template)  --json (one JSON object per token)\n"
-           "  --device N|NAME  --profile  --profile-json FILE (Chrome/Perfetto trace)\n";
+           "  --device N|NAME  --profile  --profile-json FILE (Chrome/Perfetto trace)\n"
+           "  --kv-tokens N           positions of KV cache the model's sessions share (default: from memory)\n"
+           "  --max-batch N           sequences one decode step takes (16)\n";
 }
 
 static bool num(const char *s, double *out)
@@ -51,7 +53,8 @@ int run_opts_parse(run_opts *o, int argc, char **argv, int *i)
     static const char *const with_value[] = {"-m", "--model", "--mmproj", "--model-file", "--image", "-p", "--prompt",
                                              "--system", "-n", "--n-predict", "-c", "--ctx-size", "-b", "--batch-size",
                                              "--chat-template", "--temp", "--top-k", "--top-p", "--min-p",
-                                             "--repeat-penalty", "--seed", "--device", "--profile-json"};
+                                             "--repeat-penalty", "--seed", "--device", "--profile-json",
+                                             "--kv-tokens", "--max-batch"};
     bool known = false;
     for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
         known |= !strcmp(a, with_value[k]);
@@ -90,6 +93,8 @@ int run_opts_parse(run_opts *o, int argc, char **argv, int *i)
     else if (!strcmp(a, "--min-p")) o->sampling.min_p = (float)d, given.min_p = true;
     else if (!strcmp(a, "--repeat-penalty")) o->sampling.repeat_penalty = (float)d, given.rp = true;
     else if (!strcmp(a, "--seed")) o->sampling.seed = (uint64_t)d, given.seed = true;
+    else if (!strcmp(a, "--kv-tokens")) o->kv_tokens = d < 0 ? 0 : d > 2e9 ? 2000000000u : (uint32_t)d;
+    else if (!strcmp(a, "--max-batch")) o->max_batch = d < 1 ? 1 : d > 64 ? 64 : (uint32_t)d;
     return 1;
 }
 
@@ -161,6 +166,8 @@ vkmm_status run_load_model(const run_opts *o, vkmm_model **m, vkmm_error *err)
         .validation = -1,
         .chat_template = o->chat_template,
         .progress = o->quiet || !isatty(2) ? NULL : progress,
+        .kv_tokens = o->kv_tokens,
+        .max_batch = o->max_batch,
     };
     return vkmm_model_load(&mp, m, err);
 }

@@ -15,6 +15,7 @@ typedef struct run_opts {
     const char *images[RUN_MAX_IMAGES];
     uint32_t n_images;
     uint32_t n_predict, n_ctx, n_batch;
+    uint32_t kv_tokens, max_batch; /* the model's shared KV pool and decode batch (0: the library's choice) */
     vkmm_sampling sampling;
     bool raw, json, profile, quiet;
     char *owned[RUN_OWNED]; /* strings kept from the model's manifest */

@@ -25,6 +25,7 @@ typedef struct vkmm_synth_opts {
     bool random_blocks;          /* fill quantized blocks with random bits instead of quantizing floats (fast) */
     /* shape overrides (0: keep the size's value) */
     uint32_t n_layer, n_ctx, window, image_size;
+    uint32_t n_embd;             /* width (gemma3): heads follow at the size's head_dim, FFN 4x */
 } vkmm_synth_opts;
 
 vkmm_status vkmm_synth(const vkmm_synth_opts *o, vkmm_error *err);

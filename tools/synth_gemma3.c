@@ -148,6 +148,15 @@ vkmm_status synth_gemma3(synth_ctx *text, synth_ctx *vision, const vkmm_vocab *v
     if (o->n_layer) s.n_layer = o->n_layer;
     if (o->n_ctx) s.n_ctx = o->n_ctx;
     if (o->window) s.window = o->window;
+    if (o->n_embd) {
+        if (o->n_embd % s.head_dim || o->n_embd % 64)
+            return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "synth gemma3: width %u is not a multiple of head dim %u and 64",
+                             o->n_embd, s.head_dim);
+        s.n_head = o->n_embd / s.head_dim;
+        s.n_kv = s.n_head * base->n_kv / base->n_head ? s.n_head * base->n_kv / base->n_head : 1;
+        s.n_embd = o->n_embd;
+        s.n_ff = 4 * o->n_embd;
+    }
     text_model(text, &s, vocab);
     if (vision) {
         uint32_t image = o->image_size ? o->image_size : s.v_image;

@@ -53,13 +53,19 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, c_char_p, c_uint64, c_uint64, c_void_p)
 class ModelParams(Structure):
     _fields_ = [("model_path", c_char_p), ("mmproj_path", c_char_p), ("device", c_char_p), ("validation", c_int),
                 ("memory_budget", c_uint64), ("chat_template", c_char_p), ("progress", PROGRESS_FN),
-                ("progress_user", c_void_p)]
+                ("progress_user", c_void_p), ("kv_tokens", c_uint32), ("max_batch", c_uint32)]
 
 
 class ModelInfo(Structure):
     _fields_ = [("arch", c_char_p), ("name", c_char_p), ("chat_template", c_char_p), ("device", c_char_p),
                 ("n_layer", c_uint32), ("n_embd", c_uint32), ("n_vocab", c_uint32), ("n_ctx_train", c_uint32),
                 ("has_vision", c_bool), ("weight_bytes", c_uint64)]
+
+
+class ModelStats(Structure):
+    _fields_ = [("kv_pages", c_uint32), ("kv_pages_used", c_uint32), ("ring_pages", c_uint32),
+                ("ring_pages_used", c_uint32), ("kv_bytes", c_uint64), ("kv_positions", c_uint32),
+                ("generating", c_uint32), ("queued", c_uint32), ("decode_steps", c_uint64), ("decode_tokens", c_uint64)]
 
 
 class SessionParams(Structure):
@@ -178,6 +184,7 @@ _protos = {
     "vkmm_model_load": (c_int, [POINTER(ModelParams), POINTER(c_void_p), _E]),
     "vkmm_model_free": (None, [c_void_p]),
     "vkmm_model_get_info": (ModelInfo, [c_void_p]),
+    "vkmm_model_get_stats": (ModelStats, [c_void_p]),
     "vkmm_model_tokenize": (c_int, [c_void_p, c_char_p, c_bool, c_bool, POINTER(c_int32), c_uint32,
                                     POINTER(c_uint32), _E]),
     "vkmm_model_token_bytes": (c_int, [c_void_p, c_int32, c_void_p, c_size_t, POINTER(c_size_t), _E]),

@@ -253,13 +253,14 @@ class MultimodalModel:
     max_tokens, sampling, system prompt, chat template) are the defaults; keyword arguments win.
 
     One model may be used from several threads: each call runs on a session of its own (up to ``max_sessions``
-    at once; more wait their turn), and their GPU steps interleave token by token, so calls run concurrently
-    and each gets exactly the answer it would get alone. ``close()`` (or leaving a ``with`` block) frees the
-    device memory at once; garbage collection frees it too.
+    at once; more wait their turn) and their next tokens go through the model together in batched decode steps
+    (up to ``max_batch`` sequences a step), so calls run concurrently and each gets the answer it would get
+    alone. Their KV caches share one pool of ``kv_tokens`` positions (default: sized from the device memory).
+    ``close()`` (or leaving a ``with`` block) frees the device memory at once; garbage collection frees it too.
     """
 
     def __init__(self, model, *, mmproj=None, device=None, n_ctx=None, n_batch=None, memory_budget=None,
-                 chat_template=None, validation=None, max_sessions=4):
+                 chat_template=None, validation=None, max_sessions=4, kv_tokens=None, max_batch=None):
         self._native = _Native()
         self._finalizer = weakref.finalize(self, _Native.free, self._native)
         if not isinstance(model, (str, os.PathLike)):
@@ -277,6 +278,8 @@ class MultimodalModel:
         self._n_ctx_arg = None if n_ctx is None else _int(n_ctx, "n_ctx", 1, 1 << 24)
         self._n_batch = 0 if n_batch is None else _int(n_batch, "n_batch", 1, 1 << 20)
         budget = 0 if memory_budget is None else _int(memory_budget, "memory_budget", 1, (1 << 64) - 1)
+        kv = 0 if kv_tokens is None else _int(kv_tokens, "kv_tokens", 1, (1 << 31) - 1)
+        mb = 0 if max_batch is None else _int(max_batch, "max_batch", 1, 64)
         if chat_template is not None:
             _text(chat_template, "chat_template")
         self._max_sessions = _int(max_sessions, "max_sessions", 1, 256)
@@ -299,6 +302,8 @@ class MultimodalModel:
             params.device = None if device is None else str(device).encode()
             params.validation = -1 if validation is None else (1 if validation else 0)
             params.memory_budget = budget
+            params.kv_tokens = kv
+            params.max_batch = mb
             params.chat_template = None if tmpl is None else tmpl.encode()
             ptr = ctypes.c_void_p()
             _check(_lib_.vkmm_model_load(byref(params), byref(ptr), byref(err)), err)
@@ -579,6 +584,14 @@ class MultimodalModel:
     def _top(self, id, logprob):
         tok, raw = self._piece(id)
         return TopLogprob(tok, id, float(logprob), raw)
+
+    @property
+    def stats(self):
+        """What the model's sessions share now: the KV pool's pages in use, sessions generating, batched decode
+        steps run (a dict of vkmm_model_stats' fields)."""
+        with self._native.lock:
+            st = _lib_.vkmm_model_get_stats(self._model_ptr())
+            return {name: getattr(st, name) for name, _ in _lib.ModelStats._fields_}
 
     @property
     def info(self):

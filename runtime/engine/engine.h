@@ -13,10 +13,19 @@
 #include "runtime/models/arch.h"
 #include "vkmm.h"
 
+typedef struct vkmm_kv_pool vkmm_kv_pool;
+typedef struct vkmm_batcher vkmm_batcher;
+
 struct vkmm_model {
-    /* One GPU step at a time: sessions of one model may run on several threads; each forward pass, image
-     * encode and allocation holds this, so their steps interleave. */
+    /* One GPU step at a time, in the order they were asked for (batch.c: vkmm_step_begin/end): sessions of one
+     * model may run on several threads; each prefill chunk, batched decode step, image encode and allocation is
+     * a turn, so their steps interleave fairly. */
     pthread_mutex_t lock;
+    pthread_cond_t turn;
+    uint64_t next_turn, serving;
+    vkmm_kv_pool *kv;        /* the KV pages all sessions share (created with the first session) */
+    vkmm_batcher *batch;     /* batched decode steps */
+    uint32_t kv_tokens;      /* from the load parameters: the pool's size (0: from the device memory) */
     vkmm_gpu *gpu;
     vkmm_ops *ops;
     vkmm_gguf *text_file, *vision_file;

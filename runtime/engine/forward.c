@@ -1,11 +1,13 @@
-/* runtime/engine/forward.c — one forward pass over a chunk of pending positions: token ids and positions go to
- * host-visible buffers, image rows are copied into the embedding rows they replace, the architecture builds
- * the graph, and the logits of the last row are reduced on the GPU to what sampling needs (top candidates and
- * log-sum-exp), so only a few hundred bytes come back unless all logits are wanted. */
+/* runtime/engine/forward.c — one prefill pass over a chunk of pending positions: token ids and positions go to
+ * host-visible buffers, image rows are copied into the embedding rows they replace, the sequence's pages of the
+ * KV pool are taken, the architecture builds the graph, and the logits of the last row are reduced on the GPU to
+ * what sampling needs (top candidates and log-sum-exp), so only a few hundred bytes come back unless all logits
+ * are wanted. Decode steps are batch.c's. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/engine/batch.h"
 #include "runtime/engine/session.h"
 #include "runtime/graph/nodes.h"
 
@@ -63,7 +65,7 @@ typedef struct io_ranges {
 } io_ranges;
 
 static vkmm_status build(vkmm_session *s, vkmm_graph *g, const vkmm_item *it, uint32_t n, uint32_t n_spans,
-                         uint32_t rows, const io_ranges *io, vkmm_error *err)
+                         uint32_t rows, const io_ranges *io, const vkmm_layer_kv *kv, vkmm_error *err)
 {
     vkmm_model *m = s->m;
     const vkmm_text_hparams *hp = &m->text->hp;
@@ -94,8 +96,8 @@ static vkmm_status build(vkmm_session *s, vkmm_graph *g, const vkmm_item *it, ui
         .positions = vkmm_range_sub(io->positions, 0, 4ull * n * hp->n_pos_axes),
         .step = io->step,
         .max_kv_len = s->n_ctx,
-        .kv_type = s->kv_type,
-        .kv = s->kv,
+        .kv_type = m->kv->type,
+        .kv = kv,
         .spans = n_spans ? vkmm_range_sub(vkmm_range_whole(s->spans), 0, 8ull * n_spans) : (vkmm_range){0},
         .n_spans = n_spans,
         .logits_from = n - rows,
@@ -150,62 +152,6 @@ static uint32_t top_count(uint32_t top_k)
     return top_k < VKMM_TOP_LOGPROBS ? VKMM_TOP_LOGPROBS : top_k > VKMM_TOPK_MAX ? VKMM_TOPK_MAX : top_k;
 }
 
-static vkmm_status decode(vkmm_session *s, int32_t token, bool want_full_row, uint32_t top_k, vkmm_error *err)
-{
-    vkmm_model *m = s->m;
-    uint32_t pos = s->done.n, V = m->text->hp.n_vocab, k = top_count(top_k);
-    if (pos + 1 > s->n_ctx)
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "the context is full: %u positions (raise -c)", s->n_ctx);
-    vkmm_status st = VKMM_OK;
-    if (s->dec_k != k) {
-        if (!s->dec_cmd) {
-            st = vkmm_cmd_create(m->gpu, s->p.profile ? VKMM_CMD_PROFILE : 0, &s->dec_cmd, err);
-            if (!st) st = ensure(s, &s->dec_ids, 4, VKMM_MEM_HOST, "decode-id", err);
-            if (!st) st = ensure(s, &s->dec_pos, 4ull * m->text->hp.n_pos_axes, VKMM_MEM_HOST, "decode-position", err);
-            if (!st) st = ensure(s, &s->step, 16, VKMM_MEM_HOST, "decode-step", err);
-            if (!st) st = ensure(s, &s->dec_logits, 4ull * V, VKMM_MEM_DEVICE, "decode-logits", err);
-            if (!st)
-                st = ensure(s, &s->dec_scratch, vkmm_op_logits_scratch_bytes(m->ops, m->vocab.n_tokens, 1, VKMM_TOPK_MAX),
-                            VKMM_MEM_DEVICE, "decode-scratch", err);
-        }
-        if (!st)
-            vkmm_cmd_reset(s->dec_cmd);
-        vkmm_graph g;
-        vkmm_graph_init(&g, m->ops);
-        io_ranges io = {vkmm_range_whole(s->dec_ids), vkmm_range_whole(s->dec_pos), vkmm_range_whole(s->dec_logits),
-                        vkmm_range_sub(vkmm_range_whole(s->step), 0, 8)};
-        if (!st)
-            st = build(s, &g, NULL, 1, 0, 1, &io, err);
-        if (!st)
-            st = ensure(s, &s->dec_arena, g.arena_bytes, VKMM_MEM_DEVICE, "decode-activations", err);
-        if (!st)
-            st = vkmm_graph_record(&g, m->ops, s->dec_cmd, vkmm_range_whole(s->dec_arena), err);
-        vkmm_graph_free(&g);
-        if (!st)
-            st = record_logit_ops(s, s->dec_cmd, s->dec_logits, s->dec_scratch, 1, k, err);
-        if (!st)
-            st = vkmm_cmd_end(s->dec_cmd, err);
-        if (st)
-            return st;
-        s->dec_k = k;
-        s->stats.decode_recordings++;
-    }
-    *(int32_t *)vkmm_buffer_map(s->dec_ids) = token;
-    m->text->positions(m->text, pos, 1, vkmm_buffer_map(s->dec_pos));
-    int32_t *step = vkmm_buffer_map(s->step);
-    step[0] = (int32_t)pos;
-    step[1] = (int32_t)pos + 1;
-    vkmm_gpu_capture_begin(m->gpu);
-    st = vkmm_cmd_submit(s->dec_cmd, err);
-    vkmm_gpu_capture_end(m->gpu);
-    if (st)
-        return st;
-    vkmm_session_profile_add(s, s->dec_cmd);
-    if ((st = read_results(s, s->dec_logits, 1, k, want_full_row || s->p.all_logits, err)))
-        return st;
-    return vkmm_items_push(&s->done, (vkmm_item){token, -1, 0}, err);
-}
-
 static vkmm_status forward(vkmm_session *s, uint32_t start, uint32_t n, bool all_logits, bool want_full_row,
                            uint32_t top_k, vkmm_error *err)
 {
@@ -234,10 +180,19 @@ static vkmm_status forward(vkmm_session *s, uint32_t start, uint32_t n, bool all
                     "logits-scratch", err);
     if (st)
         return st;
+    /* the pages these positions go to, then the pool's layers as this sequence sees them */
+    if ((st = vkmm_kv_grow(s, pos0, pos0 + n, err)))
+        return st;
+    vkmm_layer_kv *kv = calloc(m->text->hp.n_layer, sizeof *kv);
+    if (!kv)
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+    for (uint32_t l = 0; l < m->text->hp.n_layer; l++)
+        kv[l] = vkmm_kv_layer(m->kv, l, s->kv.slot);
     vkmm_graph g;
     vkmm_graph_init(&g, m->ops);
     io_ranges io = {vkmm_range_whole(s->ids), vkmm_range_whole(s->positions), vkmm_range_whole(s->logits), {0}};
-    st = build(s, &g, it, n, n_spans, rows, &io, err);
+    st = build(s, &g, it, n, n_spans, rows, &io, kv, err);
+    free(kv);
     if (!st)
         st = ensure(s, &s->arena, g.arena_bytes, VKMM_MEM_DEVICE, "activations", err);
     if (!st)
@@ -262,21 +217,18 @@ static vkmm_status forward(vkmm_session *s, uint32_t start, uint32_t n, bool all
     return VKMM_OK;
 }
 
-/* Each GPU step holds the model's lock, so that sessions on other threads interleave step by step. */
 vkmm_status vkmm_session_decode(vkmm_session *s, int32_t token, bool want_full_row, uint32_t top_k, vkmm_error *err)
 {
-    pthread_mutex_lock(&s->m->lock);
-    vkmm_status st = decode(s, token, want_full_row, top_k, err);
-    pthread_mutex_unlock(&s->m->lock);
-    return st;
+    return vkmm_batch_decode(s, token, want_full_row, top_k, err);
 }
 
+/* A chunk is one GPU turn: the model's other sessions' steps come between a long prompt's chunks. */
 vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bool all_logits, bool want_full_row,
                                  uint32_t top_k, vkmm_error *err)
 {
-    pthread_mutex_lock(&s->m->lock);
+    vkmm_step_begin(s->m);
     vkmm_status st = forward(s, start, n, all_logits, want_full_row, top_k, err);
-    pthread_mutex_unlock(&s->m->lock);
+    vkmm_step_end(s->m);
     return st;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/engine/batch.h"
 #include "runtime/engine/session.h"
 
 static double now_ms(void)
@@ -72,6 +73,21 @@ VKMM_API vkmm_status vkmm_session_begin(vkmm_session *s, const vkmm_sampling *sp
         st = copy_stops(g, p, err);
     g->smp.p.stop = NULL; /* the copies above are what counts */
     g->smp.p.n_stop = 0;
+    if (!st && vkmm_kv_take_evicted(s)) {
+        /* another request took this session's KV pages while it was idle: evaluate its items again */
+        vkmm_items all = {0};
+        for (uint32_t i = 0; i < s->done.n && !st; i++)
+            st = vkmm_items_push(&all, s->done.v[i], err);
+        for (uint32_t i = 0; i < s->pending.n && !st; i++)
+            st = vkmm_items_push(&all, s->pending.v[i], err);
+        if (!st) {
+            free(s->pending.v);
+            s->pending = all;
+            s->done.n = 0;
+        } else {
+            free(all.v);
+        }
+    }
     if (!st && !s->raw && s->n_msgs)
         st = vkmm_session_sync_chat(s, err);
     if (!st && s->pending.n == 0)
@@ -95,6 +111,13 @@ VKMM_API vkmm_status vkmm_session_begin(vkmm_session *s, const vkmm_sampling *sp
     s->stats.last_prompt = s->done.n + s->pending.n;
     s->stats.last_gen = 0;
     s->stats.last_finish = VKMM_FINISH_NONE;
+    /* the KV pages this generation may grow to, reserved before it starts so no step runs out of memory */
+    uint64_t want = (uint64_t)s->done.n + s->pending.n + max_tokens;
+    st = vkmm_kv_reserve(s, want < s->n_ctx ? (uint32_t)want : s->n_ctx, err);
+    if (st) {
+        generation_free(g);
+        return st;
+    }
     double t0 = now_ms();
     uint32_t n_prompt = s->pending.n;
     bool cancelled = false;
@@ -102,6 +125,7 @@ VKMM_API vkmm_status vkmm_session_begin(vkmm_session *s, const vkmm_sampling *sp
     s->stats.n_prompt += st ? 0 : n_prompt - s->pending.n;
     s->stats.prompt_ms += now_ms() - t0;
     if (st) {
+        vkmm_kv_unreserve(s);
         generation_free(g);
         return st;
     }
@@ -114,6 +138,8 @@ VKMM_API vkmm_status vkmm_session_begin(vkmm_session *s, const vkmm_sampling *sp
     else if (max_tokens == 0)
         g->finish = VKMM_FINISH_LENGTH;
     s->stats.last_finish = g->finish;
+    if (!g->finish)
+        vkmm_batch_enter(s); /* its tokens now ride in the model's batched decode steps */
     return VKMM_OK;
 }
 
@@ -250,6 +276,8 @@ VKMM_API vkmm_status vkmm_session_next(vkmm_session *s, vkmm_token_event *ev, vk
     ev->piece = g->piece.s ? g->piece.s : "";
     ev->finish = g->finish;
     s->stats.last_finish = g->finish;
+    if (g->finish || st)
+        vkmm_batch_leave(s); /* no more tokens from this session: the batch need not wait for it */
     s->stats.gen_ms += now_ms() - t1;
     return st;
 }
@@ -265,6 +293,8 @@ VKMM_API vkmm_status vkmm_session_end(vkmm_session *s, vkmm_error *err)
         g->finish = VKMM_FINISH_CANCELLED;
     s->stats.last_finish = g->finish;
     s->stats.n_ctx_used = s->done.n;
+    vkmm_batch_leave(s);
+    vkmm_kv_unreserve(s);
     vkmm_status st = VKMM_OK;
     if (!s->raw && s->n_msgs) {
         vkmm_text_append(&g->reply, "", 0);

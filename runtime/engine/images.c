@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "loader/image.h"
+#include "runtime/engine/batch.h"
 #include "runtime/engine/session.h"
 #include "runtime/graph/nodes.h"
 
@@ -97,11 +98,11 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
     memset(e, 0, sizeof *e);
     e->hash = hash;
     e->tower = m->image_tower;
-    pthread_mutex_lock(&m->lock);
+    vkmm_step_begin(m);
     st = run_encoder(s, &t, e, err);
     if (st)
         vkmm_buffer_destroy(e->rows);
-    pthread_mutex_unlock(&m->lock);
+    vkmm_step_end(m);
     vkmm_image_tensor_free(&t);
     if (st)
         return vkmm_error_prefix(err, st, "encoding %s", name);
@@ -166,9 +167,9 @@ vkmm_status vkmm_session_encode_input(vkmm_session *s, const vkmm_image_input *i
 
 void vkmm_session_drop_images(vkmm_session *s)
 {
-    pthread_mutex_lock(&s->m->lock);
+    vkmm_step_begin(s->m);
     for (uint32_t i = 0; i < s->n_images; i++)
         vkmm_buffer_destroy(s->images[i].rows);
-    pthread_mutex_unlock(&s->m->lock);
+    vkmm_step_end(s->m);
     s->n_images = 0;
 }

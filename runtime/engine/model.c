@@ -8,7 +8,9 @@
 #include "loader/detokenize.h"
 #include "loader/vocab_gguf.h"
 #include "log.h"
+#include "runtime/engine/batch.h"
 #include "runtime/engine/engine.h"
+#include "runtime/engine/kv_pool.h"
 
 static vkmm_status open_text(vkmm_model *m, const char *path, vkmm_error *err)
 {
@@ -100,6 +102,8 @@ VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **ou
     if (!m)
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
     pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->turn, NULL);
+    m->kv_tokens = p->kv_tokens;
     vkmm_vocab_init(&m->vocab);
     vkmm_status s = open_text(m, p->model_path, err);
     if (!s && p->mmproj_path)
@@ -138,6 +142,8 @@ VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **ou
             s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: the projector writes %u-wide embeddings, the text model takes %u",
                           p->mmproj_path, m->vision->hp.n_text_embd, m->text->hp.n_embd);
     }
+    if (!s)
+        s = vkmm_batcher_create(m, p->max_batch, &m->batch, err);
     if (s) {
         vkmm_model_free(m);
         return s;
@@ -154,6 +160,8 @@ VKMM_API void vkmm_model_free(vkmm_model *m)
         m->text->free(m->text);
     if (m->vision)
         m->vision->free(m->vision);
+    vkmm_batcher_destroy(m->batch);
+    vkmm_kv_pool_destroy(m->kv);
     vkmm_weight_store_free(m->text_weights);
     vkmm_weight_store_free(m->vision_weights);
     vkmm_ops_destroy(m->ops);
@@ -163,6 +171,7 @@ VKMM_API void vkmm_model_free(vkmm_model *m)
     vkmm_gguf_close(m->text_file);
     vkmm_gguf_close(m->vision_file);
     pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->turn);
     free(m);
 }
 
@@ -251,4 +260,25 @@ VKMM_API vkmm_status vkmm_model_detokenize(const vkmm_model *m, const int32_t *i
     }
     vkmm_text_free(&t);
     return s;
+}
+
+VKMM_API vkmm_model_stats vkmm_model_get_stats(vkmm_model *m)
+{
+    vkmm_model_stats st = {0};
+    if (!m)
+        return st;
+    uint32_t used[2], total[2];
+    vkmm_kv_usage(m->kv, used, total);
+    st.kv_pages = total[VKMM_KV_FULL];
+    st.kv_pages_used = used[VKMM_KV_FULL];
+    st.ring_pages = total[VKMM_KV_RING];
+    st.ring_pages_used = used[VKMM_KV_RING];
+    st.kv_bytes = m->kv ? m->kv->bytes : 0;
+    st.kv_positions = m->kv ? m->kv->max_tokens : 0;
+    vkmm_batch_stats b = vkmm_batch_get_stats(m);
+    st.generating = b.decoding;
+    st.queued = b.queued;
+    st.decode_steps = b.steps;
+    st.decode_tokens = b.tokens;
+    return st;
 }

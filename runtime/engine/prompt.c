@@ -143,10 +143,8 @@ vkmm_status vkmm_session_sync_chat(vkmm_session *s, vkmm_error *err)
     uint32_t common = 0;
     while (common < s->done.n && common < target.n && same_item(s->done.v[common], target.v[common]))
         common++;
-    /* a ring cache can go back only as far as it still holds; otherwise start over */
-    bool ring = false;
-    for (uint32_t l = 0; l < s->m->text->hp.n_layer; l++)
-        ring |= s->kv[l].ring != 0;
+    /* a sliding-window ring (window + a chunk of slots) can go back only a chunk; further, start over */
+    bool ring = s->m->kv && s->m->kv->n_class > 1;
     if (ring && s->done.n - common > s->n_batch)
         common = 0;
     if (common == target.n && common > 0)

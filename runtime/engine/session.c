@@ -1,43 +1,13 @@
-/* runtime/engine/session.c — sessions: the KV cache (sliding-window layers keep a ring of window + chunk
- * slots) and the conversation (chat turns with their images encoded, or raw text, images and tokens). The
- * generation loop is generate.c. */
+/* runtime/engine/session.c — sessions: the conversation (chat turns with their images encoded, or raw text,
+ * images and tokens) and the buffers of its prefill passes; its KV cache is pages of the model's pool (kv_pool.c),
+ * taken as it grows and returned when it is reset or freed. The generation loop is generate.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "runtime/engine/batch.h"
 #include "runtime/engine/session.h"
-
-static vkmm_status alloc_kv(vkmm_session *s, vkmm_error *err)
-{
-    const vkmm_text_hparams *hp = &s->m->text->hp;
-    s->kbuf = calloc(hp->n_layer, sizeof *s->kbuf);
-    s->vbuf = calloc(hp->n_layer, sizeof *s->vbuf);
-    s->kv = calloc(hp->n_layer, sizeof *s->kv);
-    if (!s->kbuf || !s->vbuf || !s->kv)
-        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
-    for (uint32_t l = 0; l < hp->n_layer; l++) {
-        uint32_t w = hp->window[l];
-        uint32_t cap = w && w + s->n_batch < s->n_ctx ? w + s->n_batch : s->n_ctx;
-        s->kv[l].capacity = cap;
-        s->kv[l].ring = cap < s->n_ctx ? cap : 0;
-        vkmm_kv_layout lay = {s->kv_type, hp->n_kv, hp->head_dim, cap, s->kv[l].ring, 0};
-        uint64_t bytes = vkmm_kv_cache_bytes(&lay);
-        if (!bytes)
-            return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "KV cache layout unsupported (head dim %u)", hp->head_dim);
-        char name[32];
-        snprintf(name, sizeof name, "k_cache.%u", l);
-        vkmm_status st = vkmm_buffer_create(s->m->gpu, bytes, VKMM_MEM_DEVICE, name, &s->kbuf[l], err);
-        name[0] = 'v';
-        if (!st)
-            st = vkmm_buffer_create(s->m->gpu, bytes, VKMM_MEM_DEVICE, name, &s->vbuf[l], err);
-        if (st)
-            return vkmm_error_prefix(err, st, "allocating the KV cache for %u positions", s->n_ctx);
-        s->kv[l].k = vkmm_range_whole(s->kbuf[l]);
-        s->kv[l].v = vkmm_range_whole(s->vbuf[l]);
-    }
-    return VKMM_OK;
-}
 
 static char *dup_str(const char *t)
 {
@@ -97,11 +67,18 @@ VKMM_API vkmm_status vkmm_session_create(vkmm_model *m, const vkmm_session_param
         if (s->n_batch < rows)
             s->n_batch = rows;
     }
+    uint32_t chunk = s->n_batch > VKMM_KV_CHUNK ? VKMM_KV_CHUNK : s->n_batch;
+    if (m->vision && m->image_tower->attention == VKMM_MEDIA_BIDIRECTIONAL && s->n_batch > chunk)
+        chunk = s->n_batch; /* never the case for Gemma 3's 256 rows; kept so a ring is never overrun */
+    s->n_batch = chunk;
     if (s->n_batch > s->n_ctx)
         s->n_batch = s->n_ctx;
-    s->kv_type = VKMM_F16;
-    pthread_mutex_lock(&m->lock);
-    vkmm_status st = alloc_kv(s, err);
+    s->kv.slot = -1;
+    vkmm_step_begin(m);
+    vkmm_status st = VKMM_OK;
+    /* the model's KV pool comes with its first session, big enough for it; later sessions fit theirs in it */
+    if (!m->kv)
+        st = vkmm_kv_pool_create(m, m->kv_tokens, s->n_ctx, s->n_batch, &m->kv, err);
     if (!st)
         st = vkmm_buffer_create(m->gpu, 4ull * s->n_batch, VKMM_MEM_HOST, "ids", &s->ids, err);
     if (!st)
@@ -114,7 +91,7 @@ VKMM_API vkmm_status vkmm_session_create(vkmm_model *m, const vkmm_session_param
                                 err);
     if (!st)
         st = vkmm_cmd_create(m->gpu, s->p.profile ? VKMM_CMD_PROFILE : 0, &s->cmd, err);
-    pthread_mutex_unlock(&m->lock);
+    vkmm_step_end(m);
     if (st) {
         vkmm_session_free(s);
         return st;
@@ -135,12 +112,8 @@ VKMM_API void vkmm_session_free(vkmm_session *s)
     if (!s)
         return;
     vkmm_generation_close(s);
-    pthread_mutex_lock(&s->m->lock);
-    const vkmm_text_hparams *hp = &s->m->text->hp;
-    for (uint32_t l = 0; s->kbuf && l < hp->n_layer; l++) {
-        vkmm_buffer_destroy(s->kbuf[l]);
-        vkmm_buffer_destroy(s->vbuf[l]);
-    }
+    vkmm_kv_release(s);
+    vkmm_step_begin(s->m);
     for (uint32_t i = 0; i < s->n_images; i++)
         vkmm_buffer_destroy(s->images[i].rows);
     vkmm_buffer_destroy(s->ids);
@@ -151,20 +124,10 @@ VKMM_API void vkmm_session_free(vkmm_session *s)
     vkmm_buffer_destroy(s->scratch);
     vkmm_buffer_destroy(s->arena);
     vkmm_cmd_destroy(s->cmd);
-    vkmm_cmd_destroy(s->dec_cmd);
-    vkmm_buffer_destroy(s->dec_ids);
-    vkmm_buffer_destroy(s->dec_pos);
-    vkmm_buffer_destroy(s->step);
-    vkmm_buffer_destroy(s->dec_arena);
-    vkmm_buffer_destroy(s->dec_logits);
-    vkmm_buffer_destroy(s->dec_scratch);
-    pthread_mutex_unlock(&s->m->lock);
+    vkmm_step_end(s->m);
     free_messages(s);
     free(s->msgs);
     free(s->msg_images);
-    free(s->kbuf);
-    free(s->vbuf);
-    free(s->kv);
     free(s->images);
     free(s->done.v);
     free(s->pending.v);
@@ -179,6 +142,7 @@ VKMM_API void vkmm_session_reset(vkmm_session *s)
     if (!s)
         return;
     vkmm_generation_close(s);
+    vkmm_kv_release(s);
     s->done.n = s->pending.n = 0;
     s->raw = false;
     free_messages(s);

@@ -1,5 +1,5 @@
-/* runtime/engine/session.h — the state of a conversation: the KV cache, the positions already evaluated, what
- * is waiting to be evaluated, encoded images, and the buffers a forward pass reads and writes. */
+/* runtime/engine/session.h — the state of a conversation: its share of the model's KV pool, the positions already
+ * evaluated, what is waiting to be evaluated, encoded images, and the buffers a prefill pass reads and writes. */
 #ifndef VKMM_ENGINE_SESSION_H
 #define VKMM_ENGINE_SESSION_H
 
@@ -7,6 +7,7 @@
 
 #include "loader/detokenize.h"
 #include "runtime/engine/engine.h"
+#include "runtime/engine/kv_pool.h"
 #include "runtime/engine/sampler.h"
 #include "runtime/ops/softmax.h"
 
@@ -77,18 +78,13 @@ struct vkmm_session {
 
     /* cache */
     vkmm_buffer **kbuf, **vbuf;
-    vkmm_layer_kv *kv;
-    vkmm_dtype kv_type;
+    vkmm_kv_share kv;        /* its pages in the model's pool */
+    bool decoding;           /* in a generation's token loop (batch.c counts these) */
 
-    /* forward-pass buffers */
+    /* forward-pass buffers (prefill chunks; decode steps use the model's batch buffers) */
     vkmm_buffer *ids, *positions, *spans, *results; /* host-visible */
     vkmm_buffer *logits, *scratch, *arena;
     vkmm_cmd *cmd;
-
-    /* decode: one graph recorded once, replayed per token; it reads the position from `step` */
-    vkmm_cmd *dec_cmd;
-    vkmm_buffer *dec_ids, *dec_pos, *step, *dec_arena, *dec_logits, *dec_scratch;
-    uint32_t dec_k;          /* top-k it was recorded for (0: not recorded) */
 
     /* the sequence */
     vkmm_items done;         /* positions in the cache */
@@ -125,7 +121,8 @@ struct vkmm_session {
  * (top candidates, log-sum-exp, all logits when asked). */
 vkmm_status vkmm_session_forward(vkmm_session *s, uint32_t start, uint32_t n, bool all_logits, bool want_full_row,
                                  uint32_t top_k, vkmm_error *err);
-/* Evaluates one token at the next position by replaying the recorded decode graph (recorded on first use). */
+/* Evaluates one token at the next position: a batched decode step (batch.c) shared with the model's other
+ * generating sessions. */
 vkmm_status vkmm_session_decode(vkmm_session *s, int32_t token, bool want_full_row, uint32_t top_k, vkmm_error *err);
 /* Evaluates everything pending, in chunks that never split a bidirectional image span; the results of the
  * last position are kept as vkmm_session_forward keeps them. vkmm_session_cancel stops it between chunks

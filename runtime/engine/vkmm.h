@@ -225,6 +225,11 @@ typedef struct vkmm_model_params {
     const char *chat_template;   /* built-in template name; NULL: recognised from the file */
     vkmm_progress_fn progress;
     void *progress_user;
+    /* Many conversations share the model: their KV caches are pages of one pool, and the next tokens of all
+     * generating sessions go through the weights together in one step. */
+    uint32_t kv_tokens;          /* the pool: positions of KV cache all sessions share; 0: from the device memory
+                                    left beside the weights (at most 16384, at least the first session's n_ctx) */
+    uint32_t max_batch;          /* sequences one decode step takes; 0: 16 (at most 64) */
 } vkmm_model_params;
 
 VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **out, vkmm_error *err);
@@ -242,11 +247,28 @@ typedef struct vkmm_model_info {
 /* The strings stay valid while the model lives. */
 VKMM_API vkmm_model_info vkmm_model_get_info(const vkmm_model *m);
 
+/* What the model's sessions share, now: the KV pool's pages (VKMM_KV_PAGE_TOKENS positions each) of the
+ * full-context layers and of the sliding-window rings, the sessions generating, and the batched decode steps run. */
+#define VKMM_KV_PAGE_TOKENS 16
+typedef struct vkmm_model_stats {
+    uint32_t kv_pages, kv_pages_used;            /* full-context layers (0 before the first session) */
+    uint32_t ring_pages, ring_pages_used;        /* sliding-window rings (0 for models without) */
+    uint64_t kv_bytes;                           /* device bytes of the pool */
+    uint32_t kv_positions;                       /* positions one conversation may reach in it */
+    uint32_t generating;                         /* sessions in their token loop */
+    uint32_t queued;                             /* tokens waiting for the next decode step */
+    uint64_t decode_steps, decode_tokens;        /* batched decode steps run and the tokens they took */
+} vkmm_model_stats;
+VKMM_API vkmm_model_stats vkmm_model_get_stats(vkmm_model *m);
+
 /* ---- sessions ---- */
 
 typedef struct vkmm_session_params {
-    uint32_t n_ctx;              /* context length; 0: 4096 (capped by the model's) */
-    uint32_t n_batch;            /* prefill chunk; 0: 512 */
+    uint32_t n_ctx;              /* the most positions the conversation may hold; 0: 4096 (capped by the model's
+                                    training context). Its cache takes pages of the model's KV pool as it grows,
+                                    reserved when a generation begins: one that could never fit the pool fails
+                                    then with VKMM_ERR_OUT_OF_MEMORY. */
+    uint32_t n_batch;            /* prefill chunk; 0: 512 (at most 512) */
     bool profile;                /* collect per-dispatch GPU times */
     bool all_logits;             /* keep the logits of every prompt position (tests) */
 } vkmm_session_params;

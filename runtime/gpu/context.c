@@ -375,6 +375,7 @@ vkmm_gpu_stats vkmm_gpu_get_stats(const vkmm_gpu *gpu)
 {
     vkmm_gpu_stats s = gpu->stats;
     s.device_bytes = gpu->mem.device_bytes;
+    s.device_used = gpu->mem.device_used;
     s.host_bytes = gpu->mem.host_bytes;
     s.blocks = gpu->mem.n_blocks;
     return s;

@@ -40,6 +40,7 @@ vkmm_validation_counts vkmm_gpu_destroy_report(vkmm_gpu *gpu);
 
 typedef struct vkmm_gpu_stats {
     uint64_t device_bytes;        /* VkDeviceMemory allocated for device buffers */
+    uint64_t device_used;         /* ... of which handed out to buffers (what the budget counts) */
     uint64_t host_bytes;          /* ... for staging / readback */
     uint32_t blocks;              /* memory blocks held */
     uint32_t pipelines_created;

@@ -56,10 +56,15 @@ vkmm_tid vkmm_g_act(vkmm_graph *g, vkmm_act act, vkmm_tid x, vkmm_tid out, const
 vkmm_tid vkmm_g_glu(vkmm_graph *g, vkmm_act act, vkmm_tid gate, vkmm_tid up, vkmm_tid out, const char *name);
 
 /* ---- attention (nodes_attention.c) ---- */
-/* Where one layer's K/V cache lives: [n_kv_head][capacity][head_dim] each; ring 0: slot = position. */
+/* Where one layer's K/V cache lives: [n_kv_head][capacity][head_dim] each; ring 0: slot = position. A paged cache
+ * (page_size > 0) is a pool shared by sequences: a sequence's slots come through its page table. */
 typedef struct vkmm_layer_kv {
     vkmm_range k, v;
     uint32_t capacity, ring;
+    uint32_t page_size;       /* 0: not paged */
+    vkmm_range pages;         /* u32 page tables */
+    uint32_t pt_off;          /* this sequence's table (a step of one sequence) */
+    uint32_t cls;             /* the pool's page class: which of a batch's descriptors the layer reads */
 } vkmm_layer_kv;
 
 typedef struct vkmm_g_attn_params {
@@ -73,7 +78,11 @@ typedef struct vkmm_g_attn_params {
     vkmm_range spans;
     uint32_t n_spans;
     vkmm_range step;          /* i32 {pos0, kv_len} read by a replayed graph; size 0: the static values */
-    uint32_t max_kv_len;      /* with step: the longest cache the replays reach (sizes the decode splits) */
+    uint32_t max_kv_len;      /* with step or seqs: the longest cache the replays reach (sizes the decode splits) */
+    uint32_t page_size;       /* paged cache: tokens per page (0: not paged) */
+    vkmm_range pages;         /* ... its u32 page tables */
+    uint32_t pt_off;          /* ... this sequence's table */
+    vkmm_range seqs;          /* a batch, one row per sequence: vkmm_kv_seq per row (size 0: one sequence) */
 } vkmm_g_attn_params;
 /* Stores k and v ([n][n_kv_head][head_dim] f32) into the caches k_cache / v_cache at pos0.., then attends q
  * ([n][n_head][head_dim]) over positions [0, pos0 + n): returns [n][n_head · head_dim]. */

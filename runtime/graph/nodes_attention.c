@@ -12,23 +12,26 @@ _Static_assert(sizeof(attn_node) <= VKMM_NODE_PARAM_BYTES, "node parameters too 
 
 static vkmm_kv_layout layout_of(const vkmm_g_attn_params *p)
 {
-    return (vkmm_kv_layout){p->kv_type, p->n_kv_head, p->head_dim, p->capacity, p->ring, 0};
+    return (vkmm_kv_layout){p->kv_type, p->n_kv_head, p->head_dim, p->capacity, p->ring, p->page_size};
 }
 
 static vkmm_attention_params params_of(const attn_node *a)
 {
     const vkmm_g_attn_params *p = &a->p;
+    bool dyn = p->step.size || p->seqs.size;
     return (vkmm_attention_params){
         .kv = layout_of(p),
         .n_q = a->n,
         .n_head = p->n_head,
-        .q_pos0 = p->step.size ? 0 : p->pos0,
-        .kv_len = p->step.size ? p->max_kv_len : p->pos0 + a->n,
+        .q_pos0 = dyn ? 0 : p->pos0,
+        .kv_len = dyn ? p->max_kv_len : p->pos0 + a->n,
         .causal = p->causal,
         .window = p->window,
         .n_spans = p->n_spans,
         .scale = p->scale,
         .softcap = p->softcap,
+        .pt_off = p->pt_off,
+        .batch = p->seqs.size != 0,
     };
 }
 
@@ -37,12 +40,16 @@ static vkmm_status rec_attention(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_e
     const attn_node *a = (const void *)n->params;
     vkmm_kv_layout kv = layout_of(&a->p);
     vkmm_range kc = vkmm_graph_range(ex, n->in[3]), vc = vkmm_graph_range(ex, n->in[4]);
-    uint32_t pos0 = a->p.step.size ? 0 : a->p.pos0; /* a replay adds the position it reads from step */
-    vkmm_status s = vkmm_op_kv_store_dyn(ex->ops, ex->cmd, &kv, vkmm_graph_range(ex, n->in[1]), kc, pos0, a->n,
-                                         a->p.step, err);
+    /* a replay adds the position it reads from step; a batch reads each row's from its descriptor */
+    uint32_t pos0 = a->p.step.size || a->p.seqs.size ? 0 : a->p.pos0;
+    vkmm_kv_store_io st = {.src = vkmm_graph_range(ex, n->in[1]), .cache = kc, .pos0 = pos0, .n = a->n,
+                           .step = a->p.seqs.size ? (vkmm_range){0} : a->p.step, .pages = a->p.pages,
+                           .pt_off = a->p.pt_off, .seqs = a->p.seqs};
+    vkmm_status s = vkmm_op_kv_store_io(ex->ops, ex->cmd, &kv, &st, err);
+    st.src = vkmm_graph_range(ex, n->in[2]);
+    st.cache = vc;
     if (!s)
-        s = vkmm_op_kv_store_dyn(ex->ops, ex->cmd, &kv, vkmm_graph_range(ex, n->in[2]), vc, pos0, a->n, a->p.step,
-                                 err);
+        s = vkmm_op_kv_store_io(ex->ops, ex->cmd, &kv, &st, err);
     if (s)
         return s;
     vkmm_attention_params ap = params_of(a);
@@ -53,7 +60,9 @@ static vkmm_status rec_attention(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_e
         .spans = a->p.spans,
         .scratch = n->out[1] ? vkmm_graph_range(ex, n->out[1]) : (vkmm_range){0},
         .o = vkmm_graph_range(ex, n->out[0]),
-        .step = a->p.step,
+        .step = a->p.seqs.size ? (vkmm_range){0} : a->p.step,
+        .pages = a->p.pages,
+        .seqs = a->p.seqs,
     };
     return vkmm_op_attention(ex->ops, ex->cmd, &ap, &io, err);
 }
@@ -79,8 +88,13 @@ vkmm_tid vkmm_g_attention(vkmm_graph *g, vkmm_tid q, vkmm_tid k, vkmm_tid v, vkm
                         p->n_head, p->n_kv_head, p->head_dim);
         return 0;
     }
-    if (p->step.size && (!p->max_kv_len || n != 1)) {
+    if (p->step.size && !p->seqs.size && (!p->max_kv_len || n != 1)) {
         vkmm_graph_fail(g, VKMM_ERR_INTERNAL, "%s: a replayed attention takes one query row and a maximum length",
+                        name);
+        return 0;
+    }
+    if (p->seqs.size && (!p->max_kv_len || p->n_spans || p->seqs.size < n * sizeof(vkmm_kv_seq))) {
+        vkmm_graph_fail(g, VKMM_ERR_INTERNAL, "%s: a batch needs a descriptor per row, a maximum length, no spans",
                         name);
         return 0;
     }

@@ -63,6 +63,8 @@ typedef struct vkmm_forward {
     uint32_t n_spans;
     uint32_t logits_from;               /* compute logits for rows [logits_from, n) only */
     vkmm_tid logits;                    /* external f32 [n - logits_from][n_vocab] to write */
+    vkmm_range seqs[2];                 /* a batch: token i is the next token of sequence i, described per KV page
+                                         * class (vkmm_kv_seq per row; layer_kv.cls picks); size 0: one sequence */
 } vkmm_forward;
 
 typedef struct vkmm_text_model vkmm_text_model;
