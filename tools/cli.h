@@ -19,6 +19,7 @@ int vkmm_bench_ops(int argc, char **argv);
 int vkmm_cmd_bench_model(int argc, char **argv);
 int vkmm_cmd_run(int argc, char **argv);
 int vkmm_cmd_chat(int argc, char **argv);
+int vkmm_cmd_serve(int argc, char **argv);    /* tools/serve/cmd_serve.c */
 int vkmm_cmd_tokenize(int argc, char **argv);
 int vkmm_cmd_info(int argc, char **argv);
 int vkmm_cmd_synth(int argc, char **argv);
