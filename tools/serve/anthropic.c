@@ -11,6 +11,16 @@
 
 /* ---- request ---- */
 
+#define API "Anthropic Messages API"
+
+/* Every field of the API's request: those vkmm applies and those it accepts and leaves alone; anything else is a
+ * 400, as it is at Anthropic. */
+static const char *const body_fields[] = {
+    "model", "messages", "max_tokens", "system", "stop_sequences", "stream", "temperature", "top_p", "top_k",
+    "metadata", "service_tier", "tools", "tool_choice", "thinking", "container", "context_management", "mcp_servers",
+    "inference_geo", "output_config", "output_format", NULL};
+static const char *const message_fields[] = {"role", "content", NULL};
+
 static int parse_block(const serve_server *srv, serve_request *q, serve_msg *m, json_t *block, const char *param,
                        serve_reject *why)
 {
@@ -78,7 +88,9 @@ static int parse(const serve_server *srv, json_t *body, serve_request *q, serve_
 {
     if (!json_is_object(body))
         return serve_refuse(why, 400, NULL, "the body must be a JSON object, not %s", serve_json_kind(body));
-    int st = serve_get_model(body, q, srv, why);
+    int st = serve_check_fields(body, body_fields, API, NULL, why);
+    if (!st)
+        st = serve_get_model(body, q, srv, why);
     if (st)
         return st;
     json_t *mt = json_object_get(body, "max_tokens");
@@ -114,6 +126,8 @@ static int parse(const serve_server *srv, json_t *body, serve_request *q, serve_
         snprintf(param, sizeof param, "messages[%zu]", i);
         if (!json_is_object(msg))
             return serve_refuse(why, 400, param, "%s must be an object, not %s", param, serve_json_kind(msg));
+        if ((st = serve_check_fields(msg, message_fields, API, param, why)))
+            return st;
         json_t *role = json_object_get(msg, "role");
         const char *r = json_is_string(role) ? json_string_value(role) : "";
         if (strcmp(r, "user") && strcmp(r, "assistant"))
@@ -145,6 +159,10 @@ static int parse(const serve_server *srv, json_t *body, serve_request *q, serve_
         return st;
     if (json_array_size(json_object_get(body, "tools")))
         return serve_refuse(why, 400, "tools", "tools are not supported by this server");
+    json_t *of = json_object_get(body, "output_format");
+    if (of && !json_is_null(of))
+        return serve_refuse(why, 400, "output_format", "structured outputs (output_format) are not supported by this "
+                            "server");
     json_t *thinking = json_object_get(body, "thinking");
     json_t *tt = json_is_object(thinking) ? json_object_get(thinking, "type") : NULL;
     if (json_is_string(tt) && !strcmp(json_string_value(tt), "enabled"))

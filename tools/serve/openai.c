@@ -10,6 +10,21 @@
 
 /* ---- request ---- */
 
+#define API "OpenAI Chat Completions API"
+
+/* Every field of the API's request (and the common extensions of local servers): those vkmm applies, and those it
+ * accepts and leaves alone (metadata, storage, tools switched off, penalties it has no equivalent for). Anything
+ * else is a 400, as it is at OpenAI. */
+static const char *const body_fields[] = {
+    "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop", "n",
+    "logprobs", "top_logprobs", "stream", "stream_options", "response_format", "tools", "tool_choice", "functions",
+    "function_call", "parallel_tool_calls", "frequency_penalty", "presence_penalty", "logit_bias", "user", "store",
+    "metadata", "service_tier", "modalities", "audio", "prediction", "reasoning_effort", "verbosity",
+    "prompt_cache_key", "safety_identifier", "web_search_options",
+    "top_k", "min_p", "repeat_penalty", "repetition_penalty", "cache_prompt", NULL};
+static const char *const message_fields[] = {"role", "content", "name", "tool_calls", "tool_call_id", "function_call",
+                                             "refusal", "audio", NULL};
+
 static int parse_part(const serve_server *srv, serve_request *q, serve_msg *m, json_t *part, const char *param,
                       serve_reject *why)
 {
@@ -54,6 +69,9 @@ static int parse_message(const serve_server *srv, serve_request *q, json_t *msg,
     json_t *role = json_object_get(msg, "role");
     if (!json_is_string(role))
         return serve_refuse(why, 400, param, "%s.role must be a string (system, user or assistant)", param);
+    int st = serve_check_fields(msg, message_fields, API, param, why);
+    if (st)
+        return st;
     const char *r = json_string_value(role);
     const char *as = !strcmp(r, "system") || !strcmp(r, "developer") ? "system"
                      : !strcmp(r, "user")                             ? "user"
@@ -80,7 +98,7 @@ static int parse_message(const serve_server *srv, serve_request *q, json_t *msg,
     json_array_foreach(content, i, part) {
         char p3[128];
         snprintf(p3, sizeof p3, "%s[%zu]", p2, i);
-        int st = parse_part(srv, q, m, part, p3, why);
+        st = parse_part(srv, q, m, part, p3, why);
         if (st)
             return st;
     }
@@ -91,7 +109,9 @@ static int parse(const serve_server *srv, json_t *body, serve_request *q, serve_
 {
     if (!json_is_object(body))
         return serve_refuse(why, 400, NULL, "the body must be a JSON object, not %s", serve_json_kind(body));
-    int st = serve_get_model(body, q, srv, why);
+    int st = serve_check_fields(body, body_fields, API, NULL, why);
+    if (!st)
+        st = serve_get_model(body, q, srv, why);
     if (st)
         return st;
     json_t *msgs = json_object_get(body, "messages");
@@ -128,7 +148,8 @@ static int parse(const serve_server *srv, json_t *body, serve_request *q, serve_
         return st;
     sp->min_p = (float)d;
     d = sp->repeat_penalty;
-    if ((st = serve_get_number(body, "repeat_penalty", 0.01, 100, &d, why)))
+    if ((st = serve_get_number(body, "repeat_penalty", 0.01, 100, &d, why)) ||
+        (st = serve_get_number(body, "repetition_penalty", 0.01, 100, &d, why)))
         return st;
     sp->repeat_penalty = (float)d;
     n = 0;
@@ -180,6 +201,14 @@ static int parse(const serve_server *srv, json_t *body, serve_request *q, serve_
         if (strcmp(json_string_value(t), "text"))
             return serve_refuse(why, 400, "response_format", "response_format '%.40s' is not supported (only text)",
                                 json_string_value(t));
+    }
+    if (json_object_size(json_object_get(body, "logit_bias")))
+        return serve_refuse(why, 400, "logit_bias", "logit_bias is not supported by this server");
+    json_t *modalities = json_object_get(body, "modalities");
+    json_t *mod;
+    json_array_foreach(modalities, i, mod) {
+        if (!json_is_string(mod) || strcmp(json_string_value(mod), "text"))
+            return serve_refuse(why, 400, "modalities", "this server answers with text only (modalities: [\"text\"])");
     }
     json_t *tools = json_object_get(body, "tools");
     if (json_array_size(tools) || json_array_size(json_object_get(body, "functions")))

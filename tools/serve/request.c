@@ -23,6 +23,21 @@ int serve_refuse(serve_reject *r, int status, const char *param, const char *fmt
     return status;
 }
 
+int serve_check_fields(json_t *obj, const char *const *known, const char *api, const char *where, serve_reject *why)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = !strcmp(key, *k);
+        if (!ok)
+            return serve_refuse(why, 400, key, "unknown field '%.60s'%s%s (this server follows the %s)", key,
+                                where ? " in " : "", where ? where : "", api);
+    }
+    return 0;
+}
+
 const char *serve_json_kind(const json_t *v)
 {
     switch (json_typeof(v)) {
@@ -101,16 +116,18 @@ static int add_image_bytes(const serve_server *srv, serve_request *q, serve_msg 
 {
     vkmm_image_header h;
     vkmm_error err;
-    if (vkmm_image_probe(bytes, size, param, &h, &err)) {
-        free(bytes);
-        return serve_refuse(why, 400, param, "%s", err.msg);
-    }
+    vkmm_status st = vkmm_image_probe(bytes, size, param, &h, &err);
     uint64_t pixels = (uint64_t)h.width * h.height;
+    /* a size over the limit is the clearer message, even when the rest of the file is broken too */
     if (pixels > srv->cfg.max_image_pixels) {
         free(bytes);
         return serve_refuse(why, 400, param, "%s: the image is %u x %u = %llu pixels, over this server's limit of %llu "
                             "pixels per image (--max-image-pixels)", param, h.width, h.height,
                             (unsigned long long)pixels, (unsigned long long)srv->cfg.max_image_pixels);
+    }
+    if (st) {
+        free(bytes);
+        return serve_refuse(why, 400, param, "%s", err.msg);
     }
     vkmm_image_input *v = realloc(m->images, (m->n_images + 1) * sizeof *v);
     char *name = strdup(param);
@@ -329,9 +346,12 @@ int serve_get_model(json_t *obj, serve_request *q, const serve_server *srv, serv
 
 int serve_get_max_tokens(json_t *obj, const char *key, serve_request *q, serve_reject *why)
 {
-    int64_t n = -1;
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return 0;
+    int64_t n = 0;
     int st = serve_get_int(obj, key, INT64_MIN, INT64_MAX, &n, why);
-    if (st || n == -1)
+    if (st)
         return st;
     if (n < 1 || n > VKMM_SERVE_MAX_TOKENS)
         return serve_refuse(why, 400, key, "%s is %lld; it must be from 1 to %u (answers end sooner when the context "

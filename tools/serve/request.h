@@ -83,6 +83,10 @@ int serve_get_max_tokens(json_t *obj, const char *key, serve_request *q, serve_r
  * user turn, and its text must fit the context. 0 or an HTTP status. */
 int serve_request_finish(const serve_server *srv, serve_request *q, serve_reject *why);
 
+/* Refuses a field of obj that is not in known (NULL-terminated), as the real APIs do; api names the API for the
+ * message, where the object ("messages[2]", or NULL for the body). */
+int serve_check_fields(json_t *obj, const char *const *known, const char *api, const char *where, serve_reject *why);
+
 /* JSON type names for messages ("a string", "an array", ...). */
 const char *serve_json_kind(const json_t *v);
 
