@@ -169,9 +169,9 @@ static void run_job(worker *w, serve_job *j)
     }
     pthread_mutex_unlock(&j->mu);
     if (skip) {
-        vkmm_error e;
+        vkmm_error e = {.code = VKMM_OK};
         snprintf(e.msg, sizeof e.msg, "cancelled before it started");
-        e.code = VKMM_OK;
+        serve_metrics_cancelled(sc->mx, j->cancel);
         job_fail(j, 499, NULL, &e);
         return;
     }
