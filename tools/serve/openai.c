@@ -21,7 +21,7 @@ static const char *const body_fields[] = {
     "function_call", "parallel_tool_calls", "frequency_penalty", "presence_penalty", "logit_bias", "user", "store",
     "metadata", "service_tier", "modalities", "audio", "prediction", "reasoning_effort", "verbosity",
     "prompt_cache_key", "safety_identifier", "web_search_options",
-    "top_k", "min_p", "repeat_penalty", "repetition_penalty", "cache_prompt", NULL};
+    "top_k", "min_p", "repeat_penalty", "repetition_penalty", "ignore_eos", "cache_prompt", NULL};
 static const char *const message_fields[] = {"role", "content", "name", "tool_calls", "tool_call_id", "function_call",
                                              "refusal", "audio", NULL};
 
@@ -162,7 +162,7 @@ static int parse(const serve_server *srv, json_t *body, serve_request *q, serve_
     if ((st = serve_get_number(body, "frequency_penalty", -2, 2, &d, why)) ||
         (st = serve_get_number(body, "presence_penalty", -2, 2, &d, why)))
         return st;
-    if ((st = serve_get_stops(body, "stop", q, why)))
+    if ((st = serve_get_stops(body, "stop", q, why)) || (st = serve_get_bool(body, "ignore_eos", &sp->ignore_eog, why)))
         return st;
     n = 1;
     if ((st = serve_get_int(body, "n", INT64_MIN, INT64_MAX, &n, why)))
