@@ -162,7 +162,9 @@ static int prepare(serve_server *srv, const vkmm_model_ref *ref)
             *dot = 0;
         name = stem;
     }
-    snprintf(srv->model_id, sizeof srv->model_id, "%s", name);
+    char *clean = vkmm_cli_clean_text(name, strlen(name), sizeof srv->model_id - 8, false); /* a file name is bytes */
+    snprintf(srv->model_id, sizeof srv->model_id, "%s", clean ? clean : "model");
+    free(clean);
     struct stat sb;
     srv->created = stat(ref->model, &sb) ? time(NULL) : sb.st_mtime;
     return 0;

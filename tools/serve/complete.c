@@ -191,6 +191,9 @@ enum MHD_Result serve_route_generate(serve_conn *cc, const serve_api *api)
     }
     cc->job = j; /* the connection's reference from here on */
     double deadline = j->t_submit + srv->cfg.timeout_s;
+    /* the idle limit is for idle connections: a stream may be silent while the answer is held back or while the
+     * model emits tokens without text, so until the answer is done only --timeout applies */
+    MHD_set_connection_option(cc->c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)(srv->cfg.timeout_s + 30));
     if (!wait_job(cc, j, WAIT_STARTED, 0, deadline))
         return MHD_NO;
     pthread_mutex_lock(&j->mu);

@@ -13,6 +13,10 @@
 
 #include "tools/serve/http.h"
 
+/* Seconds a connection may sit idle (keep-alive, or a client that stops sending): generation requests raise it
+ * to their --timeout while they run. */
+#define IDLE_TIMEOUT 60
+
 /* A body over --max-body is still read (and dropped) up to this many bytes, so the client gets to read the 413
  * instead of a reset connection; past it the connection is closed at once. */
 #define DRAIN_CAP ((uint64_t)256 << 20)
@@ -228,6 +232,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     if (cc->job) {
         serve_job_cancel(cc->job, SERVE_CANCEL_CLIENT); /* a no-op once it is done */
         serve_job_release(cc->job);
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)IDLE_TIMEOUT);
     }
     free(cc->body);
     free(cs);
@@ -265,7 +270,7 @@ int serve_http_start(serve_server *srv)
                                   MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                                   MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
                                   MHD_OPTION_END);

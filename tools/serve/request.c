@@ -338,8 +338,16 @@ int serve_get_model(json_t *obj, serve_request *q, const serve_server *srv, serv
 {
     const char *name = NULL;
     int st = serve_get_string(obj, "model", &name, why);
-    if (!st && name && *name)
-        snprintf(q->model, sizeof q->model, "%s", name);
+    if (!st && name && *name) {
+        size_t n = strlen(name);
+        if (n >= sizeof q->model) { /* echoed back cut, but never in the middle of a character */
+            n = sizeof q->model - 1;
+            while (n && ((unsigned char)name[n] & 0xC0) == 0x80)
+                n--;
+        }
+        memcpy(q->model, name, n);
+        q->model[n] = 0;
+    }
     (void)srv;
     return st;
 }

@@ -40,9 +40,9 @@ enum MHD_Result serve_route_health(serve_conn *cc)
 enum MHD_Result serve_route_metrics(serve_conn *cc)
 {
     serve_gauges g = {0};
-    if (cc->srv->sched)
-        serve_sched_gauges(cc->srv->sched, &g);
     g.state = serve_current_state(cc->srv);
+    if (g.state != SERVE_LOADING) /* the scheduler exists from the end of loading on */
+        serve_sched_gauges(cc->srv->sched, &g);
     char *text = serve_metrics_render(cc->srv->metrics, &g);
     if (!text)
         return MHD_NO;
