@@ -407,6 +407,8 @@ void serve_sched_free(serve_sched *s)
 
 void serve_sched_gauges(serve_sched *s, serve_gauges *g)
 {
+    if (!s)
+        return;
     pthread_mutex_lock(&s->mu);
     g->queue = s->queued;
     g->active = s->active;
