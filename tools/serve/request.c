@@ -389,9 +389,11 @@ int serve_request_finish(const serve_server *srv, serve_request *q, serve_reject
         if (!(q->msgs[0].text = strdup(srv->system)))
             return serve_refuse(why, 413, "messages", "out of memory");
     }
-    /* text alone longer than the context can never run: refuse it here rather than after a wait in the queue */
+    /* text alone longer than the context can never run: refuse it here rather than after a wait in the queue
+     * (each turn counts one token at least: every template marks where a turn starts) */
     uint64_t tokens = 0;
     for (uint32_t i = 0; i < q->n_msgs; i++) {
+        tokens += strcmp(q->msgs[i].role, "system") != 0;
         uint32_t n = 0;
         vkmm_error err;
         if (q->msgs[i].text && vkmm_model_tokenize(srv->model, q->msgs[i].text, false, false, NULL, 0, &n, &err))

@@ -232,24 +232,29 @@ static void run_job(worker *w, serve_job *j)
     if (st == VKMM_ERR_DEVICE_LOST)
         atomic_store(&sc->device_lost, true);
 
+    /* the metrics first: whoever sees the job done may read /metrics next */
+    double t_end = serve_now();
+    pthread_mutex_lock(&j->mu);
+    double ttft = j->n_toks ? j->t_first - j->t_submit : -1;
+    double tpot = j->n_gen > 1 ? (t_end - j->t_first) / (j->n_gen - 1) : -1;
+    uint32_t n_prompt = j->n_prompt, n_gen = j->n_gen;
+    serve_cancel why = j->cancel;
+    pthread_mutex_unlock(&j->mu);
+    serve_metrics_generation(sc->mx, n_prompt, n_gen, ttft, tpot);
+    if (why)
+        serve_metrics_cancelled(sc->mx, why);
+
     pthread_mutex_lock(&j->mu);
     j->finish = finish ? finish : VKMM_FINISH_CANCELLED;
-    j->t_end = serve_now();
+    j->t_end = t_end;
     if (st) {
         j->fail_status = serve_status_for(st);
         j->err = err;
     }
     j->state = SERVE_JOB_DONE;
     j->session = NULL;
-    double ttft = j->n_toks ? j->t_first - j->t_submit : -1;
-    double tpot = j->n_gen > 1 ? (j->t_end - j->t_first) / (j->n_gen - 1) : -1;
-    uint32_t n_prompt = j->n_prompt, n_gen = j->n_gen;
-    serve_cancel why = j->cancel;
     pthread_cond_broadcast(&j->cv);
     pthread_mutex_unlock(&j->mu);
-    serve_metrics_generation(sc->mx, n_prompt, n_gen, ttft, tpot);
-    if (why)
-        serve_metrics_cancelled(sc->mx, why);
 }
 
 static void *worker_main(void *arg)
