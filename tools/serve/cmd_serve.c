@@ -99,8 +99,19 @@ static int parse_args(int argc, char **argv, serve_config *c, bool *help)
             c->quiet = true;
             continue;
         }
+        static const char *const with_value[] = {"-m", "--model", "--model-file", "--mmproj", "--device", "--host",
+                                                 "--api-key", "--port", "--parallel", "-np", "-c", "--ctx-size",
+                                                 "--queue", "--max-images", "--max-image-pixels", "--timeout",
+                                                 "--shutdown-timeout", "--max-body"};
+        bool known = false;
+        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+            known |= !strcmp(a, with_value[k]);
+        if (!known) {
+            fprintf(stderr, "vkmm serve: unknown option '%s' (vkmm serve --help)\n", a);
+            return 2;
+        }
         if (i + 1 >= argc) {
-            fprintf(stderr, "vkmm serve: %s %s\n", a, a[0] == '-' ? "needs a value (or is unknown)" : "is not an option");
+            fprintf(stderr, "vkmm serve: %s needs a value\n", a);
             return 2;
         }
         const char *v = argv[++i];
@@ -120,12 +131,7 @@ static int parse_args(int argc, char **argv, serve_config *c, bool *help)
         else if (!strcmp(a, "--max-image-pixels")) ok = parse_num(v, 1, 1e12, &d), c->max_image_pixels = (uint64_t)d;
         else if (!strcmp(a, "--timeout")) ok = parse_num(v, 0.1, 1e7, &d), c->timeout_s = d;
         else if (!strcmp(a, "--shutdown-timeout")) ok = parse_num(v, 0, 1e5, &d), c->shutdown_s = d;
-        else if (!strcmp(a, "--max-body")) ok = parse_size(v, &bytes) && bytes >= 1024, c->max_body = bytes;
-        else {
-            fprintf(stderr, "vkmm serve: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
+        else ok = parse_size(v, &bytes) && bytes >= 1024, c->max_body = bytes; /* --max-body */
         if (!ok) {
             fprintf(stderr, "vkmm serve: %s: '%s' is not a usable value\n", a, v);
             return 2;
