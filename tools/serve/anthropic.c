@@ -25,23 +25,12 @@ static int parse_block(const serve_server *srv, serve_request *q, serve_msg *m, 
                        serve_reject *why)
 {
     char p2[160];
-    if (!json_is_object(block))
-        return serve_refuse(why, 400, param, "%s must be an object ({\"type\": \"text\", ...}), not %s", param,
-                            serve_json_kind(block));
-    json_t *type = json_object_get(block, "type");
-    if (!json_is_string(type))
-        return serve_refuse(why, 400, param, "%s.type must be a string (\"text\" or \"image\")", param);
-    const char *t = json_string_value(type);
-    if (!strcmp(t, "text")) {
-        json_t *text = json_object_get(block, "text");
-        snprintf(p2, sizeof p2, "%s.text", param);
-        if (!json_is_string(text))
-            return serve_refuse(why, 400, p2, "%s must be a string, not %s", p2, text ? serve_json_kind(text) : "missing");
-        return serve_msg_append_text(m, json_string_value(text), json_string_length(text), p2, why);
-    }
+    const char *t = serve_part_type(block, param, "\"text\" or \"image\"", why);
+    if (!t)
+        return why->status;
+    if (!strcmp(t, "text"))
+        return serve_msg_add_text_part(m, block, param, why);
     if (!strcmp(t, "image")) {
-        if (strcmp(m->role, "user"))
-            return serve_refuse(why, 400, param, "%s: images can only be in user messages", param);
         json_t *src = json_object_get(block, "source");
         snprintf(p2, sizeof p2, "%s.source", param);
         json_t *stype = json_is_object(src) ? json_object_get(src, "type") : NULL;
@@ -86,11 +75,7 @@ static int parse_content(const serve_server *srv, serve_request *q, serve_msg *m
 
 static int parse(const serve_server *srv, json_t *body, serve_request *q, serve_reject *why)
 {
-    if (!json_is_object(body))
-        return serve_refuse(why, 400, NULL, "the body must be a JSON object, not %s", serve_json_kind(body));
-    int st = serve_check_fields(body, body_fields, API, NULL, why);
-    if (!st)
-        st = serve_get_model(body, q, srv, why);
+    int st = serve_parse_head(srv, body, body_fields, API, q, why);
     if (st)
         return st;
     json_t *mt = json_object_get(body, "max_tokens");
@@ -210,26 +195,18 @@ static void stream_begin(serve_render *r, serve_sse *out, const serve_job *j)
 static void stream_tokens(serve_render *r, serve_sse *out, const serve_token *t, uint32_t n)
 {
     (void)r;
-    size_t len = 0;
-    for (uint32_t i = 0; i < n; i++)
-        len += strlen(t[i].piece);
-    if (!len)
-        return;
-    char *text = malloc(len + 1), *p = text;
+    size_t len;
+    char *text = serve_tokens_text(t, n, &len);
     if (!text) {
         out->failed = true;
         return;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        size_t k = strlen(t[i].piece);
-        memcpy(p, t[i].piece, k);
-        p += k;
+    if (len) {
+        json_t *delta = json_pack("{s:s, s:o}", "type", "text_delta", "text", serve_json_text(text, len));
+        serve_sse_event(out, "content_block_delta",
+                        json_pack("{s:s, s:i, s:o}", "type", "content_block_delta", "index", 0, "delta", delta));
     }
-    *p = 0;
-    json_t *delta = json_pack("{s:s, s:o}", "type", "text_delta", "text", serve_json_text(text, len));
     free(text);
-    serve_sse_event(out, "content_block_delta",
-                    json_pack("{s:s, s:i, s:o}", "type", "content_block_delta", "index", 0, "delta", delta));
 }
 
 static void stream_end(serve_render *r, serve_sse *out, const serve_job *j)

@@ -40,7 +40,8 @@ extern const serve_api serve_api_anthropic;
 
 /* A JSON string of s made valid UTF-8 (bad bytes become U+FFFD): engine messages and token bytes can hold any. */
 json_t *serve_json_text(const char *s, size_t len);
-/* The answer's text: the pieces of tokens [0, n) joined (malloc'ed). */
+/* The pieces of tokens t[0, n) joined (malloc'ed; *len, when asked, gets its length), and of a whole job. */
+char *serve_tokens_text(const serve_token *t, uint32_t n, size_t *len);
 char *serve_job_text(const serve_job *j);
 /* Which stop string ended the answer (the first one in the text the model generated), or NULL. */
 const char *serve_matched_stop(const serve_server *srv, const serve_job *j);

@@ -17,21 +17,28 @@ json_t *serve_json_text(const char *s, size_t len)
     return v ? v : json_string("");
 }
 
-char *serve_job_text(const serve_job *j)
+char *serve_tokens_text(const serve_token *t, uint32_t n, size_t *len)
 {
-    size_t n = 0;
-    for (uint32_t i = 0; i < j->n_toks; i++)
-        n += strlen(j->toks[i].piece);
-    char *s = malloc(n + 1), *p = s;
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++)
+        total += strlen(t[i].piece);
+    char *s = malloc(total + 1), *p = s;
     if (!s)
         return NULL;
-    for (uint32_t i = 0; i < j->n_toks; i++) {
-        size_t k = strlen(j->toks[i].piece);
-        memcpy(p, j->toks[i].piece, k);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t k = strlen(t[i].piece);
+        memcpy(p, t[i].piece, k);
         p += k;
     }
     *p = 0;
+    if (len)
+        *len = total;
     return s;
+}
+
+char *serve_job_text(const serve_job *j)
+{
+    return serve_tokens_text(j->toks, j->n_toks, NULL);
 }
 
 vkmm_finish serve_job_finish(const serve_job *j)

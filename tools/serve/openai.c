@@ -31,23 +31,12 @@ static int parse_part(const serve_server *srv, serve_request *q, serve_msg *m, j
     char p2[160];
     if (json_is_string(part)) /* not in the schema, but unambiguous */
         return serve_msg_append_text(m, json_string_value(part), json_string_length(part), param, why);
-    if (!json_is_object(part))
-        return serve_refuse(why, 400, param, "%s must be an object ({\"type\": \"text\", ...}), not %s", param,
-                            serve_json_kind(part));
-    json_t *type = json_object_get(part, "type");
-    if (!json_is_string(type))
-        return serve_refuse(why, 400, param, "%s.type must be a string (\"text\" or \"image_url\")", param);
-    const char *t = json_string_value(type);
-    if (!strcmp(t, "text")) {
-        json_t *text = json_object_get(part, "text");
-        snprintf(p2, sizeof p2, "%s.text", param);
-        if (!json_is_string(text))
-            return serve_refuse(why, 400, p2, "%s must be a string, not %s", p2, text ? serve_json_kind(text) : "missing");
-        return serve_msg_append_text(m, json_string_value(text), json_string_length(text), p2, why);
-    }
+    const char *t = serve_part_type(part, param, "\"text\" or \"image_url\"", why);
+    if (!t)
+        return why->status;
+    if (!strcmp(t, "text"))
+        return serve_msg_add_text_part(m, part, param, why);
     if (!strcmp(t, "image_url")) {
-        if (strcmp(m->role, "user"))
-            return serve_refuse(why, 400, param, "%s: images can only be in user messages", param);
         json_t *iu = json_object_get(part, "image_url");
         json_t *url = json_is_object(iu) ? json_object_get(iu, "url") : iu;
         snprintf(p2, sizeof p2, "%s.image_url.url", param);
@@ -107,11 +96,7 @@ static int parse_message(const serve_server *srv, serve_request *q, json_t *msg,
 
 static int parse(const serve_server *srv, json_t *body, serve_request *q, serve_reject *why)
 {
-    if (!json_is_object(body))
-        return serve_refuse(why, 400, NULL, "the body must be a JSON object, not %s", serve_json_kind(body));
-    int st = serve_check_fields(body, body_fields, API, NULL, why);
-    if (!st)
-        st = serve_get_model(body, q, srv, why);
+    int st = serve_parse_head(srv, body, body_fields, API, q, why);
     if (st)
         return st;
     json_t *msgs = json_object_get(body, "messages");
@@ -302,29 +287,21 @@ static void stream_begin(serve_render *r, serve_sse *out, const serve_job *j)
 
 static void stream_tokens(serve_render *r, serve_sse *out, const serve_token *t, uint32_t n)
 {
-    size_t len = 0;
     bool scored = false;
-    for (uint32_t i = 0; i < n; i++) {
-        len += strlen(t[i].piece);
+    for (uint32_t i = 0; i < n; i++)
         scored |= t[i].id >= 0 && !t[i].eog;
-    }
-    if (!len && !(r->req->logprobs && scored))
-        return;
-    char *text = malloc(len + 1), *p = text;
+    size_t len;
+    char *text = serve_tokens_text(t, n, &len);
     if (!text) {
         out->failed = true;
         return;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        size_t k = strlen(t[i].piece);
-        memcpy(p, t[i].piece, k);
-        p += k;
+    if (len || (r->req->logprobs && scored)) {
+        json_t *delta = json_pack("{s:o}", "content", serve_json_text(text, len));
+        json_t *lp = r->req->logprobs ? logprobs_json(r, t, n) : NULL;
+        serve_sse_event(out, NULL, chunk(r, json_pack("[o]", choice(delta, lp, NULL))));
     }
-    *p = 0;
-    json_t *delta = json_pack("{s:o}", "content", serve_json_text(text, len));
     free(text);
-    serve_sse_event(out, NULL, chunk(r, json_pack("[o]", choice(delta, r->req->logprobs ? logprobs_json(r, t, n) : NULL,
-                                                                NULL))));
 }
 
 static void stream_end(serve_render *r, serve_sse *out, const serve_job *j)

@@ -110,6 +110,27 @@ int serve_msg_append_text(serve_msg *m, const char *text, size_t len, const char
     return 0;
 }
 
+const char *serve_part_type(json_t *part, const char *param, const char *types, serve_reject *why)
+{
+    json_t *type = json_is_object(part) ? json_object_get(part, "type") : NULL;
+    if (!json_is_object(part))
+        serve_refuse(why, 400, param, "%s must be an object ({\"type\": \"text\", ...}), not %s", param,
+                     serve_json_kind(part));
+    else if (!json_is_string(type))
+        serve_refuse(why, 400, param, "%s.type must be a string (%s)", param, types);
+    return json_string_value(type);
+}
+
+int serve_msg_add_text_part(serve_msg *m, json_t *part, const char *param, serve_reject *why)
+{
+    char p2[192];
+    snprintf(p2, sizeof p2, "%s.text", param);
+    json_t *text = json_object_get(part, "text");
+    if (!json_is_string(text))
+        return serve_refuse(why, 400, p2, "%s must be a string, not %s", p2, text ? serve_json_kind(text) : "missing");
+    return serve_msg_append_text(m, json_string_value(text), json_string_length(text), p2, why);
+}
+
 /* Takes ownership of bytes: checks the picture by its headers, then appends it. */
 static int add_image_bytes(const serve_server *srv, serve_request *q, serve_msg *m, uint8_t *bytes, size_t size,
                            const char *param, serve_reject *why)
@@ -145,8 +166,11 @@ static int add_image_bytes(const serve_server *srv, serve_request *q, serve_msg 
 }
 
 /* Refuses before any decoding when the model cannot see or the request already holds the most images allowed. */
-static int image_allowed(const serve_server *srv, const serve_request *q, const char *param, serve_reject *why)
+static int image_allowed(const serve_server *srv, const serve_request *q, const serve_msg *m, const char *param,
+                         serve_reject *why)
 {
+    if (strcmp(m->role, "user"))
+        return serve_refuse(why, 400, param, "%s: images can only be in user messages", param);
     if (!vkmm_model_get_info(srv->model).has_vision)
         return serve_refuse(why, 400, param, "%s: this model takes no images (it was loaded without a vision "
                             "projector, --mmproj)", param);
@@ -159,7 +183,7 @@ static int image_allowed(const serve_server *srv, const serve_request *q, const 
 int serve_msg_add_base64_image(const serve_server *srv, serve_request *q, serve_msg *m, const char *b64, size_t len,
                                const char *param, serve_reject *why)
 {
-    int st = image_allowed(srv, q, param, why);
+    int st = image_allowed(srv, q, m, param, why);
     if (st)
         return st;
     uint8_t *bytes;
@@ -173,7 +197,7 @@ int serve_msg_add_base64_image(const serve_server *srv, serve_request *q, serve_
 int serve_msg_add_file_image(const serve_server *srv, serve_request *q, serve_msg *m, const char *path,
                              const char *param, serve_reject *why)
 {
-    int st = image_allowed(srv, q, param, why);
+    int st = image_allowed(srv, q, m, param, why);
     if (st)
         return st;
     if (!srv->cfg.allow_local_files)
@@ -350,6 +374,15 @@ int serve_get_model(json_t *obj, serve_request *q, const serve_server *srv, serv
     }
     (void)srv;
     return st;
+}
+
+int serve_parse_head(const serve_server *srv, json_t *body, const char *const *fields, const char *api,
+                     serve_request *q, serve_reject *why)
+{
+    if (!json_is_object(body))
+        return serve_refuse(why, 400, NULL, "the body must be a JSON object, not %s", serve_json_kind(body));
+    int st = serve_check_fields(body, fields, api, NULL, why);
+    return st ? st : serve_get_model(body, q, srv, why);
 }
 
 int serve_get_max_tokens(json_t *obj, const char *key, serve_request *q, serve_reject *why)

@@ -51,10 +51,14 @@ void serve_request_free(serve_request *q);
 
 /* Appends an empty message of role; NULL when out of memory. */
 serve_msg *serve_request_add_msg(serve_request *q, const char *role);
+/* The string "type" of a content part or block, or NULL with why filled (types lists them, for the message). */
+const char *serve_part_type(json_t *part, const char *param, const char *types, serve_reject *why);
+/* Appends part.text (which must be a string) to the message. */
+int serve_msg_add_text_part(serve_msg *m, json_t *part, const char *param, serve_reject *why);
 /* Appends text to a message's text (a newline between parts). 0, or 413/400 after filling why. */
 int serve_msg_append_text(serve_msg *m, const char *text, size_t len, const char *param, serve_reject *why);
-/* Adds an image to a message from base64 text (data: URI payloads and Anthropic's bare data alike) or, where
- * allowed, a local path; checks count, format and pixels against the limits. 0 or an HTTP status. */
+/* Adds an image to a (user) message from base64 text (data: URI payloads and Anthropic's bare data alike) or,
+ * where allowed, a local path; checks count, format and pixels against the limits. 0 or an HTTP status. */
 int serve_msg_add_base64_image(const serve_server *srv, serve_request *q, serve_msg *m, const char *b64, size_t len,
                                const char *param, serve_reject *why);
 int serve_msg_add_file_image(const serve_server *srv, serve_request *q, serve_msg *m, const char *path,
@@ -86,6 +90,10 @@ int serve_request_finish(const serve_server *srv, serve_request *q, serve_reject
 /* Refuses a field of obj that is not in known (NULL-terminated), as the real APIs do; api names the API for the
  * message, where the object ("messages[2]", or NULL for the body). */
 int serve_check_fields(json_t *obj, const char *const *known, const char *api, const char *where, serve_reject *why);
+
+/* What every request starts with: a JSON object, only the API's fields, the model's name. */
+int serve_parse_head(const serve_server *srv, json_t *body, const char *const *fields, const char *api,
+                     serve_request *q, serve_reject *why);
 
 /* JSON type names for messages ("a string", "an array", ...). */
 const char *serve_json_kind(const json_t *v);
