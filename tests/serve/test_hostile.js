@@ -190,7 +190,21 @@ t.main('serve-hostile', async () => {
   t.check(after.status === 200 && after.json.choices[0].message.content === t.exampleAnswer, 'after all that, the answer is still right',
     after.text.slice(0, 300));
   t.check((await t.request(srv.url + '/health')).status === 200, 'after all that, /health is 200');
-  const metrics = (await t.request(srv.url + '/metrics')).text;
+  const mr = await t.request(srv.url + '/metrics');
+  const metrics = mr.text;
+  // Prometheus text format: a HELP and a TYPE before each family's samples, names and labels well formed
+  t.equal(mr.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8', '/metrics content type');
+  let family = null, typed = new Set(), badLines = [];
+  for (const line of metrics.split('\n').slice(0, -1)) {
+    let m;
+    if ((m = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) \S/.exec(line))) family = m[1];
+    else if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$/.exec(line)) && m[1] === family) typed.add(family);
+    else if ((m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-z_]+="[^"\\\n]*"(,[a-z_]+="[^"\\\n]*")*\})? -?[0-9.e+-]+$/.exec(line))) {
+      const base = m[1].replace(/_(bucket|sum|count)$/, '');
+      if (!typed.has(m[1]) && !typed.has(base)) badLines.push(line);
+    } else badLines.push(line);
+  }
+  t.check(metrics.endsWith('\n') && badLines.length === 0, '/metrics is well-formed Prometheus text', badLines.slice(0, 5));
   t.check(/vkmm_requests_total\{endpoint="\/v1\/chat\/completions",status="400"\} \d+/.test(metrics), '/metrics counted the 400s');
   const fives = metrics.split('\n').filter((l) => /^vkmm_requests_total\{endpoint="\/v1\/.*status="5/.test(l));
   t.check(fives.length === 0, 'no API request got a 5xx', fives.join('\n'));
