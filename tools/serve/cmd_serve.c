@@ -141,7 +141,7 @@ static int parse_args(int argc, char **argv, serve_config *c, bool *help)
 }
 
 /* The manifest's defaults, the model's name and date; the context within what the model was trained for. */
-static int prepare(serve_server *srv, const vkmm_model_ref *ref)
+static void prepare(serve_server *srv, const vkmm_model_ref *ref)
 {
     serve_config *c = &srv->cfg;
     vkmm_model_info info = vkmm_model_get_info(srv->model);
@@ -174,7 +174,6 @@ static int prepare(serve_server *srv, const vkmm_model_ref *ref)
     free(clean);
     struct stat sb;
     srv->created = stat(ref->model, &sb) ? time(NULL) : sb.st_mtime;
-    return 0;
 }
 
 /* Waits for SIGTERM or SIGINT (blocked in every thread, so they arrive here). */

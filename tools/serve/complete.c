@@ -202,7 +202,7 @@ enum MHD_Result serve_route_generate(serve_conn *cc, const serve_api *api)
     pthread_mutex_unlock(&j->mu);
     if (waited_out) {
         char msg[200];
-        snprintf(msg, sizeof msg, "the request waited %.0f s for a free session (--timeout); the server is busy, "
+        snprintf(msg, sizeof msg, "the request waited %g s for a free session (--timeout); the server is busy, "
                  "retry later", srv->cfg.timeout_s);
         return serve_reply_error(cc, 503, msg, NULL, NULL);
     }
