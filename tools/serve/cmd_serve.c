@@ -155,6 +155,13 @@ static void prepare(serve_server *srv, const vkmm_model_ref *ref)
     srv->n_ctx = n_ctx;
     /* as `vkmm run -n`: the manifest's, else 256, so that a request and the same `vkmm run` agree by default */
     srv->default_max_tokens = (ref->set & VKMM_REF_MAX_TOKENS) ? ref->max_tokens : 256;
+    srv->max_token_bytes = 1;
+    for (uint32_t id = 0; id < info.n_vocab; id++) {
+        size_t len = 0;
+        vkmm_error err;
+        if (!vkmm_model_token_bytes(srv->model, (int32_t)id, NULL, 0, &len, &err) && len > srv->max_token_bytes)
+            srv->max_token_bytes = (uint32_t)len;
+    }
     srv->defaults = ref->sampling;
     if (!(ref->set & VKMM_REF_SEED))
         srv->defaults.seed = (uint64_t)time(NULL) * 2654435761u;

@@ -423,7 +423,16 @@ int serve_request_finish(const serve_server *srv, serve_request *q, serve_reject
             return serve_refuse(why, 413, "messages", "out of memory");
     }
     /* text alone longer than the context can never run: refuse it here rather than after a wait in the queue
-     * (each turn counts one token at least: every template marks where a turn starts) */
+     * (each turn counts one token at least: every template marks where a turn starts). Text too long to fit even
+     * as the longest tokens is refused without tokenizing it (megabytes of text take seconds). */
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < q->n_msgs; i++)
+        bytes += q->msgs[i].text ? strlen(q->msgs[i].text) : 0;
+    if (bytes > (uint64_t)srv->n_ctx * srv->max_token_bytes) {
+        why->code = "context_length_exceeded";
+        return serve_refuse(why, 400, "messages", "the messages hold %llu bytes of text, more than this server's "
+                            "context of %u tokens can take (--ctx-size)", (unsigned long long)bytes, srv->n_ctx);
+    }
     uint64_t tokens = 0;
     for (uint32_t i = 0; i < q->n_msgs; i++) {
         tokens += strcmp(q->msgs[i].role, "system") != 0;

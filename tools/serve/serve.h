@@ -48,6 +48,7 @@ typedef struct serve_server {
     time_t created;              /* the model file's time, for /v1/models */
     uint32_t n_ctx;              /* of each session */
     uint32_t default_max_tokens; /* when a request gives none (OpenAI) */
+    uint32_t max_token_bytes;    /* the longest token's text: text longer than n_ctx of them cannot fit */
     vkmm_sampling defaults;      /* sampling when a request leaves a field out (the manifest's, as `vkmm run`) */
     char *system;                /* the manifest's system prompt when a request has none, or NULL */
     serve_sched *sched;
