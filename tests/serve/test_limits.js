@@ -1,7 +1,7 @@
 // tests/serve/test_limits.js — the limits that protect a busy `vkmm serve`: a full queue answers 429 with
 // Retry-After (and the OpenAI SDK's own retries then get an answer), --timeout cuts a long answer (finish_reason
 // "length") and refuses a request that waited too long (503), and a lost GPU turns /health and the API to 503
-// (injected with VKMM_INJECT_DEVICE_LOST), never a crash.
+// (injected with VKMM_INJECT_DEVICE_LOST), never a crash; --allow-local-files lets requests name image files.
 'use strict';
 const t = require('./lib.js');
 const OpenAI = t.npm('openai');
@@ -57,6 +57,21 @@ t.main('serve-limits', async () => {
       m = (await t.request(srv.url + '/metrics')).text;
     }
     t.check(/vkmm_cancelled_total\{reason="deadline"\} [1-9]/.test(m), '/metrics counted the deadlines');
+    await t.stopServer(srv);
+  }
+
+  // ---- --allow-local-files: image paths and file:// URLs name files on the server ----
+  {
+    const srv = await t.startServer(['--parallel', '1', '--quiet', '--allow-local-files']);
+    for (const url of [t.example, 'file://' + t.example]) {
+      const r = await t.request(srv.url + '/v1/chat/completions', { method: 'POST', body: { model: 'demo', temperature: 0,
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }, { type: 'text', text: 'Describe the image.' }] }] } });
+      t.check(r.status === 200 && r.json.choices[0].message.content === t.exampleAnswer, `--allow-local-files: ${url.slice(0, 7)}...`,
+        r.text.slice(0, 200));
+    }
+    const missing = await t.request(srv.url + '/v1/chat/completions', { method: 'POST', body: { model: 'demo',
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: '/nonexistent/x.png' } }] }] } });
+    t.check(missing.status === 400 && /cannot read/.test(missing.text), '--allow-local-files: a missing file is a 400', missing.text);
     await t.stopServer(srv);
   }
 
