@@ -16,9 +16,11 @@ typedef struct vkmm_cli_command {
 int vkmm_cmd_devices(int argc, char **argv);
 int vkmm_cmd_bench(int argc, char **argv);
 int vkmm_bench_ops(int argc, char **argv);
+int vkmm_bench_json(int argc, char **argv);   /* tools/bench_json.c: loader/json.c against jansson */
 int vkmm_cmd_bench_model(int argc, char **argv);
 int vkmm_cmd_run(int argc, char **argv);
 int vkmm_cmd_chat(int argc, char **argv);
+int vkmm_cmd_serve(int argc, char **argv);    /* tools/serve/cmd_serve.c */
 int vkmm_cmd_tokenize(int argc, char **argv);
 int vkmm_cmd_info(int argc, char **argv);
 int vkmm_cmd_synth(int argc, char **argv);

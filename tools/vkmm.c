@@ -9,6 +9,7 @@ static const vkmm_cli_command commands[] = {
     {"run", "describe images / answer a prompt: -m model.gguf --mmproj mmproj.gguf --image a.png -p \"...\"",
      vkmm_cmd_run},
     {"chat", "interactive conversation (/image PATH, /reset, /quit)", vkmm_cmd_chat},
+    {"serve", "HTTP server: OpenAI and Anthropic APIs, a chat page, /health, /metrics (--port 8080)", vkmm_cmd_serve},
     {"models", "model names (--model NAME): their files and whether they are here (--json)", vkmm_cmd_models},
     {"devices", "list Vulkan devices and their capabilities (--json)", vkmm_cmd_devices},
     {"bench", "speed: `vkmm bench -m model.gguf -p 512 -n 128`; `vkmm bench ops` times every kernel", vkmm_cmd_bench},

@@ -73,21 +73,6 @@ VKMM_API vkmm_status vkmm_session_begin(vkmm_session *s, const vkmm_sampling *sp
         st = copy_stops(g, p, err);
     g->smp.p.stop = NULL; /* the copies above are what counts */
     g->smp.p.n_stop = 0;
-    if (!st && vkmm_kv_take_evicted(s)) {
-        /* another request took this session's KV pages while it was idle: evaluate its items again */
-        vkmm_items all = {0};
-        for (uint32_t i = 0; i < s->done.n && !st; i++)
-            st = vkmm_items_push(&all, s->done.v[i], err);
-        for (uint32_t i = 0; i < s->pending.n && !st; i++)
-            st = vkmm_items_push(&all, s->pending.v[i], err);
-        if (!st) {
-            free(s->pending.v);
-            s->pending = all;
-            s->done.n = 0;
-        } else {
-            free(all.v);
-        }
-    }
     if (!st && !s->raw && s->n_msgs)
         st = vkmm_session_sync_chat(s, err);
     if (!st && s->pending.n == 0)
@@ -117,6 +102,26 @@ VKMM_API vkmm_status vkmm_session_begin(vkmm_session *s, const vkmm_sampling *sp
     if (st) {
         generation_free(g);
         return st;
+    }
+    if (vkmm_kv_take_evicted(s)) {
+        /* another request took this session's KV pages while it was idle: evaluate its items again (the
+         * reservation above counted them) */
+        vkmm_items all = {0};
+        for (uint32_t i = 0; i < s->done.n && !st; i++)
+            st = vkmm_items_push(&all, s->done.v[i], err);
+        for (uint32_t i = 0; i < s->pending.n && !st; i++)
+            st = vkmm_items_push(&all, s->pending.v[i], err);
+        if (!st) {
+            free(s->pending.v);
+            s->pending = all;
+            s->done.n = 0;
+            s->stats.last_cached = 0;
+        } else {
+            free(all.v);
+            vkmm_kv_unreserve(s);
+            generation_free(g);
+            return st;
+        }
     }
     double t0 = now_ms();
     uint32_t n_prompt = s->pending.n;

@@ -318,6 +318,8 @@ vkmm_status vkmm_kv_grow(vkmm_session *s, uint32_t from, uint32_t to, vkmm_error
     (void)from;
     vkmm_kv_pool *p = s->m->kv;
     vkmm_kv_share *sh = &s->kv;
+    if (sh->slot < 0)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "KV pages asked for outside a generation");
     vkmm_status st = VKMM_OK;
     pthread_mutex_lock(&p->lock);
     uint32_t *tables = vkmm_buffer_map(p->tables);

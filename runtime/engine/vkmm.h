@@ -302,6 +302,17 @@ struct vkmm_image_input {
     const char *name;            /* what errors call it; NULL: the path, else "image N" */
 };
 
+/* What an encoded image is, from its headers alone (nothing is decoded): format "png", "jpeg", "bmp" (those
+ * vkmm reads) or the name of a known other one ("gif", "webp", ...), and the size the headers give. Errors:
+ * VKMM_ERR_FORMAT for bytes that are not an image or a broken container, VKMM_ERR_UNSUPPORTED for a format vkmm
+ * does not read (format is then set). name is what messages call the image (NULL: "image"). */
+typedef struct vkmm_image_header {
+    const char *format;          /* static string, or NULL when unknown */
+    uint32_t width, height;      /* as the headers give them (also set when only the rest is broken) */
+} vkmm_image_header;
+VKMM_API vkmm_status vkmm_image_probe(const void *data, size_t size, const char *name, vkmm_image_header *out,
+                                      vkmm_error *err);
+
 /* Appends a turn to the conversation, laid out by the model's chat template (the generation prompt
  * follows automatically before the next vkmm_session_generate). */
 VKMM_API vkmm_status vkmm_session_add_message(vkmm_session *s, const vkmm_message *msg, vkmm_error *err);
