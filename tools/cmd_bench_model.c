@@ -66,6 +66,7 @@ typedef struct par_job {
     pthread_barrier_t *ready;  /* everyone's prefill done: the decode phase starts together */
     double prefill_end, decode_start, decode_end;
     uint32_t n_gen;
+    bool print_profile;        /* --profile: this sequence's GPU profile (its batched steps) after the run */
     vkmm_status st;
     vkmm_error err;
 } par_job;
@@ -93,6 +94,8 @@ static void *par_run(void *arg)
     }
     j->decode_end = now_ms();
     vkmm_session_end(s, NULL);
+    if (j->print_profile && !j->st)
+        vkmm_session_profile_print(s, stderr, 20);
     vkmm_session_free(s);
     return NULL;
 }
@@ -105,7 +108,7 @@ typedef struct par_result {
 /* One repetition at P sequences: prefill throughput (all prompts, from the start to the last prefill done) and
  * decode throughput (tokens after the first, from the common start to the last one), aggregate and per sequence. */
 static vkmm_status par_round(vkmm_model *m, uint32_t P, const vkmm_session_params *sp, const int32_t *ids,
-                             uint32_t pp, uint32_t tg, par_result *out, bool timed, vkmm_error *err)
+                             uint32_t pp, uint32_t tg, par_result *out, bool timed, bool profile, vkmm_error *err)
 {
     par_job *jobs = calloc(P, sizeof *jobs);
     pthread_t *th = calloc(P, sizeof *th);
@@ -113,7 +116,9 @@ static vkmm_status par_round(vkmm_model *m, uint32_t P, const vkmm_session_param
     pthread_barrier_init(&ready, NULL, P);
     double t0 = now_ms();
     for (uint32_t i = 0; i < P; i++) {
-        jobs[i] = (par_job){.m = m, .sp = *sp, .ids = ids + (size_t)i * pp, .pp = pp, .tg = tg, .ready = &ready};
+        jobs[i] = (par_job){.m = m, .sp = *sp, .ids = ids + (size_t)i * pp, .pp = pp, .tg = tg, .ready = &ready,
+                            .print_profile = profile && i == 0};
+        jobs[i].sp.profile = profile && i == 0;
         pthread_create(&th[i], NULL, par_run, &jobs[i]);
     }
     for (uint32_t i = 0; i < P; i++)
@@ -178,7 +183,7 @@ static int bench_parallel(vkmm_model *m, const run_opts *o, const char *levels, 
     vkmm_status st = VKMM_OK;
     for (uint32_t l = 0; l < n_levels && !st; l++)
         for (uint32_t r = 0; r <= reps && !st; r++) /* an untimed round first at each level */
-            st = par_round(m, res[l].level, &sp, ids, pp, tg, &res[l], r > 0, &err);
+            st = par_round(m, res[l].level, &sp, ids, pp, tg, &res[l], r > 0, o->profile && r == reps, &err);
     free(ids);
     if (st) {
         fprintf(stderr, "vkmm bench: %s\n", err.msg);

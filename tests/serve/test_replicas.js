@@ -132,7 +132,7 @@ http {
 
     const clients = { openai: new OpenAI({ baseURL: lb + '/v1', apiKey: 'x', maxRetries: 0, timeout: 60000 }),
       anthropic: new Anthropic({ baseURL: lb, apiKey: 'x', maxRetries: 0, timeout: 60000 }) };
-    const total = 72;
+    const total = 96;
     let next = 0, done = 0, wrong = 0, lost = 0, retried = 0, retriedOk = 0;
     const events = [];
     const worker = async (c) => {
@@ -208,7 +208,10 @@ http {
       }
       events.push(`A restarted after ${done}${saw503 ? ' (its /health said 503 while loading)' : ''}`);
       A = A2;
-      while (done < 44) await t.sleep(20);
+      // nginx keeps a replica that failed out for fail_timeout (5 s in deploy/nginx/vkmm.conf) after its last
+      // failure, also once it is healthy again: B goes only when nginx can send to A again
+      const healthyAt = Date.now();
+      while (done < 44 || Date.now() - healthyAt < 6000) await t.sleep(20);
       B.proc.kill('SIGTERM');
       events.push(`B sent SIGTERM after ${done}`);
     })();

@@ -257,8 +257,13 @@ int vkmm_cmd_serve(int argc, char **argv)
         return 1;
     }
     fprintf(stderr, "vkmm serve: loading %s\n", ref.model);
+    /* the KV pool holds every session at its full context; a decode step takes all of them together */
+    uint32_t ctx = c->n_ctx ? c->n_ctx : (ref.set & VKMM_REF_CONTEXT) ? ref.context : 4096;
+    uint64_t kv = (uint64_t)c->parallel * ctx;
     vkmm_model_params mp = {.model_path = ref.model, .mmproj_path = ref.mmproj, .device = c->device,
-                            .validation = -1, .chat_template = ref.chat_template};
+                            .validation = -1, .chat_template = ref.chat_template,
+                            .kv_tokens = kv > 0x7fffffff ? 0x7fffffff : (uint32_t)kv,
+                            .max_batch = c->parallel < 64 ? c->parallel : 64};
     vkmm_status st = vkmm_model_load(&mp, &srv->model, &err);
     if (!st) {
         prepare(srv, &ref);
