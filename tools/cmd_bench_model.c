@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "tools/run_opts.h"
+#include "run_opts.h"
 
 typedef struct series {
     double v[64];
@@ -59,7 +59,7 @@ int vkmm_cmd_bench_model(int argc, char **argv)
         if (!strcmp(argv[i], "--json")) { json = true; continue; }
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: vkmm bench -m model.gguf [--mmproj mmproj.gguf] [-p 512] [-n 128] [-r 5] [--json]\n"
-                   "       vkmm bench ops [...]   (kernels; see vkmm bench ops --help)\n");
+                   "(kernels alone: vkmm-dev bench-ops, a developer tool)\n");
             return 0;
         }
         int r = run_opts_parse(&o, argc, argv, &i);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "tools/run_opts.h"
+#include "run_opts.h"
 
 typedef struct stream {
     bool json;

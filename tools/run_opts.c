@@ -4,8 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loader/manifest.h"
-#include "tools/run_opts.h"
+#include "run_opts.h"
 
 static struct {
     bool model, ctx, n, temp, top_k, top_p, min_p, rp, seed, system, tmpl;

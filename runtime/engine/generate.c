@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/engine/session.h"
+#include "session.h"
 
 static double now_ms(void)
 {

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "loader/image.h"
-#include "runtime/engine/session.h"
-#include "runtime/graph/nodes.h"
+#include "image.h"
+#include "session.h"
+#include "nodes.h"
 
 static double now_ms(void)
 {

@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/detokenize.h"
-#include "loader/vocab_gguf.h"
+#include "vocab_gguf.h"
 #include "log.h"
-#include "runtime/engine/engine.h"
+#include "engine.h"
 
 static vkmm_status open_text(vkmm_model *m, const char *path, vkmm_error *err)
 {
@@ -184,71 +183,4 @@ VKMM_API vkmm_model_info vkmm_model_get_info(const vkmm_model *m)
                         (m->vision_weights ? vkmm_weight_store_bytes(m->vision_weights) : 0),
     };
     return i;
-}
-
-VKMM_API vkmm_status vkmm_model_tokenize(const vkmm_model *m, const char *text, bool add_special, bool parse_special,
-                                         int32_t *ids, uint32_t max, uint32_t *n, vkmm_error *err)
-{
-    if (!m || !text || !n || (max && !ids))
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_tokenize needs a model, a text, ids and n");
-    vkmm_tokens t = {0};
-    unsigned flags = (add_special ? VKMM_TOKENIZE_ADD_SPECIAL : 0) | (parse_special ? VKMM_TOKENIZE_PARSE_SPECIAL : 0);
-    vkmm_status s = vkmm_tokenize(m->tok, text, strlen(text), flags, &t, err);
-    if (!s) {
-        for (size_t i = 0; i < t.n && i < max; i++)
-            ids[i] = t.ids[i];
-        *n = (uint32_t)t.n;
-    }
-    vkmm_tokens_free(&t);
-    return s;
-}
-
-/* Copies text into buf (at most size bytes, NUL-terminated when there is room and nul is asked for). */
-static void copy_out(const vkmm_text *t, char *buf, size_t size, bool nul)
-{
-    size_t n = t->len;
-    if (nul && size)
-        n = n < size - 1 ? n : size - 1;
-    else if (n > size)
-        n = size;
-    if (n)
-        memcpy(buf, t->s, n);
-    if (nul && size)
-        buf[n] = 0;
-}
-
-VKMM_API vkmm_status vkmm_model_token_bytes(const vkmm_model *m, int32_t id, char *buf, size_t size, size_t *len,
-                                            vkmm_error *err)
-{
-    if (!m || !len || (size && !buf))
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_token_bytes needs a model, a buffer and len");
-    if (id < 0 || (uint32_t)id >= m->vocab.n_tokens)
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "token id %d is outside the vocabulary (%u)", id, m->vocab.n_tokens);
-    vkmm_text t = {0};
-    vkmm_status s = vkmm_token_bytes(m->tok, id, true, &t, err);
-    if (!s) {
-        copy_out(&t, buf, size, false);
-        *len = t.len;
-    }
-    vkmm_text_free(&t);
-    return s;
-}
-
-VKMM_API vkmm_status vkmm_model_detokenize(const vkmm_model *m, const int32_t *ids, uint32_t n, char *buf,
-                                          size_t size, size_t *len, vkmm_error *err)
-{
-    if (!m || !len || (n && !ids) || (size && !buf))
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_detokenize needs a model, the ids, a buffer and len");
-    for (uint32_t i = 0; i < n; i++)
-        if (ids[i] < 0 || (uint32_t)ids[i] >= m->vocab.n_tokens)
-            return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "token id %d is outside the vocabulary (%u)", ids[i],
-                             m->vocab.n_tokens);
-    vkmm_text t = {0};
-    vkmm_status s = vkmm_detokenize(m->tok, ids, n, 0, &t, err);
-    if (!s) {
-        copy_out(&t, buf, size, true);
-        *len = t.len;
-    }
-    vkmm_text_free(&t);
-    return s;
 }

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "loader/image.h"
-#include "loader/manifest.h"
+#include "image.h"
+#include "manifest.h"
 #include "log.h"
 #include "vkmm.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "runtime/engine/sampler.h"
+#include "sampler.h"
 
 VKMM_API vkmm_sampling vkmm_sampling_default(void)
 {

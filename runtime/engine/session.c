@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/engine/session.h"
+#include "session.h"
 
 static vkmm_status alloc_kv(vkmm_session *s, vkmm_error *err)
 {

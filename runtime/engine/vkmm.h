@@ -18,113 +18,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The status codes and error value (common/vkmm_status.h) and the device list (runtime/gpu/vkmm_device.h) are
+ * public too, installed beside this header; they live with the layers that fill them. */
+#include "vkmm_status.h"
+#include "vkmm_device.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#if defined(VKMM_BUILDING_LIBRARY)
-#define VKMM_API __attribute__((visibility("default")))
-#else
-#define VKMM_API
-#endif
-
-/* ---- errors ---- */
-
-typedef enum vkmm_status {
-    VKMM_OK = 0,
-    VKMM_ERR_INVALID_ARG,   /* the caller passed something unusable */
-    VKMM_ERR_IO,            /* a file could not be opened, read or written */
-    VKMM_ERR_FORMAT,        /* a file is corrupt or not what it claims to be */
-    VKMM_ERR_UNSUPPORTED,   /* valid input that vkmm does not handle */
-    VKMM_ERR_NO_DEVICE,     /* no usable Vulkan device */
-    VKMM_ERR_OUT_OF_MEMORY, /* device memory (or the configured budget) exhausted */
-    VKMM_ERR_HOST_MEMORY,   /* host allocation failed */
-    VKMM_ERR_DEVICE_LOST,   /* the GPU was lost; the context is unusable, the process is not */
-    VKMM_ERR_VULKAN,        /* any other Vulkan failure */
-    VKMM_ERR_INTERNAL,      /* a bug in vkmm */
-    VKMM_ERR_NOT_FOUND,     /* a model name is unknown, or the files its manifest names are not on this machine */
-} vkmm_status;
-
-typedef struct vkmm_error {
-    vkmm_status code;
-    char msg[1024]; /* names the file, the offset or the limit, and what is wrong */
-} vkmm_error;
-
-VKMM_API const char *vkmm_status_name(vkmm_status code);
 VKMM_API const char *vkmm_version(void);
-
-/* ---- devices ---- */
-
-typedef enum vkmm_device_kind {
-    VKMM_DEVICE_OTHER = 0,
-    VKMM_DEVICE_INTEGRATED,
-    VKMM_DEVICE_DISCRETE,
-    VKMM_DEVICE_VIRTUAL,
-    VKMM_DEVICE_CPU,
-} vkmm_device_kind;
-
-/* Subgroup operation bits (same values as Vulkan's VkSubgroupFeatureFlagBits). */
-enum {
-    VKMM_SUBGROUP_BASIC = 1u << 0,
-    VKMM_SUBGROUP_VOTE = 1u << 1,
-    VKMM_SUBGROUP_ARITHMETIC = 1u << 2,
-    VKMM_SUBGROUP_BALLOT = 1u << 3,
-    VKMM_SUBGROUP_SHUFFLE = 1u << 4,
-    VKMM_SUBGROUP_SHUFFLE_RELATIVE = 1u << 5,
-    VKMM_SUBGROUP_CLUSTERED = 1u << 6,
-    VKMM_SUBGROUP_QUAD = 1u << 7,
-};
-
-#define VKMM_MAX_HEAPS 16
-
-typedef struct vkmm_device_info {
-    int index;                 /* position in Vulkan's enumeration (what VKMM_DEVICE / --device take) */
-    char name[256];
-    char vendor[32];           /* "NVIDIA", "AMD", "Intel", "Mesa", ... */
-    char driver_name[256];
-    char driver_info[256];
-    uint32_t vendor_id, device_id;
-    uint32_t driver_version;   /* raw, vendor-encoded */
-    char driver_version_str[32];
-    uint32_t api_version;      /* VK_MAKE_API_VERSION encoding */
-    vkmm_device_kind kind;
-    uint8_t device_uuid[16], driver_uuid[16], pipeline_cache_uuid[16];
-
-    uint32_t subgroup_size, subgroup_size_min, subgroup_size_max;
-    uint32_t subgroup_ops;     /* VKMM_SUBGROUP_* bits supported in compute shaders */
-    bool subgroup_size_control, subgroup_full;
-
-    bool fp16, int8, int16, int64;       /* shader arithmetic */
-    bool storage8, storage16;            /* 8/16-bit storage buffer access */
-    bool int_dot;                        /* VK_KHR_shader_integer_dot_product */
-    bool coopmat_nv;                     /* VK_NV_cooperative_matrix */
-    bool coopmat_khr;                    /* VK_KHR_cooperative_matrix (reported only) */
-    bool debug_utils;                    /* VK_EXT_debug_utils on the instance */
-    bool timestamps;                     /* compute queue writes timestamps */
-    float timestamp_period_ns;
-
-    uint32_t shared_memory;              /* maxComputeSharedMemorySize */
-    uint32_t max_workgroup_invocations, max_workgroup_size[3], max_workgroup_count[3];
-    uint32_t max_push_constants;
-    uint64_t max_storage_buffer_range, max_allocation_size, min_storage_offset_alignment;
-
-    uint32_t heap_count;
-    struct {
-        uint64_t size;
-        bool device_local;
-    } heaps[VKMM_MAX_HEAPS];
-    uint64_t device_local_bytes;         /* largest device-local heap */
-
-    int queue_family_compute;            /* -1 if none */
-    int queue_family_transfer;           /* dedicated transfer-only family, -1 if none */
-
-    bool usable;                         /* meets vkmm's minimum (Vulkan 1.2, 8/16-bit storage, ...) */
-    char unusable_reason[160];
-} vkmm_device_info;
-
-/* Lists every Vulkan device with its probed capabilities. *out is malloc'ed; free() it. */
-VKMM_API vkmm_status vkmm_devices_list(vkmm_device_info **out, int *count, vkmm_error *err);
-
 
 /* ---- sampling ---- */
 
@@ -380,6 +283,37 @@ VKMM_API vkmm_status vkmm_model_token_bytes(const vkmm_model *m, int32_t id, cha
  * sets *len to the full length without it. */
 VKMM_API vkmm_status vkmm_model_detokenize(const vkmm_model *m, const int32_t *ids, uint32_t n, char *buf,
                                           size_t size, size_t *len, vkmm_error *err);
+
+/* ---- a tokenizer on its own (no GPU, no weights) ---- */
+
+typedef struct vkmm_text_tokenizer vkmm_text_tokenizer;
+/* The tokenizer of a GGUF model file, of a Hugging Face tokenizer.json (config: its tokenizer_config.json, or NULL
+ * for the one beside it if there is one) or of a Mistral tekken.json, told apart by their contents. */
+VKMM_API vkmm_status vkmm_text_tokenizer_open(const char *path, const char *config, vkmm_text_tokenizer **out,
+                                              vkmm_error *err);
+VKMM_API void vkmm_text_tokenizer_free(vkmm_text_tokenizer *t);
+/* As vkmm_model_tokenize, over len bytes of text (which may hold NULs). */
+VKMM_API vkmm_status vkmm_text_tokenizer_encode(const vkmm_text_tokenizer *t, const char *text, size_t len,
+                                                bool add_special, bool parse_special, int32_t *ids, uint32_t max,
+                                                uint32_t *n, vkmm_error *err);
+/* As vkmm_model_token_bytes. */
+VKMM_API vkmm_status vkmm_text_tokenizer_token_bytes(const vkmm_text_tokenizer *t, int32_t id, char *buf, size_t size,
+                                                     size_t *len, vkmm_error *err);
+
+/* ---- describing inputs (no GPU): what `vkmm info` prints ----
+ * Text, or with json one JSON object, written to out. Bad input is an error naming the file and the problem (for
+ * a GGUF, the byte offset too); nothing is written to out then. */
+
+/* A GGUF file, a model or an mmproj: architecture, hyperparameters, tensors by type, tokenizer, chat template; big
+ * arrays summarised, never dumped. */
+VKMM_API vkmm_status vkmm_describe_gguf(const char *path, bool json, FILE *out, vkmm_error *err);
+/* An image and the tensor a preprocessing makes of it: "gemma3" (size x size; NULL means this one), "pixtral"
+ * (longest edge size, sides rounded up to multiples of 14) or "pixtral-llama" (llama.cpp's rule, at most size
+ * tokens); size 0: 896, 1540 and 1024 respectively. An unknown preprocessing is VKMM_ERR_INVALID_ARG. */
+VKMM_API vkmm_status vkmm_describe_image(const char *path, const char *preprocessing, uint32_t size, bool json,
+                                         FILE *out, vkmm_error *err);
+/* A model manifest (YAML) as vkmm reads it. */
+VKMM_API vkmm_status vkmm_describe_manifest(const char *path, bool json, FILE *out, vkmm_error *err);
 
 #ifdef __cplusplus
 }

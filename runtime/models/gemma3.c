@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/models/model.h"
+#include "nodes.h"
+#include "model.h"
 
 typedef struct gemma3_layer {
     vkmm_range attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffw_norm;

@@ -4,9 +4,9 @@
 #ifndef VKMM_MODELS_MODEL_H
 #define VKMM_MODELS_MODEL_H
 
-#include "loader/gguf.h"
-#include "runtime/graph/nodes.h"
-#include "runtime/ops/matmul.h"
+#include "gguf.h"
+#include "nodes.h"
+#include "matmul.h"
 
 /* ---- weights ---- */
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "tools/synth.h"
+#include "synth.h"
 #include "vkmm.h"
 
 /* Every public call with each pointer it needs left NULL, with and without an err. */

@@ -7,9 +7,9 @@
 
 #include "f16.h"
 #include "harness.h"
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 #include "ref/ref_attention.h"
-#include "runtime/ops/attention.h"
+#include "attention.h"
 
 #define NMSE_BOUND 1e-10
 
