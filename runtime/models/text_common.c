@@ -75,6 +75,19 @@ vkmm_status vkmm_bind_ffn(vkmm_weight_source *src, const vkmm_text_hparams *hp, 
     return s;
 }
 
+vkmm_status vkmm_bind_decoder_layer(vkmm_weight_source *src, const vkmm_text_hparams *hp, uint32_t il,
+                                    vkmm_decoder_layer *L, vkmm_error *err)
+{
+    char name[80];
+#define N(x) vkmm_model_tensor_name(name, sizeof name, "blk.%u." x, il)
+    vkmm_status s = vkmm_bind_attention(src, hp, il, &L->attn, err);
+    if (!s) s = vkmm_bind_ffn(src, hp, il, &L->ffn, err);
+    if (!s) s = src->vector(src, N("attn_norm.weight"), hp->n_embd, true, &L->attn_norm, err);
+    if (!s) s = src->vector(src, N("ffn_norm.weight"), hp->n_embd, true, &L->ffn_norm, err);
+#undef N
+    return s;
+}
+
 vkmm_status vkmm_bind_head(vkmm_weight_source *src, vkmm_text_model *m, vkmm_text_head *head, vkmm_error *err)
 {
     uint32_t H = m->hp.n_embd, V = m->hp.n_vocab;
