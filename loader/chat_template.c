@@ -1,13 +1,13 @@
 /* loader/chat_template.c — renders Gemma 3 and Mistral v7 chats exactly as their Hugging Face Jinja templates
  * do (Gemma: trimmed text, system text + "\n\n" prefixed to the first user turn; Mistral: untrimmed text, no
  * default system prompt, as llama.cpp's built-in handler), into text and image segments. */
-#include "loader/chat_template.h"
+#include "chat_template.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "loader/unicode.h"
+#include "unicode.h"
 
 const char *vkmm_chat_format_name(vkmm_chat_format f)
 {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "loader/vocab.h"
+#include "vocab.h"
 
 typedef enum vkmm_chat_format {
     VKMM_CHAT_NONE = 0,

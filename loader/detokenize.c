@@ -1,12 +1,12 @@
 /* loader/detokenize.c — token bytes (U+2581 back to space, <0xNN> to its byte, the byte-level alphabet back
  * to bytes) and the streaming decoder that only ever emits whole UTF-8 characters. */
-#include "loader/detokenize.h"
+#include "detokenize.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/tokenizer_internal.h"
-#include "loader/unicode.h"
+#include "tokenizer_internal.h"
+#include "unicode.h"
 
 vkmm_status vkmm_text_append(vkmm_text *t, const char *s, size_t n)
 {

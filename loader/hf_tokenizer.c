@@ -1,12 +1,12 @@
 /* loader/hf_tokenizer.c — Hugging Face tokenizer.json (+ tokenizer_config.json) to a GGUF-shaped vocabulary:
  * token texts, types and scores as llama.cpp's converter would write them, ids as Hugging Face assigns them. */
-#include "loader/hf_tokenizer.h"
+#include "hf_tokenizer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/tokenizer_internal.h"
+#include "tokenizer_internal.h"
 
 #define TEKKEN_PATTERN                                                                                          \
     "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|[^\\r\\n\\p{L}\\p{N}]?" \
@@ -404,10 +404,20 @@ fail:
 vkmm_status vkmm_vocab_from_hf_file(vkmm_vocab *out, const char *tokenizer_path, const char *config_path,
                                     vkmm_error *err)
 {
-    vkmm_json_doc *tok = NULL, *cfg = NULL;
+    vkmm_json_doc *tok = NULL;
     vkmm_status s = vkmm_json_parse_file(tokenizer_path, NULL, &tok, err);
     if (s)
         return s;
+    s = vkmm_vocab_from_hf_parsed(out, vkmm_json_root(tok), tokenizer_path, config_path, err);
+    vkmm_json_free(tok);
+    return s;
+}
+
+vkmm_status vkmm_vocab_from_hf_parsed(vkmm_vocab *out, const vkmm_json *tok, const char *tokenizer_path,
+                                      const char *config_path, vkmm_error *err)
+{
+    vkmm_json_doc *cfg = NULL;
+    vkmm_status s;
     char beside[4096];
     if (!config_path) {
         const char *slash = strrchr(tokenizer_path, '/');
@@ -422,12 +432,9 @@ vkmm_status vkmm_vocab_from_hf_file(vkmm_vocab *out, const char *tokenizer_path,
             }
         }
     }
-    if (config_path && (s = vkmm_json_parse_file(config_path, NULL, &cfg, err))) {
-        vkmm_json_free(tok);
+    if (config_path && (s = vkmm_json_parse_file(config_path, NULL, &cfg, err)))
         return s;
-    }
-    s = vkmm_vocab_from_hf_json(out, vkmm_json_root(tok), cfg ? vkmm_json_root(cfg) : NULL, tokenizer_path, err);
-    vkmm_json_free(tok);
+    s = vkmm_vocab_from_hf_json(out, tok, cfg ? vkmm_json_root(cfg) : NULL, tokenizer_path, err);
     vkmm_json_free(cfg);
     return s;
 }

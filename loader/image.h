@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "loader/resample.h"
+#include "resample.h"
 
 /* Caps and conversion settings for loading; start from vkmm_image_options_default(). */
 typedef struct vkmm_image_options {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/image.h"
+#include "image.h"
 
 #define MAX_OUT_SIDE 16384u /* larger outputs are a caller mistake, not an image a vision tower can take */
 

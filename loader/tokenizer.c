@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "loader/tokenizer_internal.h"
+#include "tokenizer_internal.h"
 
 vkmm_status vkmm_tokens_push(vkmm_tokens *t, int32_t id)
 {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "loader/vocab.h"
+#include "vocab.h"
 
 typedef struct vkmm_tokenizer vkmm_tokenizer;
 

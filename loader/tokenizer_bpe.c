@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "loader/tokenizer_internal.h"
-#include "loader/unicode.h"
+#include "tokenizer_internal.h"
+#include "unicode.h"
 
 vkmm_status vkmm_bpe_prepare(vkmm_tokenizer *t, vkmm_error *err)
 {

@@ -3,8 +3,8 @@
 #ifndef VKMM_LOADER_TOKENIZER_INTERNAL_H
 #define VKMM_LOADER_TOKENIZER_INTERNAL_H
 
-#include "loader/pretokenize.h"
-#include "loader/tokenizer.h"
+#include "pretokenize.h"
+#include "tokenizer.h"
 
 /* Open-addressing map from token text to id (the texts live in the vocab). */
 typedef struct vkmm_text_map {

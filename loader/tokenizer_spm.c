@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/tokenizer_internal.h"
-#include "loader/unicode.h"
+#include "tokenizer_internal.h"
+#include "unicode.h"
 
 typedef struct sym {
     int32_t prev, next;

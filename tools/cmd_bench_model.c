@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "tools/run_opts.h"
+#include "run_opts.h"
 
 typedef struct series {
     double v[64];
@@ -231,7 +231,7 @@ int vkmm_cmd_bench_model(int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: vkmm bench -m model.gguf [--mmproj mmproj.gguf] [-p 512] [-n 128] [-r 5] [--json]\n"
                    "                  [--parallel 1,2,4,8]  (that many conversations at once, on threads)\n"
-                   "       vkmm bench ops [...]   (kernels; see vkmm bench ops --help)\n");
+                   "(kernels alone: vkmm-dev bench-ops, a developer tool)\n");
             return 0;
         }
         int r = run_opts_parse(&o, argc, argv, &i);
@@ -311,9 +311,9 @@ int vkmm_cmd_bench_model(int argc, char **argv)
         mean_sd(&s_img, &e, &f);
         if (json) {
             printf("{\"model\": ");
-            vkmm_cli_json_string(stdout, o.model);
+            vkmm_json_write_string(stdout, o.model);
             printf(", \"arch\": \"%s\", \"device\": ", info.arch);
-            vkmm_cli_json_string(stdout, info.device);
+            vkmm_json_write_string(stdout, info.device);
             printf(", \"weight_bytes\": %llu, \"reps\": %u, \"pp\": %u, \"pp_tok_s\": %.2f, \"pp_sd\": %.2f, \"tg\": %u, "
                    "\"tg_tok_s\": %.2f, \"tg_sd\": %.2f, \"image_ms\": %.2f, \"image_sd\": %.2f}\n",
                    (unsigned long long)info.weight_bytes, reps, pp, a, b, tg, c, d, pixels ? e : 0, pixels ? f : 0);

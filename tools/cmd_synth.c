@@ -1,19 +1,19 @@
-/* tools/cmd_synth.c — `vkmm synth`: writes a synthetic GGUF pair (text + mmproj) of a real architecture. */
+/* tools/cmd_synth.c — `vkmm-dev synth`: writes a synthetic GGUF pair (text + mmproj) of a real architecture. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "loader/dtype_table.h"
-#include "tools/synth.h"
+#include "dev.h"
+#include "dtype_table.h"
+#include "synth.h"
 
 static int usage(FILE *f)
 {
     fprintf(f,
-            "usage: vkmm synth --arch gemma3|mistral3 --tokenizer FILE -o model.gguf [--mmproj-out mmproj.gguf]\n"
-            "                  [--size tiny|small|4b|12b|27b|24b] [--type q4_k] [--vision-type f16] [--seed N]\n"
-            "                  [--arch-name llama] [--layers N] [--embd N] [--ctx N] [--window N] [--image-size N]\n"
-            "                  [--random-blocks]\n"
+            "usage: vkmm-dev synth --arch gemma3|mistral3 --tokenizer FILE -o model.gguf [--mmproj-out mmproj.gguf]\n"
+            "                      [--size tiny|small|4b|12b|27b|24b] [--type q4_k] [--vision-type f16] [--seed N]\n"
+            "                      [--arch-name llama] [--layers N] [--embd N] [--ctx N] [--window N] [--image-size N]\n"
+            "                      [--random-blocks]\n"
             "  Random weights from the seed, the tokenizer from a Hugging Face tokenizer.json (gemma3) or\n"
             "  Mistral's tekken.json (mistral3), in exactly the layout real GGUF files use. Random weights\n"
             "  print random text. --random-blocks fills quantized blocks with random bits (fast, for\n"
@@ -21,7 +21,7 @@ static int usage(FILE *f)
     return f == stdout ? 0 : 2;
 }
 
-int vkmm_cmd_synth(int argc, char **argv)
+int vkmm_dev_synth(int argc, char **argv)
 {
     vkmm_synth_opts o = {.arch = "gemma3", .size = "tiny", .type = VKMM_F16, .vision_type = VKMM_F16, .seed = 1};
     for (int i = 1; i < argc; i++) {
@@ -32,7 +32,7 @@ int vkmm_cmd_synth(int argc, char **argv)
         else if (!strcmp(a, "--random-blocks"))
             o.random_blocks = true;
         else if (!has)
-            return fprintf(stderr, "vkmm synth: %s needs a value\n", a), 2;
+            return fprintf(stderr, "vkmm-dev synth: %s needs a value\n", a), 2;
         else if (!strcmp(a, "--arch")) o.arch = v, i++;
         else if (!strcmp(a, "--arch-name")) o.arch_name = v, i++;
         else if (!strcmp(a, "--size")) o.size = v, i++;
@@ -48,22 +48,22 @@ int vkmm_cmd_synth(int argc, char **argv)
         else if (!strcmp(a, "--type") || !strcmp(a, "--vision-type")) {
             int t = vkmm_dtype_from_name(v);
             if (t < 0 || !vkmm_dtype_get((uint32_t)t)->supported)
-                return fprintf(stderr, "vkmm synth: unknown or unsupported type '%s'\n", v), 2;
+                return fprintf(stderr, "vkmm-dev synth: unknown or unsupported type '%s'\n", v), 2;
             if (!strcmp(a, "--type"))
                 o.type = (vkmm_dtype)t;
             else
                 o.vision_type = (vkmm_dtype)t;
             i++;
         } else
-            return fprintf(stderr, "vkmm synth: unknown option '%s'\n", a), usage(stderr);
+            return fprintf(stderr, "vkmm-dev synth: unknown option '%s'\n", a), usage(stderr);
     }
     if (!o.out || !o.tokenizer) {
-        fprintf(stderr, "vkmm synth: -o and --tokenizer are required\n");
+        fprintf(stderr, "vkmm-dev synth: -o and --tokenizer are required\n");
         return usage(stderr);
     }
     vkmm_error err;
     if (vkmm_synth(&o, &err)) {
-        fprintf(stderr, "vkmm synth: %s\n", err.msg);
+        fprintf(stderr, "vkmm-dev synth: %s\n", err.msg);
         return 1;
     }
     printf("wrote %s%s%s (%s %s, %s weights, seed %llu)\n", o.out, o.mmproj_out ? " and " : "",

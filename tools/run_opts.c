@@ -4,8 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loader/manifest.h"
-#include "tools/run_opts.h"
+#include "run_opts.h"
 
 static struct {
     bool model, ctx, n, temp, top_k, top_p, min_p, rp, seed, system, tmpl;
@@ -110,7 +109,7 @@ int run_opts_finish(run_opts *o, const char *cmd)
 {
     /* -m takes a name, a GGUF or a manifest; --model-file a manifest; neither: the bundled demo model */
     const char *what = o->model_file ? o->model_file : o->model ? o->model : "demo";
-    vkmm_model_ref ref;
+    vkmm_model_ref ref = {0};
     vkmm_error err;
     if (vkmm_model_resolve(what, o->mmproj, &ref, &err)) {
         fprintf(stderr, "vkmm %s: %s\n", cmd, err.msg);

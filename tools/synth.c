@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/dtype_table.h"
-#include "loader/hf_tokenizer.h"
-#include "tools/synth.h"
+#include "dtype_table.h"
+#include "hf_tokenizer.h"
+#include "synth.h"
 
 typedef struct synth_fill {
     uint64_t seed;

@@ -1,4 +1,4 @@
-/* tools/synth.h — `vkmm synth`: GGUF pairs (text model + mmproj) with the real architectures, random weights
+/* tools/synth.h — `vkmm-dev synth`: GGUF pairs (text model + mmproj) with the real architectures, random weights
  * from a seed, a real tokenizer, any supported weight type, in exactly the layout llama.cpp's converters write.
  * Used by the CLI and by the end-to-end tests. */
 #ifndef VKMM_TOOLS_SYNTH_H
@@ -9,8 +9,8 @@
 
 #include "dtype.h"
 #include "error.h"
-#include "loader/gguf.h"
-#include "loader/vocab.h"
+#include "gguf.h"
+#include "vocab.h"
 
 typedef struct vkmm_synth_opts {
     const char *arch;            /* "gemma3" or "mistral3" */

@@ -67,6 +67,7 @@ class _Sampling:
     def __init__(self, base, kw, stop):
         s = _lib.Sampling()
         ctypes.pointer(s)[0] = base
+        s.struct_size = ctypes.sizeof(s)  # base may come from a newer library; these are this mirror's fields
         if kw.get("temperature") is not None:
             s.temperature = _float(kw["temperature"], "temperature", lambda v: 0 <= v <= 100, "between 0 and 100")
         if kw.get("top_k") is not None:
@@ -228,7 +229,7 @@ class TextStream:
         with self._h.lock:
             if self._h.ptr:
                 _lib_.vkmm_session_end(self._h.ptr, byref(err))
-                stats = _lib_.vkmm_session_stats(self._h.ptr)
+                stats = _lib.session_stats(self._h.ptr)
         text = "".join(self._text)
         if stats is not None:
             finish = self._finish if self._finish else stats.last_finish
@@ -292,6 +293,7 @@ class MultimodalModel:
                          ("name", "manifest", "model", "mmproj", "chat_template", "system")}
             self._defaults = _lib.Sampling()
             ctypes.pointer(self._defaults)[0] = ref.sampling
+            self._defaults.struct_size = ctypes.sizeof(self._defaults)
             self._seed_given = bool(ref.set & _lib.REF_SEED)
             self._default_max = ref.max_tokens if ref.set & _lib.REF_MAX_TOKENS else 256
             self._n_ctx = self._n_ctx_arg or (ref.context if ref.set & _lib.REF_CONTEXT else 4096)
@@ -590,14 +592,14 @@ class MultimodalModel:
         """What the model's sessions share now: the KV pool's pages in use, sessions generating, batched decode
         steps run (a dict of vkmm_model_stats' fields)."""
         with self._native.lock:
-            st = _lib_.vkmm_model_get_stats(self._model_ptr())
+            st = _lib.model_stats(self._model_ptr())
             return {name: getattr(st, name) for name, _ in _lib.ModelStats._fields_}
 
     @property
     def info(self):
         """A ModelInfo: architecture, name, chat template, device, sizes, files."""
         with self._native.lock:
-            i = _lib_.vkmm_model_get_info(self._model_ptr())
+            i = _lib.model_info(self._model_ptr())
             return ModelInfo(arch=_lib.text(i.arch), name=_lib.text(i.name), chat_template=_lib.text(i.chat_template),
                              device=_lib.text(i.device), n_layer=i.n_layer, n_embd=i.n_embd, n_vocab=i.n_vocab,
                              n_ctx_train=i.n_ctx_train, has_vision=bool(i.has_vision),
@@ -706,7 +708,7 @@ class Session:
     def n_ctx_used(self):
         """Positions of the context the conversation fills."""
         with self._h.lock:
-            return _lib_.vkmm_session_stats(self._h.ptr).n_ctx_used if self._h.ptr else 0
+            return _lib.session_stats(self._h.ptr).n_ctx_used if self._h.ptr else 0
 
     def _turn(self, msgs, kw, stream, logprobs=False, top=0, want_result=False):
         if not self._busy.acquire(blocking=False):

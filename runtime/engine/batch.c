@@ -6,11 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/engine/batch.h"
-#include "runtime/engine/kv_pool.h"
-#include "runtime/engine/session.h"
-#include "runtime/graph/nodes.h"
-#include "runtime/ops/attention.h"
+#include "batch.h"
+#include "kv_pool.h"
+#include "session.h"
+#include "nodes.h"
+#include "attention.h"
 
 typedef struct request {
     vkmm_session *s;

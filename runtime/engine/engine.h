@@ -5,12 +5,12 @@
 
 #include <pthread.h>
 
-#include "loader/chat_template.h"
-#include "loader/gguf.h"
-#include "loader/tokenizer.h"
-#include "loader/vocab.h"
-#include "runtime/engine/weights.h"
-#include "runtime/models/arch.h"
+#include "chat_template.h"
+#include "gguf.h"
+#include "tokenizer.h"
+#include "vocab.h"
+#include "weights.h"
+#include "arch.h"
 #include "vkmm.h"
 
 typedef struct vkmm_kv_pool vkmm_kv_pool;

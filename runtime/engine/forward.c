@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/engine/batch.h"
-#include "runtime/engine/session.h"
-#include "runtime/graph/nodes.h"
+#include "batch.h"
+#include "nodes.h"
+#include "session.h"
 
 static vkmm_status ensure(vkmm_session *s, vkmm_buffer **b, uint64_t bytes, vkmm_mem_kind kind, const char *name,
                           vkmm_error *err)

@@ -7,9 +7,9 @@
 #include <time.h>
 
 #include "log.h"
-#include "runtime/engine/kv_pool.h"
-#include "runtime/engine/session.h"
-#include "runtime/ops/attention.h"
+#include "kv_pool.h"
+#include "session.h"
+#include "attention.h"
 
 #define MAX_SEQS 64
 #define WAIT_SECONDS 300 /* a reservation waits at most this long for other generations to end */

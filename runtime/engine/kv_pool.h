@@ -9,8 +9,8 @@
 
 #include <pthread.h>
 
-#include "runtime/engine/engine.h"
-#include "runtime/graph/nodes.h"
+#include "engine.h"
+#include "nodes.h"
 
 #define VKMM_KV_PAGE VKMM_KV_PAGE_TOKENS
 #define VKMM_KV_CHUNK 512 /* the largest prefill chunk; sets the ring length of sliding-window layers */

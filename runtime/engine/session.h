@@ -5,11 +5,11 @@
 
 #include <stdatomic.h>
 
-#include "loader/detokenize.h"
-#include "runtime/engine/engine.h"
-#include "runtime/engine/kv_pool.h"
-#include "runtime/engine/sampler.h"
-#include "runtime/ops/softmax.h"
+#include "detokenize.h"
+#include "engine.h"
+#include "kv_pool.h"
+#include "sampler.h"
+#include "softmax.h"
 
 /* One position of the sequence: a token, or row `row` of encoded image `image`. */
 typedef struct vkmm_item {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "f16.h"
-#include "loader/dtype_table.h"
-#include "runtime/engine/weights.h"
+#include "dtype_table.h"
+#include "weights.h"
 
 typedef struct entry {
     char name[VKMM_GGUF_MAX_NAME];

@@ -4,10 +4,10 @@
 #ifndef VKMM_GRAPH_NODES_H
 #define VKMM_GRAPH_NODES_H
 
-#include "runtime/graph/graph.h"
-#include "runtime/ops/act.h"
-#include "runtime/ops/attention.h"
-#include "runtime/ops/matmul.h"
+#include "graph.h"
+#include "act.h"
+#include "attention.h"
+#include "matmul.h"
 
 /* ---- elementwise (nodes_elementwise.c) ---- */
 /* out = a + b; b may hold fewer elements than a, and then repeats (row broadcast). */

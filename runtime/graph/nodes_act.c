@@ -1,7 +1,7 @@
 /* runtime/graph/nodes_act.c — graph nodes for activations and gated units. */
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
+#include "nodes.h"
 
 static vkmm_status rec_act(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error *err)
 {

@@ -2,7 +2,7 @@
  * attention kernel reads the cache. */
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
+#include "nodes.h"
 
 typedef struct attn_node {
     vkmm_g_attn_params p;

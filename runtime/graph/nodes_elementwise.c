@@ -1,8 +1,8 @@
 /* runtime/graph/nodes_elementwise.c — graph nodes for add, mul, scale and conversion. */
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/ops/elementwise.h"
+#include "nodes.h"
+#include "elementwise.h"
 
 uint64_t vkmm_g_elements(const vkmm_graph *g, vkmm_tid t)
 {

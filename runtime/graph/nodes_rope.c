@@ -1,8 +1,8 @@
 /* runtime/graph/nodes_rope.c — graph nodes for rotary embeddings (with Gemma's QK-norm fused in front). */
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/ops/rope.h"
+#include "nodes.h"
+#include "rope.h"
 
 typedef struct rope_node {
     vkmm_g_rope_params p;

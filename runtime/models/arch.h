@@ -4,8 +4,8 @@
 #ifndef VKMM_MODELS_ARCH_H
 #define VKMM_MODELS_ARCH_H
 
-#include "loader/image.h"
-#include "runtime/models/model.h"
+#include "image.h"
+#include "model.h"
 
 typedef enum vkmm_medium {
     VKMM_MEDIUM_IMAGE = 0,

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/models/arch.h"
+#include "arch.h"
 
 /* A processor's resizing rule with the mean and std the mmproj states. */
 static vkmm_image_prep normalised(vkmm_image_prep p, const vkmm_vision_hparams *hp)

@@ -6,13 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/models/model.h"
+#include "nodes.h"
+#include "model.h"
 
 typedef struct gemma3_layer {
-    vkmm_range attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffw_norm;
-    vkmm_attn_weights attn;
-    vkmm_ffn_weights ffn;
+    vkmm_decoder_layer d;
+    vkmm_range q_norm, k_norm, post_attn_norm, post_ffw_norm;
 } gemma3_layer;
 
 typedef struct gemma3 {
@@ -27,13 +26,13 @@ static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_for
     const vkmm_text_hparams *hp = &mm->hp;
     vkmm_tid x = fw->x;
     vkmm_graph_set_prefix(g, "blk.0");
-    vkmm_tid h = vkmm_g_rms_norm(g, x, m->layers[0].attn_norm, hp->eps, 0, "attn_norm");
+    vkmm_tid h = vkmm_g_rms_norm(g, x, m->layers[0].d.attn_norm, hp->eps, 0, "attn_norm");
     for (uint32_t il = 0; il < hp->n_layer; il++) {
         const gemma3_layer *L = &m->layers[il];
         vkmm_graph_set_prefix(g, "blk.%u", il);
-        vkmm_tid q = vkmm_g_matmul(g, L->attn.wq, h, 0, "attn_q");
-        vkmm_tid k = vkmm_g_matmul(g, L->attn.wk, h, 0, "attn_k");
-        vkmm_tid v = vkmm_g_matmul(g, L->attn.wv, h, 0, "attn_v");
+        vkmm_tid q = vkmm_g_matmul(g, L->d.attn.wq, h, 0, "attn_q");
+        vkmm_tid k = vkmm_g_matmul(g, L->d.attn.wk, h, 0, "attn_k");
+        vkmm_tid v = vkmm_g_matmul(g, L->d.attn.wv, h, 0, "attn_v");
         vkmm_g_rope_params rp = {
             .neox = true, .head_dim = hp->head_dim, .base = hp->rope_base[il], .freq_scale = hp->rope_scale[il],
             .positions = fw->positions, .pos0 = fw->pos0,
@@ -43,11 +42,11 @@ static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_for
         rp.n_heads = hp->n_kv;
         vkmm_g_rms_norm_rope(g, k, &rp, L->k_norm, hp->eps, "k_norm_rope");
         vkmm_tid a = vkmm_text_attention(g, hp, fw, il, q, k, v);
-        vkmm_tid o = vkmm_g_matmul(g, L->attn.wo, a, 0, "attn_output");
+        vkmm_tid o = vkmm_g_matmul(g, L->d.attn.wo, a, 0, "attn_output");
         /* x += RMSNorm(o)·post_attention_norm; h = RMSNorm(x)·ffn_norm */
-        h = vkmm_g_add_rms_norm(g, x, o, L->post_attn_norm, L->ffn_norm, hp->eps, "post_attn_ffn_norm");
-        vkmm_tid f = vkmm_text_ffn(g, &L->ffn, VKMM_ACT_GELU_TANH, h, "geglu");
-        vkmm_range next = il + 1 < hp->n_layer ? m->layers[il + 1].attn_norm : m->head.output_norm;
+        h = vkmm_g_add_rms_norm(g, x, o, L->post_attn_norm, L->d.ffn_norm, hp->eps, "post_attn_ffn_norm");
+        vkmm_tid f = vkmm_text_ffn(g, &L->d.ffn, VKMM_ACT_GELU_TANH, h, "geglu");
+        vkmm_range next = il + 1 < hp->n_layer ? m->layers[il + 1].d.attn_norm : m->head.output_norm;
         h = vkmm_g_add_rms_norm(g, x, f, L->post_ffw_norm, next, hp->eps, "post_ffw_next_norm");
     }
     return vkmm_text_logits(g, mm, &m->head, fw, h);
@@ -151,13 +150,10 @@ vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, const char *arch, vkmm_tex
     for (uint32_t il = 0; il < hp.n_layer && !s; il++) {
         gemma3_layer *L = &m->layers[il];
 #define N(x) vkmm_model_tensor_name(name, sizeof name, "blk.%u." x, il)
-        if (!s) s = vkmm_bind_attention(src, &hp, il, &L->attn, err);
-        if (!s) s = vkmm_bind_ffn(src, &hp, il, &L->ffn, err);
-        if (!s) s = src->vector(src, N("attn_norm.weight"), H, true, &L->attn_norm, err);
+        if (!s) s = vkmm_bind_decoder_layer(src, &hp, il, &L->d, err);
         if (!s) s = src->vector(src, N("attn_q_norm.weight"), hp.head_dim, true, &L->q_norm, err);
         if (!s) s = src->vector(src, N("attn_k_norm.weight"), hp.head_dim, true, &L->k_norm, err);
         if (!s) s = src->vector(src, N("post_attention_norm.weight"), H, true, &L->post_attn_norm, err);
-        if (!s) s = src->vector(src, N("ffn_norm.weight"), H, true, &L->ffn_norm, err);
         if (!s) s = src->vector(src, N("post_ffw_norm.weight"), H, true, &L->post_ffw_norm, err);
 #undef N
     }

@@ -4,9 +4,9 @@
 #ifndef VKMM_MODELS_MODEL_H
 #define VKMM_MODELS_MODEL_H
 
-#include "loader/gguf.h"
-#include "runtime/graph/nodes.h"
-#include "runtime/ops/matmul.h"
+#include "gguf.h"
+#include "nodes.h"
+#include "matmul.h"
 
 /* ---- weights ---- */
 
@@ -118,6 +118,16 @@ typedef struct vkmm_text_head {
     vkmm_range output_norm;
 } vkmm_text_head;
 
+/* What every decoder layer binds: its input norms and the attention and feed-forward weights. */
+typedef struct vkmm_decoder_layer {
+    vkmm_range attn_norm, ffn_norm;
+    vkmm_attn_weights attn;
+    vkmm_ffn_weights ffn;
+} vkmm_decoder_layer;
+
+/* blk.<il>.attn_norm, ffn_norm and the weights of vkmm_bind_attention and vkmm_bind_ffn. */
+vkmm_status vkmm_bind_decoder_layer(vkmm_weight_source *src, const vkmm_text_hparams *hp, uint32_t il,
+                                    vkmm_decoder_layer *L, vkmm_error *err);
 /* blk.<il>.attn_{q,k,v,output}.weight for hp's heads. */
 vkmm_status vkmm_bind_attention(vkmm_weight_source *src, const vkmm_text_hparams *hp, uint32_t il,
                                 vkmm_attn_weights *w, vkmm_error *err);

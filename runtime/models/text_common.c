@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/models/model.h"
+#include "nodes.h"
+#include "model.h"
 
 const char *vkmm_text_key(char *buf, size_t size, const char *arch, const char *key)
 {
@@ -71,6 +71,19 @@ vkmm_status vkmm_bind_ffn(vkmm_weight_source *src, const vkmm_text_hparams *hp, 
     vkmm_status s = src->matrix(src, N("ffn_gate.weight"), hp->n_embd, hp->n_ff, false, true, &w->gate, err);
     if (!s) s = src->matrix(src, N("ffn_up.weight"), hp->n_embd, hp->n_ff, false, true, &w->up, err);
     if (!s) s = src->matrix(src, N("ffn_down.weight"), hp->n_ff, hp->n_embd, false, true, &w->down, err);
+#undef N
+    return s;
+}
+
+vkmm_status vkmm_bind_decoder_layer(vkmm_weight_source *src, const vkmm_text_hparams *hp, uint32_t il,
+                                    vkmm_decoder_layer *L, vkmm_error *err)
+{
+    char name[80];
+#define N(x) vkmm_model_tensor_name(name, sizeof name, "blk.%u." x, il)
+    vkmm_status s = vkmm_bind_attention(src, hp, il, &L->attn, err);
+    if (!s) s = vkmm_bind_ffn(src, hp, il, &L->ffn, err);
+    if (!s) s = src->vector(src, N("attn_norm.weight"), hp->n_embd, true, &L->attn_norm, err);
+    if (!s) s = src->vector(src, N("ffn_norm.weight"), hp->n_embd, true, &L->ffn_norm, err);
 #undef N
     return s;
 }

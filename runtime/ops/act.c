@@ -1,7 +1,7 @@
 /* runtime/ops/act.c — host side of shaders/act: variant per activation, strides for the two GLU input forms. */
 #include <stdio.h>
 
-#include "runtime/ops/act.h"
+#include "act.h"
 
 static const char *const act_names[] = {"gelu_tanh", "gelu_erf", "silu", "erf"};
 

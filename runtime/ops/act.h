@@ -3,7 +3,7 @@
 #ifndef VKMM_OPS_ACT_H
 #define VKMM_OPS_ACT_H
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 typedef enum vkmm_act {
     VKMM_ACT_GELU_TANH,  /* 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))) */

@@ -4,8 +4,8 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "runtime/ops/attention.h"
-#include "runtime/ops/attention_internal.h"
+#include "attention.h"
+#include "attention_internal.h"
 
 typedef struct attn_plan {
     uint32_t wg, rows, keys, tpr, oreg, loads; /* specialization constants 0..5 */

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 #define VKMM_ATTENTION_MAX_SPANS 64
 #define VKMM_ATTENTION_MAX_SPLIT 128

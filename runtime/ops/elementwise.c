@@ -1,6 +1,6 @@
 /* runtime/ops/elementwise.c — host side of shaders/elementwise: add and mul with row broadcast, scale,
  * and f32 <-> f16 conversion. */
-#include "runtime/ops/elementwise.h"
+#include "elementwise.h"
 
 static bool fits(vkmm_range r, uint64_t count, uint32_t elem)
 {

@@ -2,7 +2,7 @@
 #ifndef VKMM_OPS_ELEMENTWISE_H
 #define VKMM_OPS_ELEMENTWISE_H
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 /* out[i] = a[i] + b[i % b_period] for i < n; b_period = n for plain elementwise, < n broadcasts rows. */
 vkmm_status vkmm_op_add(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range b, vkmm_range out, uint32_t n,

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "loader/dtype_table.h"
-#include "runtime/ops/matmul.h"
+#include "dtype_table.h"
+#include "matmul.h"
 
 bool vkmm_matmul_supports(vkmm_dtype type)
 {

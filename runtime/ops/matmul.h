@@ -4,7 +4,7 @@
 #ifndef VKMM_OPS_MATMUL_H
 #define VKMM_OPS_MATMUL_H
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 #define VKMM_WEIGHT_MAX_PIECES 32
 

@@ -2,7 +2,7 @@
  * passed as double-floats: the kernel precomputes nothing else on the host), variant and dispatch. */
 #include <math.h>
 
-#include "runtime/ops/rope.h"
+#include "rope.h"
 
 enum { F_NEOX = 1, F_POS_BUF = 2, F_2D = 4 };
 #define MAX_HEAD_DIM 512

@@ -4,7 +4,7 @@
 #ifndef VKMM_OPS_ROPE_H
 #define VKMM_OPS_ROPE_H
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 typedef enum vkmm_rope_layout {
     VKMM_ROPE_NORM,   /* pairs (2i, 2i+1): Mistral, Llama, Pixtral (GGUF) */

@@ -2,7 +2,7 @@
  * argmax, log-sum-exp) with their chunking and scratch layout: rows × chunks × k entries of 8 bytes. */
 #include <stdio.h>
 
-#include "runtime/ops/softmax.h"
+#include "softmax.h"
 
 static bool use_subgroup(const vkmm_ops *ops)
 {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "tools/synth.h"
+#include "synth.h"
 #include "vkmm.h"
 
 /* Every public call with each pointer it needs left NULL, with and without an err. */
@@ -25,7 +25,7 @@ static void null_arguments(vkmm_model *m, vkmm_session *s)
         char buf[16];
         vkmm_model *mo = NULL;
         vkmm_session *so = NULL;
-        vkmm_token_event ev;
+        vkmm_token_event ev = {0};
         vkmm_message msg = {.role = "user", .text = "hi"};
         INVALID(vkmm_session_add_text(s, NULL, false, err));
         INVALID(vkmm_session_add_text(NULL, "hi", false, err));

@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/chat_template.h"
-#include "loader/hf_tokenizer.h"
-#include "loader/json.h"
-#include "loader/tokenizer.h"
+#include "chat_template.h"
+#include "hf_tokenizer.h"
+#include "json.h"
+#include "tokenizer.h"
 
 static const vkmm_chat_part sys_parts[] = {{VKMM_CHAT_TEXT, "You are helpful."}};
 static const vkmm_chat_part g_user1[] = {{VKMM_CHAT_IMAGE, NULL}, {VKMM_CHAT_TEXT, "  Describe it. \n"}};

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "loader/image.h"
-#include "loader/image_check.h"
+#include "image.h"
+#include "image_check.h"
 
 /* ---- a tiny PNG writer (stored zlib blocks, so no compressor is needed) ---- */
 

@@ -11,7 +11,7 @@
 
 #include "harness.h"
 #include "ref/ref_act.h"
-#include "runtime/ops/act.h"
+#include "act.h"
 
 typedef struct ctx {
     vkmm_gpu *gpu;

@@ -5,7 +5,7 @@
 
 #include "harness.h"
 #include "ref/ref_elementwise.h"
-#include "runtime/ops/elementwise.h"
+#include "elementwise.h"
 
 typedef struct ctx {
     vkmm_gpu *gpu;

@@ -10,7 +10,7 @@
 #include "harness.h"
 #include "ref/ref_norm.h"
 #include "ref/ref_rope.h"
-#include "runtime/ops/rope.h"
+#include "rope.h"
 
 typedef struct ctx {
     vkmm_gpu *gpu;

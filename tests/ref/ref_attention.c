@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "f16.h"
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 #include "ref_attention.h"
 
 void ref_kv_decode(const vkmm_kv_layout *kv, const void *cache, float *out)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 #include "ref_load.h"
 
 void ref_arena_free(ref_arena *a)

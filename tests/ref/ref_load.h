@@ -2,7 +2,7 @@
 #ifndef VKMM_TEST_REF_LOAD_H
 #define VKMM_TEST_REF_LOAD_H
 
-#include "loader/gguf.h"
+#include "gguf.h"
 #include "ref_model.h"
 
 /* Owns the float copies; free with ref_arena_free. */

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tools/cli.h"
-#include "tools/serve/http.h"
-#include "tools/serve/sched.h"
+#include "cli.h"
+#include "http.h"
+#include "sched.h"
 
 double serve_now(void)
 {
@@ -176,7 +176,7 @@ static void prepare(serve_server *srv, const vkmm_model_ref *ref)
             *dot = 0;
         name = stem;
     }
-    char *clean = vkmm_cli_clean_text(name, strlen(name), sizeof srv->model_id - 8, false); /* a file name is bytes */
+    char *clean = vkmm_clean_text(name, strlen(name), sizeof srv->model_id - 8, false); /* a file name is bytes */
     snprintf(srv->model_id, sizeof srv->model_id, "%s", clean ? clean : "model");
     free(clean);
     struct stat sb;
@@ -241,7 +241,7 @@ int vkmm_cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    vkmm_model_ref ref;
+    vkmm_model_ref ref = {0};
     vkmm_error err;
     if (vkmm_model_resolve(c->model ? c->model : "demo", c->mmproj, &ref, &err)) {
         fprintf(stderr, "vkmm serve: %s\n", err.msg);

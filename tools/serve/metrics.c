@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/serve/metrics.h"
-#include "tools/serve/serve.h"
+#include "metrics.h"
+#include "serve.h"
 
 #define N_STATUS 600
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/serve/sched.h"
+#include "sched.h"
 
 typedef struct worker {
     struct serve_sched *sched;
@@ -209,7 +209,7 @@ static void run_job(worker *w, serve_job *j)
 
     vkmm_finish finish = VKMM_FINISH_NONE;
     while (!st && !finish) {
-        vkmm_token_event ev;
+        vkmm_token_event ev = {0};
         st = vkmm_session_next(s, &ev, &err);
         if (st)
             break;
