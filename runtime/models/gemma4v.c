@@ -43,14 +43,15 @@ static uint32_t n_rows(const vkmm_vision_model *vm, uint32_t h, uint32_t w)
     return (h / side) * (w / side);
 }
 
-static vkmm_tid linear(vkmm_graph *g, const clipped_linear *c, vkmm_tid x, const char *name)
+/* y = clamp(W · clamp(x)); out: where y goes (0: a new tensor). */
+static vkmm_tid linear(vkmm_graph *g, const clipped_linear *c, vkmm_tid x, vkmm_tid out, const char *name)
 {
     char n[48];
     if (c->in_lo > -INFINITY || c->in_hi < INFINITY) {
         snprintf(n, sizeof n, "%s_in_clamp", name);
         x = vkmm_g_clamp(g, x, c->in_lo, c->in_hi, 0, n);
     }
-    vkmm_tid y = vkmm_g_matmul(g, c->w, x, 0, name);
+    vkmm_tid y = vkmm_g_matmul(g, c->w, x, out, name);
     if (c->out_lo > -INFINITY || c->out_hi < INFINITY) {
         snprintf(n, sizeof n, "%s_out_clamp", name);
         vkmm_g_clamp(g, y, c->out_lo, c->out_hi, y, n);
@@ -77,9 +78,9 @@ static vkmm_tid attention(vkmm_graph *g, const g4v_layer *L, const vkmm_vision_h
                           uint32_t gw)
 {
     uint32_t H = hp->n_head, hd = hp->n_embd / H;
-    vkmm_tid q = linear(g, &L->q, hn, "attn_q");
-    vkmm_tid k = linear(g, &L->k, hn, "attn_k");
-    vkmm_tid v = linear(g, &L->v, hn, "attn_v");
+    vkmm_tid q = linear(g, &L->q, hn, 0, "attn_q");
+    vkmm_tid k = linear(g, &L->k, hn, 0, "attn_k");
+    vkmm_tid v = linear(g, &L->v, hn, 0, "attn_v");
     /* first half of each head turns by the patch's column, second half by its row (NEOX within each half) */
     vkmm_g_rope_params rp = {.neox = true, .head_dim = hd, .n_heads = H, .base = ROPE_THETA, .freq_scale = 1.0,
                              .grid_w = gw};
@@ -93,7 +94,29 @@ static vkmm_tid attention(vkmm_graph *g, const g4v_layer *L, const vkmm_vision_h
     vkmm_g_attn_params ap = {.capacity = T, .kv_type = VKMM_F16, .n_head = H, .n_kv_head = H, .head_dim = hd,
                              .causal = false, .scale = 1.0f};
     vkmm_tid a = vkmm_g_attention(g, q, k, v, kc, vc, &ap, "attn");
-    return linear(g, &L->o, a, "attn_out");
+    return linear(g, &L->o, a, 0, "attn_out");
+}
+
+/* The GeGLU MLP on hn [T][E], in passes of as many rows as keep each [rows][n_ff] intermediate within one binding
+ * of the device (lavapipe's 128 MiB is 7.8k rows of 4304: a 26B/31B image at 1120 tokens has 10080). */
+static vkmm_tid mlp(vkmm_graph *g, const g4v_layer *L, const vkmm_vision_hparams *hp, vkmm_tid hn, uint32_t T)
+{
+    uint32_t E = hp->n_embd, F = hp->n_ff;
+    uint64_t limit = g->ops ? g->ops->dev->max_storage_buffer_range : UINT64_MAX, fit = limit / (4ull * F);
+    uint32_t per = fit >= T ? T : fit ? (uint32_t)fit : 1;
+    vkmm_tid d = per == T ? 0 : vkmm_graph_tensor(g, VKMM_F32, E, T, 1, "ffn_out");
+    for (uint32_t r0 = 0; r0 < T; r0 += per) {
+        uint32_t n = T - r0 < per ? T - r0 : per;
+        vkmm_tid x = per == T ? hn : vkmm_graph_view(g, hn, 4ull * E * r0, VKMM_F32, E, n, 1, "ffn_rows");
+        vkmm_tid out = per == T ? 0 : vkmm_graph_view(g, d, 4ull * E * r0, VKMM_F32, E, n, 1, "ffn_out_rows");
+        vkmm_tid gt = linear(g, &L->gate, x, 0, "ffn_gate");
+        vkmm_tid up = linear(g, &L->up, x, 0, "ffn_up");
+        vkmm_g_glu(g, VKMM_ACT_GELU_TANH, gt, up, gt, "geglu"); /* HF hidden_activation gelu_pytorch_tanh */
+        vkmm_tid dn = linear(g, &L->down, gt, out, "ffn_down");
+        if (per == T)
+            d = dn;
+    }
+    return d;
 }
 
 /* h += post_norm(branch), then h *= out_scale when the layer has one; returns next_w's RMSNorm of h (0: none). */
@@ -130,10 +153,7 @@ static vkmm_tid encode(const vkmm_vision_model *vm, vkmm_graph *g, vkmm_tid imag
         vkmm_graph_set_prefix(g, "v.blk.%u", il);
         vkmm_tid o = attention(g, L, hp, hn, T, gw);
         hn = residual(g, hp, x, o, L->attn_post, (vkmm_range){0}, L->ln2, "ln2");
-        vkmm_tid gt = linear(g, &L->gate, hn, "ffn_gate");
-        vkmm_tid up = linear(g, &L->up, hn, "ffn_up");
-        vkmm_g_glu(g, VKMM_ACT_GELU_TANH, gt, up, gt, "geglu"); /* HF hidden_activation gelu_pytorch_tanh */
-        vkmm_tid d = linear(g, &L->down, gt, "ffn_down");
+        vkmm_tid d = mlp(g, L, hp, hn, T);
         bool last = il + 1 == hp->n_layer;
         hn = residual(g, hp, x, d, L->ffn_post, L->out_scale, last ? (vkmm_range){0} : m->layers[il + 1].ln1, "ln1");
     }

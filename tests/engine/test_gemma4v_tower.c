@@ -2,9 +2,10 @@
  * store, tower row, graph), against the float64 reference (tests/ref/ref_gemma4v.c) on synthetic mmproj files of
  * both families written by vkmm-dev synth: E-style (clamped linears; F16 and Q8_0 weights) and 31B-style
  * (std_bias/std_scale, per-layer output scale), pictures of several aspect ratios at several token budgets, the
- * extreme-aspect rule included. Checked: the rows' count and sizes as HF's processor gives them, every projected
- * row within the bound below, the attention rule each family states, the tower row's data, and clear errors for
- * broken files and impossible images.
+ * extreme-aspect rule included, and the MLP in passes of rows as on a device with small bindings. Checked: the
+ * rows' count and sizes as HF's processor gives them, every projected row within the bound below, the attention
+ * rule each family states and how text layers apply it, the tower row's data, and clear errors for broken files
+ * and impossible images.
  * Bound: worst-row NMSE <= 2e-6 against the reference with K and V rounded to f16 as the GPU's attention stores
  * them (measured on lavapipe, Mesa 22 and 25 alike: at most 3.6e-7, largest |error| 1.5e-3 on rows of norm ~1
  * per element; against a pure float64 pass, f16 K/V included, at most 1.5e-5, printed too). */
@@ -56,10 +57,16 @@ static void tower_close(tower *t)
     vkmm_gguf_close(t->file);
 }
 
-/* The tower on one preprocessed image: rows [n_rows][n_text_embd] (malloc'ed), as images.c runs it. */
-static vkmm_status run_tower(const tower *t, const vkmm_image_tensor *img, float **rows, uint32_t *n_rows,
-                             vkmm_error *err)
+/* The tower on one preprocessed image: rows [n_rows][n_text_embd] (malloc'ed), as images.c runs it. With
+ * bind_limit, the graph is built as for a device whose bindings hold at most that many bytes (the MLP then runs in
+ * passes of rows), and recorded on the real one. */
+static vkmm_status run_tower(const tower *t, const vkmm_image_tensor *img, uint64_t bind_limit, float **rows,
+                             uint32_t *n_rows, vkmm_error *err)
 {
+    vkmm_device_info small = *t->ops->dev;
+    vkmm_ops as_small = *t->ops;
+    small.max_storage_buffer_range = bind_limit;
+    as_small.dev = &small;
     vkmm_vision_model *vm = t->vm;
     uint32_t HT = vm->hp.n_text_embd, n = vm->n_rows(vm, img->h, img->w);
     vkmm_buffer *in = NULL, *out = NULL, *arena = NULL;
@@ -70,7 +77,7 @@ static vkmm_status run_tower(const tower *t, const vkmm_image_tensor *img, float
     if (!s)
         s = vkmm_buffer_create(t->gpu, 4ull * HT * (n ? n : 1), VKMM_MEM_DEVICE, "rows", &out, err);
     vkmm_graph g;
-    vkmm_graph_init(&g, t->ops);
+    vkmm_graph_init(&g, bind_limit ? &as_small : t->ops);
     if (!s) {
         vkmm_tid ti = vkmm_graph_external(&g, vkmm_range_whole(in), VKMM_F32, img->w, img->h, img->c, "pixels");
         vkmm_tid enc = vm->encode(vm, &g, ti, img->h, img->w);
@@ -112,7 +119,7 @@ static double worst_row_nmse(const float *got, const float *ref, uint32_t rows, 
 
 /* One picture through the tower and the reference; returns the worst row NMSE (INFINITY on a failure). */
 static double check_image(const tower *t, const ref_gemma4v *rm, uint32_t w, uint32_t h, uint32_t budget,
-                          const char *what)
+                          uint64_t bind_limit, const char *what)
 {
     vkmm_error err;
     uint8_t *rgb = picture(w, h);
@@ -134,7 +141,7 @@ static double check_image(const tower *t, const ref_gemma4v *rm, uint32_t w, uin
           w, h, x.w, x.h, tokens, budget);
     float *rows = NULL;
     uint32_t n = 0;
-    vkmm_status s = run_tower(t, &x, &rows, &n, &err);
+    vkmm_status s = run_tower(t, &x, bind_limit, &rows, &n, &err);
     CHECK(!s, "%s: %s", what, err.msg);
     if (!s && n == tokens) {
         uint32_t HT = rm->n_text_embd;
@@ -214,7 +221,7 @@ static void impossible_image(const tower *t)
     vkmm_image_tensor x = {.c = 3, .h = 50, .w = 96, .data = pix}; /* 50 rows: not whole 48-pixel tokens */
     float *rows = NULL;
     uint32_t n;
-    vkmm_status s = run_tower(t, &x, &rows, &n, &err);
+    vkmm_status s = run_tower(t, &x, 0, &rows, &n, &err);
     CHECK(s != VKMM_OK && strstr(err.msg, "48-pixel"), "a 96x50 input: status %d, '%s'", s, err.msg);
     free(rows);
     free(pix);
@@ -234,8 +241,28 @@ static void tower_row(void)
               p.filter == VKMM_FILTER_PIL_BICUBIC && p.mean[0] == 0.5f && p.std[2] == 0.5f, "gemma4v preprocessing");
 }
 
+/* What a text layer makes of a chunk's image spans (vkmm_text_layer_spans): every layer under Gemma 3's rule; under
+ * Gemma 4's sliding rule the sliding layers alone, bounded by their window, and the full layers none. */
+static void layer_spans(void)
+{
+    static char stand_in; /* a range is only copied here, never bound */
+    vkmm_range spans = {.buf = (vkmm_buffer *)&stand_in, .offset = 0, .size = 16};
+    vkmm_forward fw = {.spans = spans, .n_spans = 2};
+    vkmm_g_attn_params full = {0}, sliding = {0};
+    vkmm_text_layer_spans(&fw, 0, &full);
+    vkmm_text_layer_spans(&fw, 512, &sliding);
+    CHECK(full.n_spans == 2 && sliding.n_spans == 2 && !full.spans_in_window && !sliding.spans_in_window,
+          "all-layer spans: full %u, sliding %u", full.n_spans, sliding.n_spans);
+    fw.spans_sliding_only = true;
+    vkmm_text_layer_spans(&fw, 0, &full);
+    vkmm_text_layer_spans(&fw, 512, &sliding);
+    CHECK(full.n_spans == 0 && !full.spans.size && sliding.n_spans == 2 && sliding.spans.size == 16 &&
+              sliding.spans_in_window, "sliding-only spans: full %u, sliding %u (in window %d)", full.n_spans,
+          sliding.n_spans, sliding.spans_in_window);
+}
+
 static void family(vkmm_gpu *gpu, vkmm_ops *ops, const char *dir, const char *size, vkmm_dtype type,
-                   uint32_t text_embd, const uint32_t (*images)[3], size_t n_images, bool broken)
+                   uint32_t text_embd, const uint32_t (*images)[4], size_t n_images, bool broken)
 {
     char path[512], what[64];
     snprintf(path, sizeof path, "%s/mmproj-%s-%s.gguf", dir, size, vkmm_dtype_get(type)->name);
@@ -260,8 +287,8 @@ static void family(vkmm_gpu *gpu, vkmm_ops *ops, const char *dir, const char *si
     CHECK(ref_load_gemma4v(t.file, &rm, &arena), "reference gemma4v");
     CHECK(rm.n_text_embd == text_embd && t.vm->hp.n_text_embd == text_embd, "projection width");
     for (size_t i = 0; i < n_images; i++) {
-        snprintf(what, sizeof what, "%s %s", size, vkmm_dtype_get(type)->name);
-        check_image(&t, &rm, images[i][0], images[i][1], images[i][2], what);
+        snprintf(what, sizeof what, "%s %s%s", size, vkmm_dtype_get(type)->name, images[i][3] ? " (passes)" : "");
+        check_image(&t, &rm, images[i][0], images[i][1], images[i][2], images[i][3], what);
     }
     if (broken) {
         impossible_image(&t);
@@ -283,14 +310,16 @@ int main(void)
     vkmm_ops *ops;
     CHECK_OK(vkmm_ops_create(gpu, NULL, &ops, &err), &err, 1);
     tower_row();
-    /* width, height, budget: landscape, portrait, square, and 1000 x 30 (the height floors to no token: one token
-     * row, floor(ratio) tokens wide) */
-    static const uint32_t e_images[][3] = {{200, 150, 70}, {60, 130, 140}, {1000, 30, 70}};
-    static const uint32_t q8_images[][3] = {{100, 100, 70}};
-    static const uint32_t b_images[][3] = {{300, 100, 280}, {90, 160, 70}};
+    layer_spans();
+    /* width, height, budget, bind limit: landscape, portrait, square, and 1000 x 30 (the height floors to no token:
+     * one token row, floor(ratio) tokens wide); the last as if bindings held 100 rows of the MLP (594 patches: six
+     * passes, the last short) */
+    static const uint32_t e_images[][4] = {{200, 150, 70, 0}, {60, 130, 140, 0}, {1000, 30, 70, 0}};
+    static const uint32_t q8_images[][4] = {{100, 100, 70, 0}};
+    static const uint32_t b_images[][4] = {{300, 100, 280, 0}, {90, 160, 70, 0}, {90, 160, 70, 100 * 288 * 4}};
     family(gpu, ops, dir, "tiny-e", VKMM_F16, 256, e_images, 3, false);
     family(gpu, ops, dir, "tiny-e", VKMM_Q8_0, 256, q8_images, 1, false);
-    family(gpu, ops, dir, "tiny-31b", VKMM_F16, 320, b_images, 2, true);
+    family(gpu, ops, dir, "tiny-31b", VKMM_F16, 320, b_images, 3, true);
     vkmm_ops_destroy(ops);
     test_gpu_close(gpu);
     test_remove_dir(dir);
