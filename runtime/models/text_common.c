@@ -113,7 +113,8 @@ vkmm_tid vkmm_text_attention(vkmm_graph *g, const vkmm_text_hparams *hp, const v
     vkmm_g_attn_params ap = {
         .capacity = kv->capacity, .ring = kv->ring, .kv_type = fw->kv_type, .n_head = hp->n_head,
         .n_kv_head = hp->n_kv, .head_dim = hd, .pos0 = fw->pos0, .causal = true, .window = hp->window[il],
-        .max_kv_len = fw->max_kv_len, .scale = hp->attn_scale, .step = fw->step, .page_size = kv->page_size, .pages = kv->pages, .pt_off = kv->pt_off,
+        .max_kv_len = fw->max_kv_len, .scale = hp->attn_scale, .step = fw->step, .page_size = kv->page_size,
+        .pages = kv->pages, .pt_off = kv->pt_off,
         .seqs = fw->seqs[kv->cls < 2 ? kv->cls : 0],
     };
     vkmm_text_layer_spans(fw, hp->window[il], &ap);

@@ -15,7 +15,7 @@ typedef enum vkmm_rope_layout {
  * 2-D (grid_w > 0): the position p of a patch gives row r = p / grid_w and column c = p % grid_w.
  *   NORM (Pixtral): pairs i < d/4 turn by r · base^(−4i/d), the others by c · base^(−(4(i − d/4) + 2)/d).
  *   NEOX (Gemma 4's vision tower): each half of the head is a NEOX rotation over d/2 dims, the first by column,
- *   the second by row: pairs (j, j + d/4) by c · base^(−4j/d), pairs (d/2 + j, d/2 + j + d/4) by r · base^(−4j/d).
+ *   the second by row: pairs (j, j + d/4) by c · base^(−4j/d), (d/2 + j, d/2 + j + d/4) by r · base^(−4j/d).
  * (all times freq_scale). Angles are exact to ~1e-7 rad for |p| < 2^24. */
 typedef struct vkmm_rope_params {
     vkmm_rope_layout layout;

@@ -1,5 +1,5 @@
-/* tests/ops/test_elementwise.c — add, sub, mul (with row broadcast), scale, clamp and f32<->f16 against the C reference:
- * random inputs, NaN-poisoned outputs, ragged sizes, unaligned sub-ranges, two workgroup settings. */
+/* tests/ops/test_elementwise.c — add, sub, mul (with row broadcast), scale, clamp and f32<->f16 against the C
+ * reference: random inputs, NaN-poisoned outputs, ragged sizes, unaligned sub-ranges, two workgroup settings. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
