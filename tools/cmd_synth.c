@@ -17,7 +17,11 @@ static int usage(FILE *f)
             "  Random weights from the seed, the tokenizer from a Hugging Face tokenizer.json (gemma3) or\n"
             "  Mistral's tekken.json (mistral3), in exactly the layout real GGUF files use. Random weights\n"
             "  print random text. --random-blocks fills quantized blocks with random bits (fast, for\n"
-            "  benchmarks of the real shapes).\n");
+            "  benchmarks of the real shapes).\n"
+            "       vkmm-dev synth --arch gemma4v --mmproj-out mmproj.gguf [--size tiny-e|tiny-31b|e2b|e4b|26b|31b]\n"
+            "                      [--embd TEXT_WIDTH] [--vision-type f16] [--seed N]\n"
+            "  Gemma 4's vision mmproj alone (E-style with clamped linears, 31B-style with std_bias/std_scale),\n"
+            "  projecting into a text model of width --embd (default 256).\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -57,7 +61,10 @@ int vkmm_dev_synth(int argc, char **argv)
         } else
             return fprintf(stderr, "vkmm-dev synth: unknown option '%s'\n", a), usage(stderr);
     }
-    if (!o.out || !o.tokenizer) {
+    bool alone = !strcmp(o.arch, "gemma4v");
+    if (alone && !strcmp(o.size, "tiny"))
+        o.size = "tiny-e";
+    if (!alone && (!o.out || !o.tokenizer)) {
         fprintf(stderr, "vkmm-dev synth: -o and --tokenizer are required\n");
         return usage(stderr);
     }
@@ -66,7 +73,12 @@ int vkmm_dev_synth(int argc, char **argv)
         fprintf(stderr, "vkmm-dev synth: %s\n", err.msg);
         return 1;
     }
-    printf("wrote %s%s%s (%s %s, %s weights, seed %llu)\n", o.out, o.mmproj_out ? " and " : "",
-           o.mmproj_out ? o.mmproj_out : "", o.arch, o.size, vkmm_dtype_get(o.type)->name, (unsigned long long)o.seed);
+    if (alone)
+        printf("wrote %s (%s %s, %s weights, seed %llu)\n", o.mmproj_out, o.arch, o.size,
+               vkmm_dtype_get(o.vision_type)->name, (unsigned long long)o.seed);
+    else
+        printf("wrote %s%s%s (%s %s, %s weights, seed %llu)\n", o.out, o.mmproj_out ? " and " : "",
+               o.mmproj_out ? o.mmproj_out : "", o.arch, o.size, vkmm_dtype_get(o.type)->name,
+               (unsigned long long)o.seed);
     return 0;
 }

@@ -124,8 +124,28 @@ static void ctx_free(synth_ctx *c)
     vkmm_gguf_writer_free(c->w);
 }
 
+/* An mmproj alone, for a tower whose text model another writer makes (gemma4v until the gemma4 text synth). */
+static vkmm_status synth_vision_only(const vkmm_synth_opts *o, vkmm_error *err)
+{
+    if (!o->mmproj_out)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "synth %s writes an mmproj alone: give its path", o->arch);
+    const vkmm_dtype_info *vi = vkmm_dtype_get(o->vision_type);
+    if (!vi || !vi->supported)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "synth: weight type not supported");
+    synth_ctx vision = {.o = o, .w = vkmm_gguf_writer_new(), .seed = mix(o->seed + 2)};
+    if (!vision.w)
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+    vkmm_status s = synth_gemma4v(&vision, o->size, o->n_embd ? o->n_embd : 256, err);
+    if (!s)
+        s = vkmm_gguf_writer_write(vision.w, o->mmproj_out, err);
+    ctx_free(&vision);
+    return s;
+}
+
 vkmm_status vkmm_synth(const vkmm_synth_opts *o, vkmm_error *err)
 {
+    if (o->arch && !strcmp(o->arch, "gemma4v"))
+        return synth_vision_only(o, err);
     if (!o->out || !o->tokenizer || !o->arch)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "synth needs an architecture, a tokenizer file and an output path");
     const vkmm_dtype_info *ti = vkmm_dtype_get(o->type), *vi = vkmm_dtype_get(o->vision_type);
@@ -133,7 +153,8 @@ vkmm_status vkmm_synth(const vkmm_synth_opts *o, vkmm_error *err)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "synth: weight type not supported");
     bool gemma = !strcmp(o->arch, "gemma3"), mistral = !strcmp(o->arch, "mistral3");
     if (!gemma && !mistral)
-        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "synth: unknown architecture '%s' (gemma3, mistral3)", o->arch);
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "synth: unknown architecture '%s' (gemma3, mistral3, gemma4v)",
+                         o->arch);
     vkmm_vocab vocab;
     vkmm_vocab_init(&vocab);
     vkmm_status s = gemma ? vkmm_vocab_from_hf_file(&vocab, o->tokenizer, NULL, err)

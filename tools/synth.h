@@ -13,7 +13,8 @@
 #include "vocab.h"
 
 typedef struct vkmm_synth_opts {
-    const char *arch;            /* "gemma3" or "mistral3" */
+    const char *arch;            /* "gemma3", "mistral3", or "gemma4v" (an mmproj alone: mmproj_out, n_embd the text
+                                    width, size one of synth_gemma4v_sizes()) */
     const char *arch_name;       /* general.architecture to write (mistral3: "mistral3" or "llama"); NULL: arch */
     const char *size;            /* "tiny", "small", or a real shape: "4b", "12b", "27b" (gemma3), "24b" (mistral3) */
     vkmm_dtype type;             /* matrices of the text model */
@@ -52,5 +53,9 @@ vkmm_dtype synth_type_for(vkmm_dtype type, uint64_t k);
 
 vkmm_status synth_gemma3(synth_ctx *text, synth_ctx *vision, const vkmm_vocab *vocab, vkmm_error *err);
 vkmm_status synth_mistral3(synth_ctx *text, synth_ctx *vision, const vkmm_vocab *vocab, vkmm_error *err);
+/* Gemma 4's vision mmproj of a shape family (size: "tiny-e", "tiny-31b", "e2b", "e4b", "26b", "31b"; NULL:
+ * "tiny-e") projecting into text_embd: the hook the gemma4 text synth calls for its mmproj. */
+vkmm_status synth_gemma4v(synth_ctx *vision, const char *size, uint32_t text_embd, vkmm_error *err);
+const char *synth_gemma4v_sizes(void);
 
 #endif

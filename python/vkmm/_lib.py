@@ -70,7 +70,8 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, c_char_p, c_uint64, c_uint64, c_void_p)
 class ModelParams(Sized):
     _fields_ = [("struct_size", c_uint32), ("model_path", c_char_p), ("mmproj_path", c_char_p), ("device", c_char_p), ("validation", c_int),
                 ("memory_budget", c_uint64), ("chat_template", c_char_p), ("progress", PROGRESS_FN),
-                ("progress_user", c_void_p), ("kv_tokens", c_uint32), ("max_batch", c_uint32)]
+                ("progress_user", c_void_p), ("kv_tokens", c_uint32), ("max_batch", c_uint32),
+                ("image_tokens", c_uint32)]
 
 
 class ModelInfo(Structure):

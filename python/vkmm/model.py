@@ -257,11 +257,14 @@ class MultimodalModel:
     at once; more wait their turn) and their next tokens go through the model together in batched decode steps
     (up to ``max_batch`` sequences a step), so calls run concurrently and each gets the answer it would get
     alone. Their KV caches share one pool of ``kv_tokens`` positions (default: sized from the device memory).
+    ``image_tokens`` caps the tokens one image becomes for models whose images take a budget (Gemma 4: 70, 140,
+    280, 560 or 1120; default 280); other models refuse it.
     ``close()`` (or leaving a ``with`` block) frees the device memory at once; garbage collection frees it too.
     """
 
     def __init__(self, model, *, mmproj=None, device=None, n_ctx=None, n_batch=None, memory_budget=None,
-                 chat_template=None, validation=None, max_sessions=4, kv_tokens=None, max_batch=None):
+                 chat_template=None, validation=None, max_sessions=4, kv_tokens=None, max_batch=None,
+                 image_tokens=None):
         self._native = _Native()
         self._finalizer = weakref.finalize(self, _Native.free, self._native)
         if not isinstance(model, (str, os.PathLike)):
@@ -281,6 +284,7 @@ class MultimodalModel:
         budget = 0 if memory_budget is None else _int(memory_budget, "memory_budget", 1, (1 << 64) - 1)
         kv = 0 if kv_tokens is None else _int(kv_tokens, "kv_tokens", 1, (1 << 31) - 1)
         mb = 0 if max_batch is None else _int(max_batch, "max_batch", 1, 64)
+        it = 0 if image_tokens is None else _int(image_tokens, "image_tokens", 1, (1 << 31) - 1)
         if chat_template is not None:
             _text(chat_template, "chat_template")
         self._max_sessions = _int(max_sessions, "max_sessions", 1, 256)
@@ -306,6 +310,7 @@ class MultimodalModel:
             params.memory_budget = budget
             params.kv_tokens = kv
             params.max_batch = mb
+            params.image_tokens = it
             params.chat_template = None if tmpl is None else tmpl.encode()
             ptr = ctypes.c_void_p()
             _check(_lib_.vkmm_model_load(byref(params), byref(ptr), byref(err)), err)

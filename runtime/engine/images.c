@@ -80,7 +80,7 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
             return VKMM_OK;
         }
     double t0 = now_ms();
-    vkmm_image_prep prep = m->image_tower->preprocess(&m->vision->hp);
+    vkmm_image_prep prep = m->image_tower->preprocess(&m->vision->hp, m->image_tokens);
     vkmm_image_tensor t = {0};
     vkmm_status st = vkmm_image_preprocess(img, &prep, &t, err);
     if (st)
@@ -99,6 +99,7 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
     memset(e, 0, sizeof *e);
     e->hash = hash;
     e->tower = m->image_tower;
+    e->attention = m->image_attention;
     vkmm_step_begin(m);
     st = run_encoder(s, &t, e, err);
     if (st)

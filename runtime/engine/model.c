@@ -64,6 +64,39 @@ static vkmm_status open_vision(vkmm_model *m, const char *path, vkmm_error *err)
     return VKMM_OK;
 }
 
+/* The image-token budget: one the tower's processor offers, its default when none is asked for. */
+static vkmm_status pick_image_tokens(vkmm_model *m, const char *path, uint32_t asked, vkmm_error *err)
+{
+    const vkmm_media_tower *t = m->image_tower;
+    if (!t->token_budgets) {
+        if (asked)
+            return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: a %s projector's images take a fixed number of tokens; "
+                             "image tokens %u cannot be chosen", path, t->projector, asked);
+        return VKMM_OK;
+    }
+    char list[96];
+    size_t n = 0;
+    list[0] = 0;
+    for (const uint32_t *b = t->token_budgets; *b; b++) {
+        if (*b == asked || (!asked && *b == t->default_tokens)) {
+            m->image_tokens = *b;
+            return VKMM_OK;
+        }
+        n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s%u", n ? ", " : "", *b);
+    }
+    return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: %u image tokens is not a budget the %s processor offers (%s)",
+                     path, asked ? asked : t->default_tokens, t->projector, list);
+}
+
+uint32_t vkmm_model_max_image_rows(const vkmm_model *m)
+{
+    if (!m->vision)
+        return 0;
+    if (m->image_tokens)
+        return m->image_tokens;
+    return m->vision->n_rows(m->vision, m->vision->hp.image_size, m->vision->hp.image_size);
+}
+
 static vkmm_status check_fit(const vkmm_model *m, uint64_t budget, vkmm_error *err)
 {
     const vkmm_device_info *d = vkmm_gpu_info(m->gpu);
@@ -105,6 +138,8 @@ static vkmm_status load(const vkmm_model_params *p, vkmm_model **out, vkmm_error
     vkmm_status s = open_text(m, p->model_path, err);
     if (!s && p->mmproj_path)
         s = open_vision(m, p->mmproj_path, err);
+    if (!s && m->image_tower)
+        s = pick_image_tokens(m, p->mmproj_path, p->image_tokens, err);
     if (!s)
         s = vkmm_vocab_from_gguf(&m->vocab, m->text_file, err);
     if (!s)
@@ -138,6 +173,8 @@ static vkmm_status load(const vkmm_model_params *p, vkmm_model **out, vkmm_error
         if (!s && m->vision->hp.n_text_embd != m->text->hp.n_embd)
             s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: the projector writes %u-wide embeddings, the text model takes %u",
                           p->mmproj_path, m->vision->hp.n_text_embd, m->text->hp.n_embd);
+        if (!s)
+            m->image_attention = vkmm_tower_attention(m->image_tower, m->vision);
     }
     if (!s)
         s = vkmm_batcher_create(m, p->max_batch, &m->batch, err);

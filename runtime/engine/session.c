@@ -65,15 +65,16 @@ VKMM_API vkmm_status vkmm_session_create(vkmm_model *m, const vkmm_session_param
     if (s->n_ctx > m->text->hp.n_ctx_train)
         s->n_ctx = m->text->hp.n_ctx_train;
     s->n_batch = s->p.n_batch ? s->p.n_batch : 512;
-    if (m->vision && m->image_tower->attention == VKMM_MEDIA_BIDIRECTIONAL) {
+    bool whole_images = m->vision && m->image_attention != VKMM_MEDIA_CAUSAL;
+    if (whole_images) {
         /* an image whose rows see each other must fit one chunk; no image has more rows than a largest one */
-        uint32_t rows = m->vision->n_rows(m->vision, m->vision->hp.image_size, m->vision->hp.image_size);
+        uint32_t rows = vkmm_model_max_image_rows(m);
         if (s->n_batch < rows)
             s->n_batch = rows;
     }
     uint32_t chunk = s->n_batch > VKMM_KV_CHUNK ? VKMM_KV_CHUNK : s->n_batch;
-    if (m->vision && m->image_tower->attention == VKMM_MEDIA_BIDIRECTIONAL && s->n_batch > chunk)
-        chunk = s->n_batch; /* never the case for Gemma 3's 256 rows; kept so a ring is never overrun */
+    if (whole_images && s->n_batch > chunk)
+        chunk = s->n_batch; /* Gemma 4 at 560 or 1120 image tokens: the rings grow to match (kv_pool.c) */
     s->n_batch = chunk;
     if (s->n_batch > s->n_ctx)
         s->n_batch = s->n_ctx;

@@ -173,6 +173,10 @@ typedef struct vkmm_model_params {
     uint32_t kv_tokens;          /* the pool: positions of KV cache all sessions share; 0: from the device memory
                                     left beside the weights (at most 16384, at least the first session's n_ctx) */
     uint32_t max_batch;          /* sequences one decode step takes; 0: 16 (at most 64) */
+    /* --- after 0.2 --- */
+    uint32_t image_tokens;       /* the most embedding rows one image becomes, for towers whose processor sizes
+                                    images to a budget (Gemma 4: 70, 140, 280, 560 or 1120); 0: the processor's
+                                    default (Gemma 4: 280). Other towers refuse a nonzero value. */
 } vkmm_model_params;
 
 VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **out, vkmm_error *err);

@@ -12,8 +12,11 @@
 /* ---- elementwise (nodes_elementwise.c) ---- */
 /* out = a + b; b may hold fewer elements than a, and then repeats (row broadcast). */
 vkmm_tid vkmm_g_add(vkmm_graph *g, vkmm_tid a, vkmm_tid b, vkmm_tid out, const char *name);
+vkmm_tid vkmm_g_sub(vkmm_graph *g, vkmm_tid a, vkmm_tid b, vkmm_tid out, const char *name);
 vkmm_tid vkmm_g_mul(vkmm_graph *g, vkmm_tid a, vkmm_tid b, vkmm_tid out, const char *name);
 vkmm_tid vkmm_g_scale(vkmm_graph *g, vkmm_tid a, float s, vkmm_tid out, const char *name);
+/* out = min(max(a, lo), hi) */
+vkmm_tid vkmm_g_clamp(vkmm_graph *g, vkmm_tid a, float lo, float hi, vkmm_tid out, const char *name);
 vkmm_tid vkmm_g_convert(vkmm_graph *g, vkmm_tid a, vkmm_dtype to, vkmm_tid out, const char *name);
 
 /* ---- matrices (nodes_matmul.c) ---- */
@@ -77,6 +80,7 @@ typedef struct vkmm_g_attn_params {
     float scale, softcap;
     vkmm_range spans;
     uint32_t n_spans;
+    bool spans_in_window;     /* the window bounds span keys too (Gemma 4's sliding layers; see attention.h) */
     vkmm_range step;          /* i32 {pos0, kv_len} read by a replayed graph; size 0: the static values */
     uint32_t max_kv_len;      /* with step or seqs: the longest cache the replays reach (sizes the decode splits) */
     uint32_t page_size;       /* paged cache: tokens per page (0: not paged) */

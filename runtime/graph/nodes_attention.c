@@ -28,6 +28,7 @@ static vkmm_attention_params params_of(const attn_node *a)
         .causal = p->causal,
         .window = p->window,
         .n_spans = p->n_spans,
+        .spans_in_window = p->spans_in_window,
         .scale = p->scale,
         .softcap = p->softcap,
         .pt_off = p->pt_off,

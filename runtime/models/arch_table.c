@@ -17,8 +17,9 @@ static vkmm_image_prep normalised(vkmm_image_prep p, const vkmm_vision_hparams *
 /* ---- Gemma 3: SigLIP + the Gemma 3 projector ---- */
 
 /* resized to the tower's square (Pillow-exact bilinear) */
-static vkmm_image_prep siglip_prep(const vkmm_vision_hparams *hp)
+static vkmm_image_prep siglip_prep(const vkmm_vision_hparams *hp, uint32_t image_tokens)
 {
+    (void)image_tokens;
     return normalised(vkmm_image_prep_gemma3(hp->image_size), hp);
 }
 
@@ -37,8 +38,9 @@ static const char *const gemma3_names[] = {"gemma3", NULL};
 /* ---- Mistral Small 3.1: Pixtral + the Mistral 3 projector ---- */
 
 /* longest side at most the tower's size, both sides rounded up to the patch (bicubic) */
-static vkmm_image_prep pixtral_prep(const vkmm_vision_hparams *hp)
+static vkmm_image_prep pixtral_prep(const vkmm_vision_hparams *hp, uint32_t image_tokens)
 {
+    (void)image_tokens;
     return normalised(vkmm_image_prep_pixtral(hp->image_size), hp);
 }
 
@@ -93,6 +95,11 @@ const vkmm_media_tower *vkmm_arch_any_tower(const char *projector, size_t len)
     for (size_t i = 0; i < N_ARCHS && !t; i++)
         t = vkmm_arch_tower(&archs[i], projector, len);
     return t;
+}
+
+vkmm_media_attention vkmm_tower_attention(const vkmm_media_tower *t, const vkmm_vision_model *vm)
+{
+    return vm && vm->has_attention ? vm->attention : t->attention;
 }
 
 bool vkmm_arch_is_projector_file(const char *name, size_t len)

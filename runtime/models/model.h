@@ -48,6 +48,16 @@ typedef struct vkmm_text_hparams {
     float rope_base[VKMM_MAX_LAYERS], rope_scale[VKMM_MAX_LAYERS];
 } vkmm_text_hparams;
 
+/* How the rows of one media item attend to each other in the text model. */
+typedef enum vkmm_media_attention {
+    VKMM_MEDIA_CAUSAL = 0,              /* as text does (Mistral 3's images; Gemma 4 E2B/E4B) */
+    VKMM_MEDIA_BIDIRECTIONAL,           /* every row sees all rows of its item on every layer (Gemma 3's images) */
+    VKMM_MEDIA_BIDIRECTIONAL_SLIDING,   /* ... on sliding-window layers only, and there not past the window behind
+                                         * a row; full layers stay causal (Gemma 4 26B/31B: HF's
+                                         * use_bidirectional_attention = "vision") */
+} vkmm_media_attention;
+/* A non-causal item is never split across prefill chunks. */
+
 /* One forward pass over n tokens at positions pos0 .. pos0+n-1, the cache holding everything before. */
 typedef struct vkmm_forward {
     uint32_t n_tokens;
@@ -61,6 +71,8 @@ typedef struct vkmm_forward {
     const vkmm_layer_kv *kv;            /* [n_layer] */
     vkmm_range spans;                   /* u32 (start, end) pairs: media spans whose rows see each other */
     uint32_t n_spans;
+    bool spans_sliding_only;            /* the spans hold on sliding-window layers only, within the window
+                                         * (VKMM_MEDIA_BIDIRECTIONAL_SLIDING): see vkmm_text_layer_spans */
     uint32_t logits_from;               /* compute logits for rows [logits_from, n) only */
     vkmm_tid logits;                    /* external f32 [n - logits_from][n_vocab] to write */
     vkmm_range seqs[2];                 /* a batch: token i is the next token of sequence i, described per KV page
@@ -142,6 +154,10 @@ vkmm_status vkmm_bind_head(vkmm_weight_source *src, vkmm_text_model *m, vkmm_tex
  * fw's media spans seeing each other. Returns the attention output, before attn_output. */
 vkmm_tid vkmm_text_attention(vkmm_graph *g, const vkmm_text_hparams *hp, const vkmm_forward *fw, uint32_t il,
                              vkmm_tid q, vkmm_tid k, vkmm_tid v);
+/* The media spans of fw as layer il (sliding window `window`, 0: full) sees them, into ap: every layer's, or with
+ * fw->spans_sliding_only the sliding layers' alone, bounded by their window. Decoders with their own attention
+ * call this too. */
+void vkmm_text_layer_spans(const vkmm_forward *fw, uint32_t window, vkmm_g_attn_params *ap);
 /* The gated feed-forward block: down(act(gate·h) · (up·h)). */
 vkmm_tid vkmm_text_ffn(vkmm_graph *g, const vkmm_ffn_weights *w, vkmm_act act, vkmm_tid h, const char *name);
 /* The logits of rows [fw->logits_from, n) of the final normed h, through the head, into fw->logits. */
@@ -159,8 +175,12 @@ typedef struct vkmm_vision_hparams {
 
 typedef struct vkmm_vision_model vkmm_vision_model;
 struct vkmm_vision_model {
-    const char *projector;              /* "gemma3", "pixtral" */
+    const char *projector;              /* "gemma3", "pixtral", "gemma4v" */
     vkmm_vision_hparams hp;
+    /* The rule of this file's rows in the text model when the file decides it (Gemma 4: one projector type for
+     * model families with different rules); else (has_attention false) its tower's in the architecture table. */
+    bool has_attention;
+    vkmm_media_attention attention;
     /* Embedding rows an image of h x w (preprocessed) pixels becomes (at most n_rows(image_size, image_size)). */
     uint32_t (*n_rows)(const vkmm_vision_model *m, uint32_t h, uint32_t w);
     /* image: f32 [3][h][w] normalised -> [n_rows][n_text_embd] */
@@ -176,5 +196,6 @@ vkmm_status vkmm_vision_read_common(const vkmm_gguf *g, vkmm_vision_hparams *hp,
 typedef vkmm_status (*vkmm_vision_load_fn)(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);
 vkmm_status vkmm_siglip_load(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);
 vkmm_status vkmm_pixtral_load(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);
+vkmm_status vkmm_gemma4v_load(vkmm_weight_source *src, vkmm_vision_model **out, vkmm_error *err);
 
 #endif

@@ -97,6 +97,14 @@ vkmm_status vkmm_bind_head(vkmm_weight_source *src, vkmm_text_model *m, vkmm_tex
     return s;
 }
 
+void vkmm_text_layer_spans(const vkmm_forward *fw, uint32_t window, vkmm_g_attn_params *ap)
+{
+    bool seen = fw->n_spans && (!fw->spans_sliding_only || window);
+    ap->spans = seen ? fw->spans : (vkmm_range){0};
+    ap->n_spans = seen ? fw->n_spans : 0;
+    ap->spans_in_window = seen && fw->spans_sliding_only;
+}
+
 vkmm_tid vkmm_text_attention(vkmm_graph *g, const vkmm_text_hparams *hp, const vkmm_forward *fw, uint32_t il,
                              vkmm_tid q, vkmm_tid k, vkmm_tid v)
 {
@@ -105,10 +113,11 @@ vkmm_tid vkmm_text_attention(vkmm_graph *g, const vkmm_text_hparams *hp, const v
     vkmm_g_attn_params ap = {
         .capacity = kv->capacity, .ring = kv->ring, .kv_type = fw->kv_type, .n_head = hp->n_head,
         .n_kv_head = hp->n_kv, .head_dim = hd, .pos0 = fw->pos0, .causal = true, .window = hp->window[il],
-        .max_kv_len = fw->max_kv_len, .scale = hp->attn_scale, .spans = fw->spans, .n_spans = fw->n_spans,
-        .step = fw->step, .page_size = kv->page_size, .pages = kv->pages, .pt_off = kv->pt_off,
+        .max_kv_len = fw->max_kv_len, .scale = hp->attn_scale, .step = fw->step, .page_size = kv->page_size,
+        .pages = kv->pages, .pt_off = kv->pt_off,
         .seqs = fw->seqs[kv->cls < 2 ? kv->cls : 0],
     };
+    vkmm_text_layer_spans(fw, hp->window[il], &ap);
     vkmm_tid kc = vkmm_g_kv_cache(g, kv->k, fw->kv_type, hd, hp->n_kv, kv->capacity, "k_cache");
     vkmm_tid vc = vkmm_g_kv_cache(g, kv->v, fw->kv_type, hd, hp->n_kv, kv->capacity, "v_cache");
     return vkmm_g_attention(g, q, k, v, kc, vc, &ap, "attn");

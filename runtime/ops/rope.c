@@ -58,7 +58,13 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
                          rp->n_tokens);
     if (!pos.size && (int64_t)rp->pos0 + rp->n_tokens - 1 > INT32_MAX)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: positions from %d overflow", what, rp->pos0);
-    if (rp->grid_w) {
+    if (rp->grid_w && rp->layout == VKMM_ROPE_NEOX) {
+        /* Gemma 4: each half of the head a NEOX rotation over d/2 dims, base^(-2i/(d/2)) for both axes */
+        pc.split = d / 4;
+        dfloat(pow(rp->base, -4.0 / d), pc.f1);
+        dfloat(scale, pc.sa);
+        dfloat(scale, pc.sb);
+    } else if (rp->grid_w) {
         /* Pixtral: rows use base^(-4i/d), columns the same times base^(-2/d) */
         pc.split = d / 4;
         dfloat(pow(rp->base, -4.0 / d), pc.f1);

@@ -1,6 +1,6 @@
 /* runtime/ops/rope.h — rotary position embedding in place on [tokens][heads][head_dim]: NORM (adjacent pairs)
- * and NEOX (halves) layouts, per-call base and linear frequency scale, Pixtral's 2-D variant, and Gemma's
- * per-head RMSNorm fused in front. */
+ * and NEOX (halves) layouts, per-call base and linear frequency scale, the 2-D variants of Pixtral and of
+ * Gemma 4's vision tower, and Gemma's per-head RMSNorm fused in front. */
 #ifndef VKMM_OPS_ROPE_H
 #define VKMM_OPS_ROPE_H
 
@@ -12,9 +12,11 @@ typedef enum vkmm_rope_layout {
 } vkmm_rope_layout;
 
 /* Pair i of a head at position p turns by θ_i = p · freq_scale · base^(−2i/d) (the whole head rotates).
- * 2-D (grid_w > 0, Pixtral): the position p of a patch gives row r = p / grid_w and column c = p % grid_w;
- * pairs i < d/4 turn by r · base^(−4i/d), the others by c · base^(−(4(i − d/4) + 2)/d) (both times
- * freq_scale). Angles are exact to ~1e-7 rad for |p| < 2^24. */
+ * 2-D (grid_w > 0): the position p of a patch gives row r = p / grid_w and column c = p % grid_w.
+ *   NORM (Pixtral): pairs i < d/4 turn by r · base^(−4i/d), the others by c · base^(−(4(i − d/4) + 2)/d).
+ *   NEOX (Gemma 4's vision tower): each half of the head is a NEOX rotation over d/2 dims, the first by column,
+ *   the second by row: pairs (j, j + d/4) by c · base^(−4j/d), (d/2 + j, d/2 + j + d/4) by r · base^(−4j/d).
+ * (all times freq_scale). Angles are exact to ~1e-7 rad for |p| < 2^24. */
 typedef struct vkmm_rope_params {
     vkmm_rope_layout layout;
     uint32_t head_dim;        /* even, at most 512 (2-D: a multiple of 4) */

@@ -22,6 +22,7 @@ typedef struct acase {
     bool bidir;           /* causal off */
     uint32_t window, ring;
     uint32_t n_spans, spans[4];
+    bool spans_in_window; /* the window bounds span keys too */
     float softcap;
     bool q8;
     uint32_t split;       /* forced split count; 0: the op chooses */
@@ -127,6 +128,7 @@ static void check_case(ctx *c, const acase *t)
         .causal = !t->bidir,
         .window = t->window,
         .n_spans = t->n_spans,
+        .spans_in_window = t->spans_in_window,
         .scale = 3.0f / sqrtf((float)t->d), /* larger than 1/sqrt(d): peaked weights expose mask errors */
         .softcap = t->softcap,
         .n_split = t->split,
@@ -599,6 +601,11 @@ static const acase cases[] = {
     {C("d128 two spans", 128, 1, 4, 130, 130, 0), .n_spans = 2, .spans = {5, 30, 60, 120}},
     {C("d64 span past kv_len", 64, 1, 2, 33, 73, 40), .n_spans = 1, .spans = {30, 90}},
     {C("d128 decode after span", 128, 1, 4, 1, 101, -1), .n_spans = 1, .spans = {20, 84}},
+    /* Gemma 4's sliding layers: an image longer than the window sees its later rows but not past the window */
+    {C("d72 span in window", 72, 1, 2, 130, 130, 0), .window = 40, .n_spans = 2, .spans = {10, 100, 110, 125},
+     .spans_in_window = true},
+    {C("d256 span in window ring", 256, 1, 2, 64, 300, -1), .window = 24, .ring = 88, .n_spans = 1,
+     .spans = {240, 290}, .spans_in_window = true},
     /* vision encoders: fully bidirectional */
     {C("d72 bidirectional", 72, 3, 1, 300, 300, 0), .bidir = true},
     {C("d64 bidirectional", 64, 1, 2, 130, 130, 0), .bidir = true},

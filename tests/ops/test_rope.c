@@ -1,6 +1,6 @@
-/* tests/ops/test_rope.c — RoPE (NORM, NEOX, 2-D) and the fused per-head RMSNorm + RoPE against the float64
- * reference: random inputs and positions (up to 2^20, bases up to 1e9), strided token rows whose other
- * elements must stay untouched, unaligned ranges, several workgroup settings.
+/* tests/ops/test_rope.c — RoPE (NORM, NEOX, the 2-D rules of Pixtral and Gemma 4) and the fused per-head RMSNorm +
+ * RoPE against the float64 reference: random inputs and positions (up to 2^20, bases up to 1e9), strided token
+ * rows whose other elements must stay untouched, unaligned ranges, several workgroup settings.
  * Bounds: the largest |error| of any rotated element is <= 5e-7 (inputs in [-1, 1]: a few f32 roundings of
  * the product plus an angle error ~1e-7 rad at any position; measured 2.5e-7 on lavapipe, positions up to
  * 2^23), NMSE <= 1e-13; the fused path (normalised values up to ~|x|/rms, ~3) <= 2e-6 (measured 7e-7). */
@@ -145,6 +145,14 @@ int main(void)
              0, 0, 0, false, 0},
             {{.layout = NORM, .head_dim = 64, .n_tokens = 33, .n_heads = 3, .base = 1e4, .grid_w = 110}, 2, 1, 12100,
              false, 0},
+            /* Gemma 4's vision tower: 2-D NEOX halves (theta 100) with the fused q/k norm, heads of 64 and 72, a
+             * 6 x 4 grid and a random subset of a 210-wide one */
+            {{.layout = NEOX, .head_dim = 72, .n_tokens = 24, .n_heads = 4, .base = 100, .grid_w = 6}, 0, 2, 0,
+             false, 0},
+            {{.layout = NEOX, .head_dim = 64, .n_tokens = 33, .n_heads = 3, .base = 100, .grid_w = 210}, 1, 0, 44100,
+             true, 3},
+            {{.layout = NEOX, .head_dim = 72, .n_tokens = 9, .n_heads = 16, .base = 100, .grid_w = 3}, 0, 0, 0, true,
+             16},
             /* odd shapes */
             {{.layout = NEOX, .head_dim = 2, .n_tokens = 1, .n_heads = 1, .base = 1e4, .pos0 = 3}, 0, 0, 0, false, 0},
             {{.layout = NORM, .head_dim = 72, .n_tokens = 7, .n_heads = 3, .base = 5e5, .freq_scale = 4}, 1, 0, 70000,
