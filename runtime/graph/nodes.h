@@ -44,6 +44,7 @@ typedef struct vkmm_g_rope_params {
     vkmm_range positions;     /* int32 per token; size 0: pos0 + i */
     uint32_t pos0;
     uint32_t grid_w;          /* 2-D (Pixtral): patches per row */
+    vkmm_range freq_factors;  /* f32 [head_dim/2] dividing each pair's frequency (GGUF rope_freqs); size 0: none */
 } vkmm_g_rope_params;
 vkmm_tid vkmm_g_rope(vkmm_graph *g, vkmm_tid x, const vkmm_g_rope_params *p, const char *name);
 /* Per-head RMSNorm (weight w over head_dim) then RoPE, in place. */
@@ -85,7 +86,8 @@ typedef struct vkmm_g_attn_params {
     vkmm_range seqs;          /* a batch, one row per sequence: vkmm_kv_seq per row (size 0: one sequence) */
 } vkmm_g_attn_params;
 /* Stores k and v ([n][n_kv_head][head_dim] f32) into the caches k_cache / v_cache at pos0.., then attends q
- * ([n][n_head][head_dim]) over positions [0, pos0 + n): returns [n][n_head · head_dim]. */
+ * ([n][n_head][head_dim]) over positions [0, pos0 + n): returns [n][n_head · head_dim]. With k = v = 0 nothing
+ * is stored: the caches already hold those rows (KV sharing: an earlier node of the graph stored them). */
 vkmm_tid vkmm_g_attention(vkmm_graph *g, vkmm_tid q, vkmm_tid k, vkmm_tid v, vkmm_tid k_cache, vkmm_tid v_cache,
                           const vkmm_g_attn_params *p, const char *name);
 /* A cache tensor for kv_layout-shaped storage of n_kv_head x capacity rows of head_dim. */
