@@ -55,6 +55,10 @@ static const vkmm_media_tower mistral3_towers[] = {{
 /* older conversions of Mistral Small 3.1 call the text model "llama" */
 static const char *const mistral3_names[] = {"mistral3", "llama", NULL};
 
+/* ---- Gemma 4: the text decoder; its vision tower (gemma4v) joins this row when it lands ---- */
+
+static const char *const gemma4_names[] = {"gemma4", NULL};
+
 /* ---- the table ---- */
 
 static const vkmm_arch archs[] = {
@@ -62,6 +66,7 @@ static const vkmm_arch archs[] = {
      .chat_template = "gemma3"},
     {.names = mistral3_names, .load_text = vkmm_mistral3_load, .towers = mistral3_towers, .n_towers = 1,
      .chat_template = "mistral-v7-tekken"},
+    {.names = gemma4_names, .load_text = vkmm_gemma4_load, .towers = NULL, .n_towers = 0, .chat_template = "gemma4"},
 };
 #define N_ARCHS (sizeof archs / sizeof archs[0])
 
