@@ -3,7 +3,7 @@
  * RMS-normalised and rotated (full layers through rope_freqs factors), v RMS-normalised without weight, taken
  * from the raw k projection where a layer has no attn_v; attention scale 1; the last layers reading earlier
  * layers' caches; per-layer inputs (E2B/E4B); a per-layer output scale; norms used as stored (no +1); the
- * mixture of experts beside the dense FFN (gemma4_moe.c); tied head, soft-capped logits. */
+ * mixture of experts beside the dense FFN (26B-A4B, gemma4_moe.c); tied head, soft-capped logits. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +108,10 @@ static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_for
         /* x += RMSNorm(o)·post_attention_norm; h = RMSNorm(x)·ffn_norm */
         h = vkmm_g_add_rms_norm(g, x, o, L->post_attn_norm, L->ffn_norm, hp->eps, "post_attn_ffn_norm");
         vkmm_tid f = vkmm_text_ffn(g, &L->ffn, VKMM_ACT_GELU_TANH, h, "geglu");
+        if (L->moe) { /* the dense FFN as a shared expert: post_ffw_norm_1(f) + the experts' post_ffw_norm_2 */
+            vkmm_g_rms_norm(g, f, L->moe->post_norm_1, hp->eps, f, "post_ffw_norm_1");
+            vkmm_g_add(g, f, gemma4_moe_forward(g, hp, &m->g4, L->moe, x), f, "ffn_moe_combined");
+        }
         vkmm_range next = il + 1 < hp->n_layer ? m->layers[il + 1].attn_norm : m->head.output_norm;
         bool tail = P || L->out_scale != 1.0f; /* steps after the FFN's residual before the next norm */
         if (!tail) {
@@ -206,9 +210,16 @@ static vkmm_status bind_layer(vkmm_weight_source *src, const gemma4 *m, uint32_t
     if (!s && P) s = src->matrix(src, N("inp_gate.weight"), H, P, false, true, &L->ple_gate, err);
     if (!s && P) s = src->matrix(src, N("proj.weight"), P, H, false, true, &L->ple_proj, err);
     if (!s && P) s = src->vector(src, N("post_norm.weight"), H, true, &L->ple_post_norm, err);
-    if (!s && vkmm_gguf_tensor_by_name(src->gguf, N("ffn_gate_inp.weight")))
-        s = vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: layer %u is a mixture of experts, not supported yet",
-                      vkmm_gguf_path(src->gguf), il);
+    /* a layer with a router is a mixture of experts beside the dense FFN */
+    if (!s && vkmm_gguf_tensor_by_name(src->gguf, N("ffn_gate_inp.weight"))) {
+        if (!m->g4.n_expert)
+            s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: layer %u has a router but gemma4.expert_count is missing",
+                          vkmm_gguf_path(src->gguf), il);
+        else if (!(L->moe = calloc(1, sizeof *L->moe)))
+            s = vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+        else
+            s = gemma4_bind_moe(src, hp, &m->g4, il, L->moe, err);
+    }
 #undef N
     return s;
 }

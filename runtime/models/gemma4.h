@@ -30,4 +30,12 @@ typedef struct gemma4_moe {
     vkmm_range pre_norm_2, post_norm_1, post_norm_2;
 } gemma4_moe;
 
+/* blk.<il>'s router, experts and their norms. */
+vkmm_status gemma4_bind_moe(vkmm_weight_source *src, const vkmm_text_hparams *hp, const gemma4_hparams *g4,
+                            uint32_t il, gemma4_moe *moe, vkmm_error *err);
+/* The experts' part of layer il on the residual x [n][n_embd]: the routed experts' weighted sum after
+ * post_ffw_norm_2, to add to the dense FFN's (after post_ffw_norm_1). */
+vkmm_tid gemma4_moe_forward(vkmm_graph *g, const vkmm_text_hparams *hp, const gemma4_hparams *g4,
+                            const gemma4_moe *moe, vkmm_tid x);
+
 #endif

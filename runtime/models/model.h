@@ -19,6 +19,10 @@ struct vkmm_weight_source {
      * !required: *out = NULL and VKMM_OK. */
     vkmm_status (*matrix)(vkmm_weight_source *src, const char *name, uint32_t k, uint32_t rows, bool transpose,
                           bool required, const vkmm_weight **out, vkmm_error *err);
+    /* An expert tensor: n_expert experts of `rows` rows of k (GGUF ne = {k, rows, n_expert}) as one weight of
+     * n_expert·rows rows, each piece of it whole experts (vkmm_g_matmul_id). Missing and !required: *out = NULL. */
+    vkmm_status (*experts)(vkmm_weight_source *src, const char *name, uint32_t k, uint32_t rows, uint32_t n_expert,
+                           bool required, const vkmm_weight **out, vkmm_error *err);
     /* A tensor of n elements read as f32 (F16/BF16 files are converted while uploading). Missing and
      * !required: out->size = 0. */
     vkmm_status (*vector)(vkmm_weight_source *src, const char *name, uint64_t n, bool required, vkmm_range *out,
