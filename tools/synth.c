@@ -125,7 +125,17 @@ void synth_values(synth_ctx *c, const char *name, const float *values, uint64_t 
 
 vkmm_dtype synth_type_for(vkmm_dtype type, uint64_t k)
 {
-    return k % vkmm_dtype_get(type)->block ? VKMM_F16 : type;
+    if (k % vkmm_dtype_get(type)->block == 0)
+        return type;
+    /* rows that are not whole super-blocks: llama.cpp's quantizer falls back to a 32-wide type */
+    static const struct { vkmm_dtype from, to; } fallback[] = {
+        {VKMM_Q2_K, VKMM_IQ4_NL}, {VKMM_Q3_K, VKMM_IQ4_NL}, {VKMM_IQ4_XS, VKMM_IQ4_NL}, {VKMM_Q4_K, VKMM_Q5_0},
+        {VKMM_Q5_K, VKMM_Q5_1}, {VKMM_Q6_K, VKMM_Q8_0},
+    };
+    for (size_t i = 0; i < sizeof fallback / sizeof *fallback; i++)
+        if (fallback[i].from == type && k % vkmm_dtype_get(fallback[i].to)->block == 0)
+            return fallback[i].to;
+    return VKMM_F16;
 }
 
 void synth_matrix(synth_ctx *c, const char *name, vkmm_dtype type, uint64_t k, uint64_t rows)

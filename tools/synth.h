@@ -51,7 +51,8 @@ void synth_matrix(synth_ctx *c, const char *name, vkmm_dtype type, uint64_t k, u
 void synth_vector(synth_ctx *c, const char *name, uint64_t n, float center, float spread);
 /* An F32 vector of the given values. */
 void synth_values(synth_ctx *c, const char *name, const float *values, uint64_t n);
-/* The matrix type for this k: falls back to F16 when k is not a whole number of the type's blocks. */
+/* The matrix type for this k: when k is not a whole number of the type's blocks, the 32-wide type llama.cpp's
+ * quantizer falls back to (Q4_K -> Q5_0, Q6_K -> Q8_0, ...), else F16. */
 vkmm_dtype synth_type_for(vkmm_dtype type, uint64_t k);
 
 vkmm_status synth_gemma3(synth_ctx *text, synth_ctx *vision, const vkmm_vocab *vocab, vkmm_error *err);

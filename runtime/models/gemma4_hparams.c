@@ -91,6 +91,8 @@ vkmm_status gemma4_read_hparams(const vkmm_gguf *g, const char *arch, vkmm_text_
     }
     if ((s = kv_sharing(path, g4->n_shared, hp, err)))
         return s;
+    hp->n_expert = g4->n_expert;
+    hp->n_expert_used = g4->n_expert_used;
     hp->attn_scale = 1.0f; /* q and k are RMS-normalised; the reference scales by 1, not 1/sqrt(d) */
     hp->embed_scale = sqrtf((float)hp->n_embd);
     hp->rope = VKMM_MODEL_ROPE_NEOX;

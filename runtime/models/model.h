@@ -52,6 +52,7 @@ typedef struct vkmm_text_hparams {
     float embed_scale;                  /* token embeddings are multiplied by this (Gemma: sqrt(n_embd)) */
     float attn_scale;
     float final_softcap;                /* 0: none */
+    uint32_t n_expert, n_expert_used;   /* a mixture of experts: experts per layer, used per token (0: dense) */
     vkmm_rope_kind rope;
     uint32_t window[VKMM_MAX_LAYERS];   /* per layer: 0 global, else the sliding window */
     float rope_base[VKMM_MAX_LAYERS], rope_scale[VKMM_MAX_LAYERS];
