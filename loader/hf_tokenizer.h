@@ -24,6 +24,12 @@ vkmm_status vkmm_vocab_from_hf_file(vkmm_vocab *out, const char *tokenizer_path,
 vkmm_status vkmm_vocab_from_hf_parsed(vkmm_vocab *out, const vkmm_json *tok, const char *tokenizer_path,
                                       const char *config_path, vkmm_error *err);
 
+/* A SentencePiece-style BPE tokenizer.json written as Gemma 4's GGUF vocabulary (llama.cpp's "gemma4" model):
+ * the same tokens and types, the file's merges in their rank order instead of scores derived from them;
+ * n_tokens > 0 cuts or pads (with "[PADn]" unused tokens) the table to that many ids. */
+vkmm_status vkmm_vocab_gemma4_from_hf_file(vkmm_vocab *out, const char *tokenizer_path, uint32_t n_tokens,
+                                           vkmm_error *err);
+
 /* Mistral's tekken.json, as mistral-common ships it (vocab of {rank, token_bytes}, special_tokens) or in the
  * compact js-tiktoken form ("bpe_ranks": "! offset base64 ..."). Writes the GGUF layout llama.cpp writes:
  * default_num_special_tokens CONTROL tokens, then the byte-level tokens in rank order in the GPT-2 byte

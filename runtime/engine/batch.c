@@ -170,6 +170,7 @@ static vkmm_status record(vkmm_batcher *b, vkmm_model *m, uint32_t n, uint32_t k
     vkmm_forward fw = {
         .n_tokens = n,
         .x = m->text->embed(m->text, &g, ids, n),
+        .ids = ids,
         .positions = vkmm_range_sub(vkmm_range_whole(b->pos), 0, 4ull * n * hp->n_pos_axes),
         .max_kv_len = b->max_ctx,
         .kv_type = pool->type,

@@ -97,6 +97,7 @@ static vkmm_status build(vkmm_session *s, vkmm_graph *g, const vkmm_item *it, ui
         .n_tokens = n,
         .pos0 = pos0,
         .x = x,
+        .ids = ids,
         .positions = vkmm_range_sub(io->positions, 0, 4ull * n * hp->n_pos_axes),
         .step = io->step,
         .max_kv_len = s->n_ctx,
@@ -173,7 +174,7 @@ static vkmm_status forward(vkmm_session *s, uint32_t start, uint32_t n, bool all
         return st;
     int32_t *ids = vkmm_buffer_map(s->ids);
     for (uint32_t i = 0; i < n; i++)
-        ids[i] = it[i].image < 0 ? it[i].token : 0;
+        ids[i] = it[i].image < 0 ? it[i].token : m->text->media_token;
     m->text->positions(m->text, pos0, n, vkmm_buffer_map(s->positions));
     bool sliding_only;
     uint32_t n_spans = chunk_spans(s, it, n, pos0, vkmm_buffer_map(s->spans), VKMM_ATTENTION_MAX_SPANS,

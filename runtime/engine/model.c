@@ -239,6 +239,8 @@ VKMM_API void vkmm_model_info_get(const vkmm_model *m, vkmm_model_info *out, uin
             .has_vision = m->vision != NULL,
             .weight_bytes = vkmm_weight_store_bytes(m->text_weights) +
                             (m->vision_weights ? vkmm_weight_store_bytes(m->vision_weights) : 0),
+            .n_expert = m->text->hp.n_expert,
+            .n_expert_used = m->text->hp.n_expert_used,
         };
     memcpy(out, &i, VKMM_GET_BYTES(vkmm_model_info, size)); /* an older caller's layout is a prefix of ours */
 }

@@ -12,7 +12,8 @@
 /* The smallest struct_size each struct accepts is its size in 0.2, the first layout that had struct_size: when a
  * field is appended to T, VKMM_BASE_SIZE's use for T becomes offsetof(T, first_new_field). Until then it is sizeof. */
 #define VKMM_BASE_SIZE(T)                                                                                          \
-    _Generic((T){0}, vkmm_model_params: offsetof(vkmm_model_params, image_tokens), default: sizeof(T))
+    _Generic((T){0}, vkmm_model_params: offsetof(vkmm_model_params, image_tokens),                               \
+             vkmm_model_info: offsetof(vkmm_model_info, n_expert), default: sizeof(T))
 
 /* How many bytes of the caller's struct at p the library may read or write: its struct_size, 0 meaning the 0.2
  * layout (for good: a program built then and run against a later library still means that), capped at full (a

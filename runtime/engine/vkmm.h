@@ -183,13 +183,15 @@ VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **ou
 VKMM_API void vkmm_model_free(vkmm_model *m);
 
 typedef struct vkmm_model_info {
-    const char *arch;            /* "gemma3", "mistral3" */
+    const char *arch;            /* "gemma3", "gemma4", "mistral3" */
     const char *name;            /* general.name, or "" */
     const char *chat_template;   /* the built-in template in use */
     const char *device;          /* the GPU's name */
     uint32_t n_layer, n_embd, n_vocab, n_ctx_train;
     bool has_vision;
     uint64_t weight_bytes;       /* on the device */
+    uint32_t n_expert;           /* a mixture of experts: experts per layer (0: dense) ... */
+    uint32_t n_expert_used;      /* ... and how many each token uses */
 } vkmm_model_info;
 /* The strings stay valid while the model lives. */
 VKMM_API void vkmm_model_info_get(const vkmm_model *m, vkmm_model_info *out, uint32_t size);

@@ -47,6 +47,7 @@ typedef struct vkmm_g_rope_params {
     vkmm_range positions;     /* int32 per token; size 0: pos0 + i */
     uint32_t pos0;
     uint32_t grid_w;          /* 2-D (Pixtral): patches per row */
+    vkmm_range freq_factors;  /* f32 [head_dim/2] dividing each pair's frequency (GGUF rope_freqs); size 0: none */
 } vkmm_g_rope_params;
 vkmm_tid vkmm_g_rope(vkmm_graph *g, vkmm_tid x, const vkmm_g_rope_params *p, const char *name);
 /* Per-head RMSNorm (weight w over head_dim) then RoPE, in place. */
@@ -57,6 +58,23 @@ vkmm_tid vkmm_g_rms_norm_rope(vkmm_graph *g, vkmm_tid x, const vkmm_g_rope_param
 vkmm_tid vkmm_g_act(vkmm_graph *g, vkmm_act act, vkmm_tid x, vkmm_tid out, const char *name);
 /* out = act(gate) · up, same shapes; out may be gate or up. */
 vkmm_tid vkmm_g_glu(vkmm_graph *g, vkmm_act act, vkmm_tid gate, vkmm_tid up, vkmm_tid out, const char *name);
+/* The same from rows [gate | up] (a fused gate+up projection): a new tensor of rows half as wide. */
+vkmm_tid vkmm_g_glu_fused(vkmm_graph *g, vkmm_act act, vkmm_tid gate_up, const char *name);
+
+/* ---- mixture of experts (nodes_moe.c): n tokens routed to k experts each are n·k pairs, a = t·k + j ---- */
+/* The router's choice over logits [n][n_expert]: *ids (int32 [n][k]) and *weights (f32 [n][k], renormalised over
+ * the k, times scale[expert] when given). */
+void vkmm_g_moe_route(vkmm_graph *g, vkmm_tid logits, uint32_t k, vkmm_range scale, vkmm_tid *ids, vkmm_tid *weights,
+                      const char *name);
+/* The pairs of ids (int32 [n][k]) grouped by expert, for vkmm_g_matmul_id's tiled form; 0 (the mat-vec form)
+ * when n is below the tuning table's moe.grouped_tokens. */
+vkmm_tid vkmm_g_moe_group(vkmm_graph *g, vkmm_tid ids, uint32_t n_expert, const char *name);
+/* [n_pairs][w->rows / n_expert]: pair a = W_{ids[a]} · x row a / x_div, reading only the routed experts' rows;
+ * groups (vkmm_g_moe_group) for the tiled form, 0 for one mat-vec row per pair. */
+vkmm_tid vkmm_g_matmul_id(vkmm_graph *g, const vkmm_weight *w, uint32_t n_expert, vkmm_tid x, uint32_t x_div,
+                          vkmm_tid ids, vkmm_tid groups, const char *name);
+/* out[t] = Σ_j weights[t][j] · y[t·k + j]. */
+vkmm_tid vkmm_g_moe_combine(vkmm_graph *g, vkmm_tid y, vkmm_tid weights, uint32_t k, const char *name);
 
 /* ---- attention (nodes_attention.c) ---- */
 /* Where one layer's K/V cache lives: [n_kv_head][capacity][head_dim] each; ring 0: slot = position. A paged cache
@@ -89,7 +107,8 @@ typedef struct vkmm_g_attn_params {
     vkmm_range seqs;          /* a batch, one row per sequence: vkmm_kv_seq per row (size 0: one sequence) */
 } vkmm_g_attn_params;
 /* Stores k and v ([n][n_kv_head][head_dim] f32) into the caches k_cache / v_cache at pos0.., then attends q
- * ([n][n_head][head_dim]) over positions [0, pos0 + n): returns [n][n_head · head_dim]. */
+ * ([n][n_head][head_dim]) over positions [0, pos0 + n): returns [n][n_head · head_dim]. With k = v = 0 nothing
+ * is stored: the caches already hold those rows (KV sharing: an earlier node of the graph stored them). */
 vkmm_tid vkmm_g_attention(vkmm_graph *g, vkmm_tid q, vkmm_tid k, vkmm_tid v, vkmm_tid k_cache, vkmm_tid v_cache,
                           const vkmm_g_attn_params *p, const char *name);
 /* A cache tensor for kv_layout-shaped storage of n_kv_head x capacity rows of head_dim. */

@@ -44,3 +44,31 @@ vkmm_tid vkmm_g_glu(vkmm_graph *g, vkmm_act act, vkmm_tid gate, vkmm_tid up, vkm
 {
     return act_node(g, act, gate, up, out, name);
 }
+
+static vkmm_status rec_glu_fused(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error *err)
+{
+    vkmm_act act;
+    memcpy(&act, n->params, sizeof act);
+    const vkmm_gtensor *o = vkmm_graph_get(ex->g, n->out[0]);
+    return vkmm_op_glu_fused(ex->ops, ex->cmd, act, vkmm_graph_range(ex, n->in[0]), vkmm_graph_range(ex, n->out[0]),
+                             o->ne[1] * o->ne[2], o->ne[0], err);
+}
+
+vkmm_tid vkmm_g_glu_fused(vkmm_graph *g, vkmm_act act, vkmm_tid gate_up, const char *name)
+{
+    const vkmm_gtensor *t = vkmm_graph_get(g, gate_up);
+    if (!t)
+        return 0;
+    if (t->type != VKMM_F32 || t->ne[0] % 2) {
+        vkmm_graph_fail(g, VKMM_ERR_INTERNAL, "%s: %s is not rows of [gate | up]", name, t->name);
+        return 0;
+    }
+    vkmm_tid out = vkmm_graph_tensor(g, VKMM_F32, t->ne[0] / 2, t->ne[1], t->ne[2], name);
+    vkmm_node *n = vkmm_graph_add(g, "glu", name, rec_glu_fused);
+    if (!n || !out)
+        return 0;
+    memcpy(n->params, &act, sizeof act);
+    n->in[0] = gate_up;
+    n->out[0] = out;
+    return out;
+}

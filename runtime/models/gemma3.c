@@ -59,34 +59,6 @@ static void gemma3_free(vkmm_text_model *mm)
     free(m);
 }
 
-/* The per-layer pattern: layer il is global iff il % period == period - 1 (gemma3.md §3); a file may carry
- * sliding_window_pattern as a period or as a per-layer boolean array (true = sliding). */
-static vkmm_status layer_kinds(const vkmm_gguf *g, uint32_t n_layer, uint32_t window, vkmm_text_hparams *hp,
-                               vkmm_error *err)
-{
-    uint32_t period = 6;
-    const vkmm_gguf_value *arr = vkmm_gguf_get_array(g, "gemma3.attention.sliding_window_pattern",
-                                                     VKMM_GGUF_TYPE_COUNT);
-    if (arr && arr->count != n_layer)
-        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: gemma3.attention.sliding_window_pattern has %llu entries for %u "
-                         "layers", vkmm_gguf_path(g), (unsigned long long)arr->count, n_layer);
-    if (!arr && vkmm_gguf_find(g, "gemma3.attention.sliding_window_pattern") &&
-        (!vkmm_gguf_get_u32(g, "gemma3.attention.sliding_window_pattern", &period) || period == 0))
-        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: gemma3.attention.sliding_window_pattern is not a period",
-                         vkmm_gguf_path(g));
-    for (uint32_t il = 0; il < n_layer; il++) {
-        bool local = il % period != period - 1;
-        if (arr) {
-            vkmm_gguf_value e;
-            if (!vkmm_gguf_array_elem(arr, il, &e) || !vkmm_gguf_value_bool(&e, &local))
-                return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: sliding_window_pattern[%u] is not a boolean",
-                                 vkmm_gguf_path(g), il);
-        }
-        hp->window[il] = window && local ? window : 0;
-    }
-    return VKMM_OK;
-}
-
 vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, const char *arch, vkmm_text_model **out, vkmm_error *err)
 {
     const vkmm_gguf *g = src->gguf;
@@ -105,7 +77,7 @@ vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, const char *arch, vkmm_tex
                          path);
     uint32_t window = 0;
     vkmm_gguf_get_u32(g, K("attention.sliding_window"), &window);
-    if ((s = layer_kinds(g, hp.n_layer, window, &hp, err)))
+    if ((s = vkmm_text_read_swa_pattern(g, arch, window, 6, &hp, err))) /* period 6 (gemma3.md §3) when absent */
         return s;
     float base = 10000.0f, base_swa = 10000.0f, factor = 1.0f;
     vkmm_gguf_get_f32(g, K("rope.freq_base"), &base);

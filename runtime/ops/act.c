@@ -3,7 +3,7 @@
 
 #include "act.h"
 
-static const char *const act_names[] = {"gelu_tanh", "gelu_erf", "silu", "erf"};
+static const char *const act_names[] = {"gelu_tanh", "gelu_erf", "silu", "erf", "tanh"};
 
 typedef struct act_push {
     uint32_t rows, cols;
@@ -24,7 +24,7 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range
                           uint32_t u_skip, vkmm_error *err)
 {
     bool glu = up.size != 0;
-    if ((unsigned)act > VKMM_ACT_ERF || (glu && act == VKMM_ACT_ERF))
+    if ((unsigned)act > VKMM_ACT_TANH || (glu && act >= VKMM_ACT_ERF))
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: activation %d not supported", glu ? "glu" : "act", (int)act);
     if (rows == 0 || cols == 0)
         return VKMM_OK;

@@ -1,4 +1,4 @@
-/* runtime/ops/act.h — activations (GELU tanh and erf, SiLU, erf) elementwise, and gated units
+/* runtime/ops/act.h — activations (GELU tanh and erf, SiLU, erf, tanh) elementwise, and gated units
  * out = act(gate) · up (GeGLU, SwiGLU) from two buffers or from [gate | up] rows. */
 #ifndef VKMM_OPS_ACT_H
 #define VKMM_OPS_ACT_H
@@ -10,6 +10,7 @@ typedef enum vkmm_act {
     VKMM_ACT_GELU_ERF,   /* 0.5 x (1 + erf(x/√2)) */
     VKMM_ACT_SILU,       /* x / (1 + e^−x) */
     VKMM_ACT_ERF,        /* erf(x) itself (elementwise only), relative error <= 1e-6 */
+    VKMM_ACT_TANH,       /* tanh(x) (elementwise only: soft-capping), absolute error ~1e-7 */
 } vkmm_act;
 
 /* out[i] = act(x[i]) for i < n; out may be x (in place). */

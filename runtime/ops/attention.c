@@ -118,8 +118,8 @@ static vkmm_status check_params(const vkmm_attention_params *p, vkmm_error *err)
     if (s)
         return s;
     uint32_t d = p->kv.head_dim;
-    if (d != 64 && d != 72 && d != 128 && d != 256)
-        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "attention: head_dim %u (64, 72, 128 or 256)", d);
+    if (d != 64 && d != 72 && d != 128 && d != 256 && d != 512)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "attention: head_dim %u (64, 72, 128, 256 or 512)", d);
     if (p->n_head == 0 || p->n_head > 16384 || p->n_head % p->kv.n_kv_head)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "attention: %u query heads for %u KV heads (need a multiple)",
                          p->n_head, p->kv.n_kv_head);

@@ -11,7 +11,8 @@ typedef enum vkmm_rope_layout {
     VKMM_ROPE_NEOX,   /* pairs (i, i + d/2): Gemma */
 } vkmm_rope_layout;
 
-/* Pair i of a head at position p turns by θ_i = p · freq_scale · base^(−2i/d) (the whole head rotates).
+/* Pair i of a head at position p turns by θ_i = p · freq_scale · base^(−2i/d) (the whole head rotates), divided
+ * by freq_factors[i] when given.
  * 2-D (grid_w > 0): the position p of a patch gives row r = p / grid_w and column c = p % grid_w.
  *   NORM (Pixtral): pairs i < d/4 turn by r · base^(−4i/d), the others by c · base^(−(4(i − d/4) + 2)/d).
  *   NEOX (Gemma 4's vision tower): each half of the head is a NEOX rotation over d/2 dims, the first by column,
@@ -26,6 +27,8 @@ typedef struct vkmm_rope_params {
     double base, freq_scale;  /* freq_scale 0 counts as 1 */
     int32_t pos0;             /* positions are pos0 + t when no position buffer is given */
     uint32_t grid_w;          /* 2-D RoPE: patches per grid row; 0 for 1-D */
+    vkmm_range freq_factors;  /* f32 [head_dim/2]: pair i turns by θ_i / factors[i] (GGUF rope_freqs, positive);
+                                 size 0: none */
 } vkmm_rope_params;
 
 /* x is rotated in place; pos holds one int32 position per token, or is empty ((vkmm_range){0}). */

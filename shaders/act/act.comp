@@ -2,7 +2,7 @@
 // shaders/act/act.comp — activations, elementwise (out[i] = f(x[i]), in place allowed) or gated with GLU:
 // out[r][c] = f(gate[r][c]) · up[r][c], gate and up either two buffers or the two halves of one row
 // [gate | up] (the same buffer bound twice, up offset by the gate width): GeGLU (Gemma), SwiGLU (Mistral,
-// Pixtral). f is ACT_GELU_TANH, ACT_GELU_ERF, ACT_SILU or ACT_ERF.
+// Pixtral). f is ACT_GELU_TANH, ACT_GELU_ERF, ACT_SILU, ACT_ERF or ACT_TANH.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
 #include "activation.glsl"
@@ -15,6 +15,8 @@
 #define ACT(v) silu(v)
 #elif defined(ACT_ERF)
 #define ACT(v) erf_f32(v)
+#elif defined(ACT_TANH)
+#define ACT(v) tanh_f32(v)
 #else
 #error "define ACT_<function>"
 #endif

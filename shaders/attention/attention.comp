@@ -4,7 +4,7 @@
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
 
-// Variant defines: HEAD_DIM (64, 72, 128, 256) and KV_F16 or KV_Q8.
+// Variant defines: HEAD_DIM (64, 72, 128, 256, 512) and KV_F16 or KV_Q8.
 // One workgroup owns ROWS query rows = `gw` heads of one KV group × ROWS/gw consecutive positions, and walks
 // the keys those rows may see in tiles of KEYS; each K/V tile is read once for all of them. With n_split > 1
 // the key range is cut into n_split parts (grid z) and each writes an unnormalised partial that

@@ -12,6 +12,8 @@
 // and the angle reduced modulo 2π before an f32 sin/cos, so the rotation is accurate to ~1e-7 for any
 // position below 2^24 (a plain f32 angle p · inv_freq is off by up to ~8e-3 rad at p = 131072 with scale 1,
 // ~1e-3 with Gemma's 1/8).
+// F_FACTORS: F_i is divided by factors[i] (llama.cpp's rope_freqs: Gemma 4's proportional RoPE leaves most pairs
+// unturned with factors of 1e30).
 // QK_NORM: each head is first RMS-normalised over d with weight wa (heads < n_heads_a) or wb (the rest):
 // Gemma's QK-norm and RoPE on a fused [q heads | k heads] row in one dispatch.
 #extension GL_GOOGLE_include_directive : require
@@ -28,11 +30,15 @@ layout(std430, binding = 1) readonly buffer Pos { int pos[]; };
 #if QK_NORM
 layout(std430, binding = 2) readonly buffer WA { float wa[]; };
 layout(std430, binding = 3) readonly buffer WB { float wb[]; };
+layout(std430, binding = 4) readonly buffer FF { float factors[]; };
+#else
+layout(std430, binding = 2) readonly buffer FF { float factors[]; };
 #endif
 
 #define F_NEOX 1u
 #define F_POS_BUF 2u
 #define F_2D 4u
+#define F_FACTORS 8u
 
 layout(push_constant) uniform P {
     vec2 f1, sa, sb;           // double-floats (first: 8-byte aligned)
@@ -44,6 +50,7 @@ layout(push_constant) uniform P {
     uint grid_w, split;        // 2-D: patches per row; pairs that follow the row
     uint n_heads_a, wa_off, wb_off;
     float eps;
+    uint ff_off;
 } p;
 
 shared vec2 freq[MAX_PAIRS];   // F_i as double-floats
@@ -67,8 +74,11 @@ void main()
     uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
     uint half_d = p.head_dim / 2u;
     bool two_d = (p.flags & F_2D) != 0u, neox = (p.flags & F_NEOX) != 0u;
-    for (uint i = tid; i < half_d; i += wg)
+    for (uint i = tid; i < half_d; i += wg) {
         freq[i] = (two_d && i >= p.split) ? df_mul(p.sb, df_pow_u(p.f1, i - p.split)) : df_mul(p.sa, df_pow_u(p.f1, i));
+        if ((p.flags & F_FACTORS) != 0u)
+            freq[i] = df_div_f(freq[i], factors[p.ff_off + i]);
+    }
     barrier();
 
     for (uint t = gl_WorkGroupID.x; t < p.n_tokens; t += gl_NumWorkGroups.x) {

@@ -1,4 +1,4 @@
-/* tests/ops/test_act.c — GELU (tanh, erf), SiLU and erf elementwise, and the gated units from two buffers and from
+/* tests/ops/test_act.c — GELU (tanh, erf), SiLU, erf and tanh elementwise, and the gated units from two buffers and from
  * [gate | up] rows, against float64 references: random inputs over [-12, 12] (both saturated tails), NaN-poisoned
  * outputs, ragged sizes, unaligned ranges, two workgroup sizes.
  * Bounds: NMSE <= 1e-11 for every activation and gated unit (vectors of thousands measure ~1e-15; a lone element
@@ -20,7 +20,7 @@ typedef struct ctx {
     const char *setting;
 } ctx;
 
-static const char *const names[] = {"gelu_tanh", "gelu_erf", "silu", "erf"};
+static const char *const names[] = {"gelu_tanh", "gelu_erf", "silu", "erf", "tanh"};
 
 static double ref_of(vkmm_act a, double x)
 {
@@ -28,6 +28,7 @@ static double ref_of(vkmm_act a, double x)
     case VKMM_ACT_GELU_TANH: return ref_gelu_tanh(x);
     case VKMM_ACT_GELU_ERF: return ref_gelu_erf(x);
     case VKMM_ACT_SILU: return ref_silu(x);
+    case VKMM_ACT_TANH: return tanh(x);
     default: return erf(x);
     }
 }
@@ -106,7 +107,7 @@ static void check_erf_and_tails(ctx *c)
     free(out);
 
     float big[T] = {1e30f, -1e30f, 88.0f, -88.0f, 1e5f, -1e5f};
-    for (int a = VKMM_ACT_GELU_TANH; a <= VKMM_ACT_ERF; a++) {
+    for (int a = VKMM_ACT_GELU_TANH; a <= VKMM_ACT_TANH; a++) {
         out = run(c, 3, (vkmm_act)a, big, NULL, 1, T, 0);
         for (int i = 0; i < T; i++) {
             double r = ref_of((vkmm_act)a, big[i]);
@@ -129,9 +130,9 @@ int main(void)
         c.setting = settings[si].name;
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_ACT_WORKGROUP, settings[si].wg);
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-            for (int a = VKMM_ACT_GELU_TANH; a <= VKMM_ACT_ERF; a++) {
+            for (int a = VKMM_ACT_GELU_TANH; a <= VKMM_ACT_TANH; a++) {
                 check(&c, (int)(i % 2) * 3, (vkmm_act)a, shapes[i][0], shapes[i][1]);
-                if (a != VKMM_ACT_ERF) {
+                if (a < VKMM_ACT_ERF) {
                     check(&c, 1, (vkmm_act)a, shapes[i][0], shapes[i][1]);
                     check(&c, 2, (vkmm_act)a, shapes[i][0], shapes[i][1]);
                 }
@@ -143,6 +144,7 @@ int main(void)
     vkmm_buffer *bx = test_upload(c.gpu, NULL, 64, 0, &X);
     CHECK_OK(vkmm_cmd_create(c.gpu, 0, &cmd, &err), &err, 1);
     CHECK(vkmm_op_glu(c.ops, cmd, VKMM_ACT_ERF, X, X, X, 1, 4, &err) != VKMM_OK, "an erf-gated unit accepted");
+    CHECK(vkmm_op_glu(c.ops, cmd, VKMM_ACT_TANH, X, X, X, 1, 4, &err) != VKMM_OK, "a tanh-gated unit accepted");
     CHECK(vkmm_op_glu_fused(c.ops, cmd, VKMM_ACT_SILU, X, X, 2, 4, &err) != VKMM_OK, "overlapping glu_fused accepted");
     CHECK(vkmm_op_act(c.ops, cmd, VKMM_ACT_SILU, X, X, 17, &err) != VKMM_OK, "17 floats in a 16-float range accepted");
     CHECK_OK(vkmm_op_act(c.ops, cmd, VKMM_ACT_SILU, X, X, 16, &err), &err, 1); /* lists must be submitted */

@@ -589,6 +589,10 @@ static const acase cases[] = {
     {C("d256 g2", 256, 2, 2, 1, 300, -1)},
     {C("d256 g4", 256, 1, 4, 7, 17, -1)},
     {C("d256 g8", 256, 1, 8, 33, 300, -1)},
+    /* Gemma 4's full layers: heads of 512 (GQA 8 as the 31B, a split decode, a Q8_0 cache) */
+    {C("d512 g8", 512, 1, 8, 33, 300, -1)},
+    {C("d512 g2 decode split", 512, 2, 2, 1, 1100, -1), .vs_unsplit = true},
+    {C("q8 d512 window", 512, 1, 4, 7, 60, -1), .window = 40, .q8 = true},
     /* sliding windows: the Gemma local layer (window 1024, prompt past it), a short window over a long prompt */
     {C("d256 local layer", 256, 2, 2, 130, 1100, -1), .window = 1024},
     {C("d128 window 50", 128, 1, 2, 130, 130, 0), .window = 50},
@@ -653,6 +657,7 @@ int main(void)
     check_kv_store(&c, VKMM_F16, 64, 3, 20, 0, 5, 7, 0);
     check_kv_store(&c, VKMM_F16, 72, 2, 20, 16, 13, 9, 0);
     check_kv_store(&c, VKMM_F16, 256, 1, 12, 0, 0, 12, 0);
+    check_kv_store(&c, VKMM_F16, 512, 2, 12, 0, 3, 5, 0);
     check_kv_store(&c, VKMM_F16, 128, 5, 30, 0, 3, 4, 20000); /* heads cut across dispatches */
     check_kv_store(&c, VKMM_Q8_0, 64, 3, 20, 0, 5, 7, 0);
     check_kv_store(&c, VKMM_Q8_0, 256, 2, 20, 16, 13, 9, 0);

@@ -32,7 +32,7 @@ static void rope_2d_halves(float *v, size_t d, double base, double scale, int32_
 }
 
 void ref_rope(float *x, size_t tokens, size_t heads, size_t d, int neox, double base, double scale,
-              const int32_t *pos, uint32_t grid_w)
+              const int32_t *pos, uint32_t grid_w, const float *factors)
 {
     if (neox && grid_w) {
         for (size_t t = 0; t < tokens; t++)
@@ -44,7 +44,7 @@ void ref_rope(float *x, size_t tokens, size_t heads, size_t d, int neox, double 
         for (size_t h = 0; h < heads; h++) {
             float *v = x + (t * heads + h) * d;
             for (size_t i = 0; i < d / 2; i++) {
-                double th = angle(i, d, base, scale, pos[t], grid_w);
+                double th = angle(i, d, base, scale, pos[t], grid_w) / (factors ? factors[i] : 1.0);
                 size_t ia = neox ? i : 2 * i, ib = neox ? i + d / 2 : 2 * i + 1;
                 double a = v[ia], b = v[ib];
                 v[ia] = (float)(a * cos(th) - b * sin(th));
