@@ -1,4 +1,4 @@
-/* runtime/ops/elementwise.c — host side of shaders/elementwise: add and mul with row broadcast, scale,
+/* runtime/ops/elementwise.c — host side of shaders/elementwise: add and mul with row broadcast, scale, clamp,
  * and f32 <-> f16 conversion. */
 #include "elementwise.h"
 
@@ -61,6 +61,29 @@ vkmm_status vkmm_op_scale(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range
     vkmm_pipeline_desc pd = {.shader = "scale_f32", .spec = {wg}, .n_spec = 1};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, n, wg), 1, 1};
     return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, "scale", err);
+}
+
+vkmm_status vkmm_op_clamp(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range out, uint32_t n, float lo, float hi,
+                          vkmm_error *err)
+{
+    if (!(lo <= hi))
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "clamp: bounds [%g, %g] are empty", (double)lo, (double)hi);
+    if (n == 0)
+        return VKMM_OK;
+    if (!fits(a, n, 4) || !fits(out, n, 4))
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "clamp: a range is smaller than %u floats", n);
+    struct {
+        uint32_t n, a_off, o_off;
+        float s, lo, hi;
+    } pc = {n, 0, 0, 1.0f, lo, hi};
+    vkmm_binding bind[2] = {
+        vkmm_ops_bind(ops, a, false, 4, &pc.a_off),
+        vkmm_ops_bind(ops, out, true, 4, &pc.o_off),
+    };
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ELEMENTWISE_WORKGROUP);
+    vkmm_pipeline_desc pd = {.shader = "clamp_f32", .spec = {wg}, .n_spec = 1};
+    uint32_t groups[3] = {vkmm_ops_groups_for(ops, n, wg), 1, 1};
+    return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, "clamp", err);
 }
 
 vkmm_status vkmm_op_convert(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_dtype a_type, vkmm_range out,
