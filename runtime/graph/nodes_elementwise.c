@@ -1,4 +1,4 @@
-/* runtime/graph/nodes_elementwise.c — graph nodes for add, mul, scale and conversion. */
+/* runtime/graph/nodes_elementwise.c — graph nodes for add, mul, scale, clamp and conversion. */
 #include <string.h>
 
 #include "nodes.h"
@@ -90,6 +90,33 @@ vkmm_tid vkmm_g_scale(vkmm_graph *g, vkmm_tid a, float s, vkmm_tid out, const ch
     n->in[0] = a;
     n->out[0] = out;
     memcpy(n->params, &s, sizeof s);
+    return out;
+}
+
+typedef struct clamp_params {
+    float lo, hi;
+} clamp_params;
+
+static vkmm_status rec_clamp(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error *err)
+{
+    const clamp_params *c = (const void *)n->params;
+    return vkmm_op_clamp(ex->ops, ex->cmd, vkmm_graph_range(ex, n->in[0]), vkmm_graph_range(ex, n->out[0]),
+                         (uint32_t)vkmm_g_elements(ex->g, n->in[0]), c->lo, c->hi, err);
+}
+
+vkmm_tid vkmm_g_clamp(vkmm_graph *g, vkmm_tid a, float lo, float hi, vkmm_tid out, const char *name)
+{
+    const vkmm_gtensor *ta = vkmm_graph_get(g, a);
+    if (!ta)
+        return 0;
+    out = vkmm_g_output(g, out, VKMM_F32, ta->ne[0], ta->ne[1], ta->ne[2], name);
+    vkmm_node *n = vkmm_graph_add(g, "clamp", name, rec_clamp);
+    if (!n || !out)
+        return 0;
+    n->in[0] = a;
+    n->out[0] = out;
+    clamp_params c = {lo, hi};
+    memcpy(n->params, &c, sizeof c);
     return out;
 }
 
