@@ -17,8 +17,32 @@ static int usage(FILE *f)
             "  Random weights from the seed, the tokenizer from a Hugging Face tokenizer.json (gemma3) or\n"
             "  Mistral's tekken.json (mistral3), in exactly the layout real GGUF files use. Random weights\n"
             "  print random text. --random-blocks fills quantized blocks with random bits (fast, for\n"
-            "  benchmarks of the real shapes).\n");
+            "  benchmarks of the real shapes).\n"
+            "       vkmm-dev synth --arch gemma4a -o mmproj.gguf [--size tiny|e2b] [--embd N] [--layers N]\n"
+            "                      [--vision-type f16] [--seed N]\n"
+            "  Gemma 4's audio tower alone, projecting into a text model N wide (tiny: 64, e2b: 1536).\n");
     return f == stdout ? 0 : 2;
+}
+
+/* --arch gemma4a: the audio tower alone, into -o (or --mmproj-out) */
+static int synth_audio(vkmm_synth_opts *o)
+{
+    if (!o->mmproj_out)
+        o->mmproj_out = o->out;
+    if (!o->mmproj_out) {
+        fprintf(stderr, "vkmm-dev synth: -o is required\n");
+        return usage(stderr);
+    }
+    bool tiny = !o->size || !strcmp(o->size, "tiny");
+    uint32_t text_embd = o->n_embd ? o->n_embd : tiny ? 64 : 1536;
+    vkmm_error err;
+    if (vkmm_synth_gemma4a_mmproj(o, text_embd, &err)) {
+        fprintf(stderr, "vkmm-dev synth: %s\n", err.msg);
+        return 1;
+    }
+    printf("wrote %s (gemma4a audio tower, %s, into %u-wide text, %s weights, seed %llu)\n", o->mmproj_out,
+           o->size ? o->size : "tiny", text_embd, vkmm_dtype_get(o->vision_type)->name, (unsigned long long)o->seed);
+    return 0;
 }
 
 int vkmm_dev_synth(int argc, char **argv)
@@ -57,6 +81,8 @@ int vkmm_dev_synth(int argc, char **argv)
         } else
             return fprintf(stderr, "vkmm-dev synth: unknown option '%s'\n", a), usage(stderr);
     }
+    if (!strcmp(o.arch, "gemma4a"))
+        return synth_audio(&o);
     if (!o.out || !o.tokenizer) {
         fprintf(stderr, "vkmm-dev synth: -o and --tokenizer are required\n");
         return usage(stderr);
