@@ -38,6 +38,11 @@ static const float *tensor(const vkmm_gguf *g, ref_arena *a, const char *name, b
     return f;
 }
 
+const float *ref_load_tensor(const vkmm_gguf *g, ref_arena *a, const char *name, bool required)
+{
+    return tensor(g, a, name, required);
+}
+
 #define REQ(dst, name)                      \
     do {                                    \
         (dst) = tensor(g, a, (name), true); \

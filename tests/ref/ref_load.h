@@ -12,6 +12,8 @@ typedef struct ref_arena {
 } ref_arena;
 
 void ref_arena_free(ref_arena *a);
+/* Tensor `name` dequantized to float, owned by a; NULL (with a message when required) if missing or unreadable. */
+const float *ref_load_tensor(const vkmm_gguf *g, ref_arena *a, const char *name, bool required);
 
 /* NULL-free on success; on failure prints why and returns false. */
 bool ref_load_gemma3(const vkmm_gguf *g, ref_gemma3 *m, ref_arena *a);
