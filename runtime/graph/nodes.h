@@ -99,10 +99,11 @@ vkmm_tid vkmm_g_kv_cache(vkmm_graph *g, vkmm_range r, vkmm_dtype type, uint32_t 
                          uint32_t capacity, const char *name);
 
 /* ---- convolutions (nodes_conv.c) ---- */
-/* x holds the channels-last grid s describes -> [out_h][out_w][out_ch] (ne = {out_ch, out_w, out_h});
- * w, b as vkmm_op_conv2d takes them (b size 0: none). */
+/* x holds the channels-last grid s describes -> [out_h][out_w][out_ch] (ne = {out_ch, out_w, out_h}); w is the
+ * kernel as PyTorch and GGUF hold it, [out_ch][in_ch][k_h][k_w] f32; b (size 0: none) and norm (size 0: none; else
+ * LayerNorm over channels and ReLU) as vkmm_op_conv2d takes them. */
 vkmm_tid vkmm_g_conv2d(vkmm_graph *g, vkmm_tid x, const vkmm_conv2d_shape *s, vkmm_range w, vkmm_range b,
-                       const char *name);
+                       vkmm_range norm, float eps, const char *name);
 /* x [n_t][ch] -> the causal depthwise convolution with w [ch][k]. */
 vkmm_tid vkmm_g_conv1d_causal_dw(vkmm_graph *g, vkmm_tid x, vkmm_range w, uint32_t k, const char *name);
 

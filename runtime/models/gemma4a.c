@@ -118,11 +118,9 @@ static vkmm_tid encode(const vkmm_audio_model *am, vkmm_graph *g, vkmm_tid mel, 
         char nm[32];
         vkmm_conv2d_shape s = {h, w, ch, hp->sub_ch[i], SUB_KERNEL, SUB_KERNEL, SUB_STRIDE, SUB_STRIDE, SUB_PAD, SUB_PAD};
         snprintf(nm, sizeof nm, "conv1d.%u", i);
-        x = vkmm_g_conv2d(g, x, &s, m->sub_w[i], m->sub_b[i], nm);
+        /* the convolution, then nn.LayerNorm over its channels and ReLU (one op) */
+        x = vkmm_g_conv2d(g, x, &s, m->sub_w[i], m->sub_b[i], m->sub_norm[i], EPS, nm);
         h = sub_out(h), w = sub_out(w), ch = hp->sub_ch[i];
-        snprintf(nm, sizeof nm, "conv1d.%u.norm", i);
-        vkmm_g_layer_norm(g, x, m->sub_norm[i], (vkmm_range){0}, EPS, x, nm); /* nn.LayerNorm over channels */
-        vkmm_g_act(g, VKMM_ACT_RELU, x, x, "relu");
     }
     /* [time][freq][channels] read as rows of freq · channels: the reference's permute(0, 2, 3, 1) and flatten */
     x = vkmm_graph_view(g, x, 0, VKMM_F32, w * ch, h, 1, "flatten");

@@ -1,8 +1,10 @@
 #version 450
 // shaders/conv/conv2d.comp — 2-D convolution (PyTorch's cross-correlation) with stride and zero padding over a
-// channels-last grid: out[y][x][o] = b[o] + Σ_{c,i,j} W[o][c][i][j] · in[y·sh − ph + i][x·sw − pw + j][c].
-// One workgroup per output position (grid-stride): its k_h × k_w × in_ch input patch is staged in shared memory
-// a tile of channels at a time (any channel count fits), and the invocations share out the output channels.
+// channels-last grid:
+//   out[y][x][o] = b[o] + Σ_{c,i,j} Wt[c][i][j][o] · in[y·sh − ph + i][x·sw − pw + j][c]
+// Invocations walk (position, output channel) pairs, output channels innermost: neighbours read the same input
+// value and consecutive weights (Wt is the kernel with the output channel innermost). No shared staging: the
+// patches are small and cached, and barriers cost more than they save on CPU drivers.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
 
@@ -15,44 +17,30 @@ layout(push_constant) uniform P {
     uint in_h, in_w, in_ch;
     uint out_h, out_w, out_ch;
     uint k_h, k_w, s_h, s_w, p_h, p_w;
-    uint tile_c;              // channels per staged tile: tile_c · k_h · k_w <= PATCH_FLOATS
     uint has_bias;
     uint i_off, w_off, b_off, o_off;
 } p;
 
-#define PATCH_FLOATS 4096
-shared float tile[PATCH_FLOATS];  // [i][j][c] of the current tile, channels innermost
-
 void main()
 {
-    uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
-    uint kk = p.k_h * p.k_w, n_pos = p.out_h * p.out_w;
-    for (uint pos = gl_WorkGroupID.x; pos < n_pos; pos += gl_NumWorkGroups.x) {
-        uint y = pos / p.out_w, x = pos % p.out_w;
-        for (uint ob = 0u; ob < p.out_ch; ob += wg) {
-            uint oc = ob + tid;
-            float acc = 0.0;
-            for (uint c0 = 0u; c0 < p.in_ch; c0 += p.tile_c) {
-                uint nc = min(p.tile_c, p.in_ch - c0), n = nc * kk;
-                barrier(); // the previous tile is no longer read
-                for (uint e = tid; e < n; e += wg) {
-                    uint cc = e % nc, ij = e / nc;
-                    int yy = int(y * p.s_h + ij / p.k_w) - int(p.p_h), xx = int(x * p.s_w + ij % p.k_w) - int(p.p_w);
-                    float v = 0.0;
-                    if (yy >= 0 && yy < int(p.in_h) && xx >= 0 && xx < int(p.in_w))
-                        v = inp[p.i_off + (uint(yy) * p.in_w + uint(xx)) * p.in_ch + c0 + cc];
-                    tile[e] = v;
-                }
-                barrier();
-                if (oc < p.out_ch) {
-                    uint wb = p.w_off + (oc * p.in_ch + c0) * kk; // W[oc][c0][0][0]
-                    for (uint cc = 0u; cc < nc; cc++)
-                        for (uint ij = 0u; ij < kk; ij++)
-                            acc += w[wb + cc * kk + ij] * tile[ij * nc + cc];
-                }
+    uint kk = p.k_h * p.k_w, n = p.out_h * p.out_w * p.out_ch;
+    for (uint e = gl_GlobalInvocationID.x; e < n; e += GRID_STRIDE) {
+        uint oc = e % p.out_ch, pos = e / p.out_ch, y = pos / p.out_w, x = pos % p.out_w;
+        float acc = p.has_bias != 0u ? bias[p.b_off + oc] : 0.0;
+        for (uint i = 0u; i < p.k_h; i++) {
+            int yy = int(y * p.s_h + i) - int(p.p_h);
+            if (yy < 0 || yy >= int(p.in_h))
+                continue;
+            for (uint j = 0u; j < p.k_w; j++) {
+                int xx = int(x * p.s_w + j) - int(p.p_w);
+                if (xx < 0 || xx >= int(p.in_w))
+                    continue;
+                uint ib = p.i_off + (uint(yy) * p.in_w + uint(xx)) * p.in_ch;
+                uint wb = p.w_off + (i * p.k_w + j) * p.out_ch + oc, ws = kk * p.out_ch;
+                for (uint c = 0u; c < p.in_ch; c++)
+                    acc += w[wb + c * ws] * inp[ib + c];
             }
-            if (oc < p.out_ch)
-                o[p.o_off + pos * p.out_ch + oc] = acc + (p.has_bias != 0u ? bias[p.b_off + oc] : 0.0);
         }
+        o[p.o_off + e] = acc;
     }
 }

@@ -1,8 +1,8 @@
 /* tests/models/test_gemma4a_tower.c — Gemma 4's audio tower on the GPU against the float64 reference
  * (tests/ref/ref_gemma4a.c, Hugging Face's computation line by line) on tiny synthetic mmprojs (vkmm-dev synth
  * --arch gemma4a; F16 and Q8_0 matrices, clipped linears that do clip): the embedding rows handed to the text model
- * for audio of 0.37 s (9 rows, shorter than one attention chunk), 7.3 s (183 rows, many chunks) and 65 s (three
- * 30-second pieces, 750 + 750 + 125 rows), row counts equal to the reference's mask and to Gemma4Processor's
+ * for audio of 0.37 s (9 rows, shorter than one attention chunk), 7.3 s (183 rows, many chunks) and, with F16,
+ * 65 s (three 30-second pieces, 750 + 750 + 125 rows), row counts equal to the reference's mask and to Gemma4Processor's
  * arithmetic; the tower's place in the architecture table; clear errors naming the file for mmprojs missing a
  * tensor or a key, a wrong shape or a bad clipping bound, and for audio too short to encode.
  * Bound: NMSE of all rows <= 1e-10 and every element within 2e-5 of the reference's largest magnitude (f32 through
@@ -119,7 +119,9 @@ static void check_lengths(ctx *c, vkmm_dtype type)
           "hyperparameters from the file: text %u, %u layers, %u heads, channels %u", am->hp.n_text_embd,
           am->hp.n_layer, am->hp.n_head, am->hp.sub_ch[1]);
     static const struct { uint64_t n; uint64_t rows; } lengths[] = {{5920, 9}, {116800, 183}, {1040000, 1625}};
-    for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
+    /* the second weight type skips the longest audio: the types differ in the matrices alone */
+    size_t n_lengths = type == VKMM_F16 ? 3 : 2;
+    for (size_t i = 0; i < n_lengths; i++) {
         uint64_t n = lengths[i].n;
         float *pcm = signal(n, (uint32_t)i + 1);
         uint64_t want = 0;
