@@ -1,5 +1,7 @@
 /* runtime/ops/elementwise.c — host side of shaders/elementwise: add and mul with row broadcast, scale, clamp,
  * and f32 <-> f16 conversion. */
+#include <stdio.h>
+
 #include "elementwise.h"
 
 static bool fits(vkmm_range r, uint64_t count, uint32_t elem)
@@ -42,25 +44,34 @@ vkmm_status vkmm_op_mul(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range b
     return binary(ops, cmd, "mul_f32", "mul", a, b, out, n, b_period, err);
 }
 
-vkmm_status vkmm_op_scale(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range out, uint32_t n, float s,
-                          vkmm_error *err)
+/* One input, one output, float parameters: scale (s) or clamp (lo, hi), shaders/elementwise/scale.comp. */
+static vkmm_status unary(vkmm_ops *ops, vkmm_cmd *cmd, const char *what, vkmm_range a, vkmm_range out, uint32_t n,
+                         float s, float lo, float hi, vkmm_error *err)
 {
     if (n == 0)
         return VKMM_OK;
     if (!fits(a, n, 4) || !fits(out, n, 4))
-        return vkmm_fail(err, VKMM_ERR_INTERNAL, "scale: a range is smaller than %u floats", n);
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: a range is smaller than %u floats", what, n);
     struct {
         uint32_t n, a_off, o_off;
-        float s;
-    } pc = {n, 0, 0, s};
+        float s, lo, hi;
+    } pc = {n, 0, 0, s, lo, hi};
     vkmm_binding bind[2] = {
         vkmm_ops_bind(ops, a, false, 4, &pc.a_off),
         vkmm_ops_bind(ops, out, true, 4, &pc.o_off),
     };
+    char shader[16];
+    snprintf(shader, sizeof shader, "%s_f32", what);
     uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ELEMENTWISE_WORKGROUP);
-    vkmm_pipeline_desc pd = {.shader = "scale_f32", .spec = {wg}, .n_spec = 1};
+    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg}, .n_spec = 1};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, n, wg), 1, 1};
-    return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, "scale", err);
+    return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, what, err);
+}
+
+vkmm_status vkmm_op_scale(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range out, uint32_t n, float s,
+                          vkmm_error *err)
+{
+    return unary(ops, cmd, "scale", a, out, n, s, 0, 0, err);
 }
 
 vkmm_status vkmm_op_clamp(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range out, uint32_t n, float lo, float hi,
@@ -68,22 +79,7 @@ vkmm_status vkmm_op_clamp(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range
 {
     if (!(lo <= hi))
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "clamp: bounds [%g, %g] are empty", (double)lo, (double)hi);
-    if (n == 0)
-        return VKMM_OK;
-    if (!fits(a, n, 4) || !fits(out, n, 4))
-        return vkmm_fail(err, VKMM_ERR_INTERNAL, "clamp: a range is smaller than %u floats", n);
-    struct {
-        uint32_t n, a_off, o_off;
-        float s, lo, hi;
-    } pc = {n, 0, 0, 1.0f, lo, hi};
-    vkmm_binding bind[2] = {
-        vkmm_ops_bind(ops, a, false, 4, &pc.a_off),
-        vkmm_ops_bind(ops, out, true, 4, &pc.o_off),
-    };
-    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ELEMENTWISE_WORKGROUP);
-    vkmm_pipeline_desc pd = {.shader = "clamp_f32", .spec = {wg}, .n_spec = 1};
-    uint32_t groups[3] = {vkmm_ops_groups_for(ops, n, wg), 1, 1};
-    return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, "clamp", err);
+    return unary(ops, cmd, "clamp", a, out, n, 1.0f, lo, hi, err);
 }
 
 vkmm_status vkmm_op_convert(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_dtype a_type, vkmm_range out,

@@ -11,9 +11,7 @@ layout(push_constant) uniform P {
     uint n;
     uint a_off, o_off;
     float s;
-#if CLAMP
-    float lo, hi;
-#endif
+    float lo, hi;             // CLAMP only (one push block for both variants)
 } p;
 
 void main()
