@@ -26,8 +26,32 @@ static int usage(FILE *f)
             "       vkmm-dev synth --arch gemma4v --mmproj-out mmproj.gguf [--size tiny-e|tiny-31b|e2b|e4b|26b|31b]\n"
             "                      [--embd TEXT_WIDTH] [--vision-type f16] [--seed N]\n"
             "  Gemma 4's vision mmproj alone (E-style with clamped linears, 31B-style with std_bias/std_scale),\n"
-            "  projecting into a text model of width --embd (default 256).\n");
+            "  projecting into a text model of width --embd (default 256).\n"
+            "       vkmm-dev synth --arch gemma4a -o mmproj.gguf [--size tiny|e2b] [--embd N] [--layers N]\n"
+            "                      [--vision-type f16] [--seed N]\n"
+            "  Gemma 4's audio tower alone, projecting into a text model N wide (tiny: 64, e2b: 1536).\n");
     return f == stdout ? 0 : 2;
+}
+
+/* --arch gemma4a: the audio tower alone, into -o (or --mmproj-out) */
+static int synth_audio(vkmm_synth_opts *o)
+{
+    if (!o->mmproj_out)
+        o->mmproj_out = o->out;
+    if (!o->mmproj_out) {
+        fprintf(stderr, "vkmm-dev synth: -o is required\n");
+        return usage(stderr);
+    }
+    bool tiny = !o->size || !strcmp(o->size, "tiny");
+    uint32_t text_embd = o->n_embd ? o->n_embd : tiny ? 64 : 1536;
+    vkmm_error err;
+    if (vkmm_synth_gemma4a_mmproj(o, text_embd, &err)) {
+        fprintf(stderr, "vkmm-dev synth: %s\n", err.msg);
+        return 1;
+    }
+    printf("wrote %s (gemma4a audio tower, %s, into %u-wide text, %s weights, seed %llu)\n", o->mmproj_out,
+           o->size ? o->size : "tiny", text_embd, vkmm_dtype_get(o->vision_type)->name, (unsigned long long)o->seed);
+    return 0;
 }
 
 int vkmm_dev_synth(int argc, char **argv)
@@ -66,6 +90,8 @@ int vkmm_dev_synth(int argc, char **argv)
         } else
             return fprintf(stderr, "vkmm-dev synth: unknown option '%s'\n", a), usage(stderr);
     }
+    if (!strcmp(o.arch, "gemma4a"))
+        return synth_audio(&o);
     bool alone = !strcmp(o.arch, "gemma4v");
     if (alone && !strcmp(o.size, "tiny"))
         o.size = "tiny-e";

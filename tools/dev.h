@@ -8,5 +8,6 @@
 int vkmm_dev_synth(int argc, char **argv);     /* tools/cmd_synth.c */
 int vkmm_dev_bench_ops(int argc, char **argv); /* tools/bench_ops.c */
 int vkmm_dev_bench_json(int argc, char **argv); /* tools/bench_json.c: loader/json.c against jansson */
+int vkmm_dev_bench_audio(int argc, char **argv); /* tools/bench_audio.c: audio-encode ms per second of audio */
 
 #endif

@@ -149,7 +149,7 @@ void synth_vector(synth_ctx *c, const char *name, uint64_t n, float center, floa
     synth_tensor(c, name, VKMM_F32, 1, &n, center, spread);
 }
 
-static void ctx_free(synth_ctx *c)
+void synth_ctx_free(synth_ctx *c)
 {
     for (size_t i = 0; i < c->n_fills; i++) {
         free(c->fills[i]->values);
@@ -173,7 +173,7 @@ static vkmm_status synth_vision_only(const vkmm_synth_opts *o, vkmm_error *err)
     vkmm_status s = synth_gemma4v(&vision, o->size, o->n_embd ? o->n_embd : 256, err);
     if (!s)
         s = vkmm_gguf_writer_write(vision.w, o->mmproj_out, err);
-    ctx_free(&vision);
+    synth_ctx_free(&vision);
     return s;
 }
 
@@ -210,9 +210,9 @@ vkmm_status vkmm_synth(const vkmm_synth_opts *o, vkmm_error *err)
         s = vkmm_gguf_writer_write(text.w, o->out, err);
     if (!s && o->mmproj_out)
         s = vkmm_gguf_writer_write(vision.w, o->mmproj_out, err);
-    ctx_free(&text);
+    synth_ctx_free(&text);
     if (vision.w)
-        ctx_free(&vision);
+        synth_ctx_free(&vision);
     vkmm_vocab_free(&vocab);
     return s;
 }

@@ -56,6 +56,9 @@ void synth_values(synth_ctx *c, const char *name, const float *values, uint64_t 
  * quantizer falls back to (Q4_K -> Q5_0, Q6_K -> Q8_0, ...), else F16. */
 vkmm_dtype synth_type_for(vkmm_dtype type, uint64_t k);
 
+/* Releases a context's writer and generator states. */
+void synth_ctx_free(synth_ctx *c);
+
 vkmm_status synth_gemma3(synth_ctx *text, synth_ctx *vision, const vkmm_vocab *vocab, vkmm_error *err);
 vkmm_status synth_mistral3(synth_ctx *text, synth_ctx *vision, const vkmm_vocab *vocab, vkmm_error *err);
 /* Gemma 4's vision mmproj of a shape family (size: "tiny-e", "tiny-31b", "e2b", "e4b", "26b", "31b"; NULL:
@@ -67,5 +70,24 @@ vkmm_status synth_gemma4(synth_ctx *text, synth_ctx *vision, const vkmm_vocab *v
 /* Gemma 4's vocabulary as vkmm writes it (synth_gemma4.c): the tokenizer.json's pieces and merges with Gemma 4's
  * control tokens at their ids. */
 vkmm_status synth_gemma4_vocab(vkmm_vocab *out, const char *tokenizer_json, vkmm_error *err);
+
+/* ---- Gemma 4's audio tower (synth_gemma4a.c) ---- */
+
+typedef struct synth_gemma4a_shape {
+    const char *size;            /* "tiny", "e2b" (E2B and E4B share it) */
+    uint32_t n_embd, n_head, n_ff, n_layer;
+    uint32_t ch0, ch1;           /* subsampling channels */
+    uint32_t n_out;              /* output projection */
+    uint32_t conv_kernel;
+} synth_gemma4a_shape;
+
+vkmm_status synth_gemma4a_shape_for(const char *size, synth_gemma4a_shape *out, vkmm_error *err);
+/* Adds the clip.audio.* keys and the a.* / mm.a.* tensors of a gemma4a tower projecting into n_text_embd to an
+ * mmproj being written (the gemma4 synth's hook: its vision tower and this one share the file). Matrices are of
+ * c->o->vision_type. */
+void synth_gemma4a_tower(synth_ctx *c, const synth_gemma4a_shape *s, uint32_t n_text_embd);
+/* An mmproj holding the audio tower alone (o->size, o->seed, o->vision_type, o->n_layer override) at
+ * o->mmproj_out. */
+vkmm_status vkmm_synth_gemma4a_mmproj(const vkmm_synth_opts *o, uint32_t n_text_embd, vkmm_error *err);
 
 #endif

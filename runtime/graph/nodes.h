@@ -7,6 +7,8 @@
 #include "graph.h"
 #include "act.h"
 #include "attention.h"
+#include "attention_local.h"
+#include "conv.h"
 #include "matmul.h"
 
 /* ---- elementwise (nodes_elementwise.c) ---- */
@@ -15,9 +17,9 @@ vkmm_tid vkmm_g_add(vkmm_graph *g, vkmm_tid a, vkmm_tid b, vkmm_tid out, const c
 vkmm_tid vkmm_g_sub(vkmm_graph *g, vkmm_tid a, vkmm_tid b, vkmm_tid out, const char *name);
 vkmm_tid vkmm_g_mul(vkmm_graph *g, vkmm_tid a, vkmm_tid b, vkmm_tid out, const char *name);
 vkmm_tid vkmm_g_scale(vkmm_graph *g, vkmm_tid a, float s, vkmm_tid out, const char *name);
-/* out = min(max(a, lo), hi) */
-vkmm_tid vkmm_g_clamp(vkmm_graph *g, vkmm_tid a, float lo, float hi, vkmm_tid out, const char *name);
 vkmm_tid vkmm_g_convert(vkmm_graph *g, vkmm_tid a, vkmm_dtype to, vkmm_tid out, const char *name);
+/* out = min(max(a, lo), hi) elementwise (out may be a). */
+vkmm_tid vkmm_g_clamp(vkmm_graph *g, vkmm_tid a, float lo, float hi, vkmm_tid out, const char *name);
 
 /* ---- matrices (nodes_matmul.c) ---- */
 /* x [n][w->k] f32 -> [n][w->rows] f32; w must outlive the graph. */
@@ -75,6 +77,8 @@ vkmm_tid vkmm_g_matmul_id(vkmm_graph *g, const vkmm_weight *w, uint32_t n_expert
                           vkmm_tid ids, vkmm_tid groups, const char *name);
 /* out[t] = Σ_j weights[t][j] · y[t·k + j]. */
 vkmm_tid vkmm_g_moe_combine(vkmm_graph *g, vkmm_tid y, vkmm_tid weights, uint32_t k, const char *name);
+/* x [rows][2·cols] -> [rows][cols] = act(x_gate) · x_other, the gate in half gate_half (0 or 1) of each row. */
+vkmm_tid vkmm_g_glu_halves(vkmm_graph *g, vkmm_act act, vkmm_tid x, uint32_t gate_half, const char *name);
 
 /* ---- attention (nodes_attention.c) ---- */
 /* Where one layer's K/V cache lives: [n_kv_head][capacity][head_dim] each; ring 0: slot = position. A paged cache
@@ -114,6 +118,24 @@ vkmm_tid vkmm_g_attention(vkmm_graph *g, vkmm_tid q, vkmm_tid k, vkmm_tid v, vkm
 /* A cache tensor for kv_layout-shaped storage of n_kv_head x capacity rows of head_dim. */
 vkmm_tid vkmm_g_kv_cache(vkmm_graph *g, vkmm_range r, vkmm_dtype type, uint32_t head_dim, uint32_t n_kv_head,
                          uint32_t capacity, const char *name);
+
+/* ---- convolutions (nodes_conv.c) ---- */
+/* x holds the channels-last grid s describes -> [out_h][out_w][out_ch] (ne = {out_ch, out_w, out_h}); w is the
+ * kernel as PyTorch and GGUF hold it, [out_ch][in_ch][k_h][k_w] f32; b (size 0: none) and norm (size 0: none; else
+ * LayerNorm over channels and ReLU) as vkmm_op_conv2d takes them. */
+vkmm_tid vkmm_g_conv2d(vkmm_graph *g, vkmm_tid x, const vkmm_conv2d_shape *s, vkmm_range w, vkmm_range b,
+                       vkmm_range norm, float eps, const char *name);
+/* x [n_t][ch] -> the causal depthwise convolution with w [ch][k]. */
+vkmm_tid vkmm_g_conv1d_causal_dw(vkmm_graph *g, vkmm_tid x, vkmm_range w, uint32_t k, const char *name);
+
+/* ---- local attention (nodes_attention_local.c) ---- */
+/* q, k, v [p->n][n_head · head_dim]; rel [n_rel][n_head · head_dim] or 0; dim_scale [head_dim] or size 0
+ * -> [p->n][n_head · head_dim] (vkmm_op_attention_local). */
+vkmm_tid vkmm_g_attention_local(vkmm_graph *g, vkmm_tid q, vkmm_tid k, vkmm_tid v, vkmm_tid rel, vkmm_range dim_scale,
+                                const vkmm_attention_local_params *p, const char *name);
+/* [rows][2·half] sinusoid table (vkmm_op_sinusoid). */
+vkmm_tid vkmm_g_sinusoid(vkmm_graph *g, uint32_t rows, uint32_t half, int32_t pos0, int32_t step, float log_inc,
+                         const char *name);
 
 /* ---- lookups, layout and logits (nodes_layout.c) ---- */
 /* [n][table->k] = rows ids[i] of the table · scale; ids is an int32 tensor of n entries. */

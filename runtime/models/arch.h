@@ -4,12 +4,13 @@
 #ifndef VKMM_MODELS_ARCH_H
 #define VKMM_MODELS_ARCH_H
 
+#include "audio_model.h"
 #include "image.h"
 #include "model.h"
 
 typedef enum vkmm_medium {
     VKMM_MEDIUM_IMAGE = 0,
-    VKMM_MEDIUM_AUDIO,                  /* reserved: no tower yet */
+    VKMM_MEDIUM_AUDIO,                  /* log-mel frames through load_audio's tower (Gemma 4's gemma4a) */
 } vkmm_medium;
 
 /* Where the row breaks of a 2-D medium come from. */
@@ -34,7 +35,8 @@ typedef struct vkmm_media_layout {
 typedef struct vkmm_media_tower {
     vkmm_medium medium;
     const char *projector;              /* the mmproj's clip.projector_type */
-    vkmm_vision_load_fn load;
+    vkmm_vision_load_fn load;           /* VKMM_MEDIUM_IMAGE */
+    vkmm_audio_load_fn load_audio;      /* VKMM_MEDIUM_AUDIO (its front end and pieces are the model's) */
     /* the model's Hugging Face processor's preprocessing, for the tower's hyperparameters and, for a tower with
      * token budgets, the budget in use (else 0) */
     vkmm_image_prep (*preprocess)(const vkmm_vision_hparams *hp, uint32_t image_tokens);

@@ -14,7 +14,7 @@ vkmm_status vkmm_op_mul(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range b
 /* out[i] = a[i] * s; a and out may be the same range. */
 vkmm_status vkmm_op_scale(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range out, uint32_t n, float s,
                           vkmm_error *err);
-/* out[i] = min(max(a[i], lo), hi) (lo <= hi, infinities allowed); a and out may be the same range. */
+/* out[i] = min(max(a[i], lo), hi), NaN staying NaN; in place allowed. lo <= hi. */
 vkmm_status vkmm_op_clamp(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range a, vkmm_range out, uint32_t n, float lo, float hi,
                           vkmm_error *err);
 /* Converts n elements between F32 and F16 (either direction). */

@@ -54,3 +54,14 @@ float silu(float x)
 {
     return x / (1.0 + exp(-x));
 }
+
+float relu(float x)
+{
+    return max(x, 0.0);
+}
+
+// 1 / (1 + e^-x): 0 (not NaN) when e^-x overflows
+float sigmoid(float x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}

@@ -1,5 +1,6 @@
 /* tests/ops/test_elementwise.c — add, sub, mul (with row broadcast), scale, clamp and f32<->f16 against the C
- * reference: random inputs, NaN-poisoned outputs, ragged sizes, unaligned sub-ranges, two workgroup settings. */
+ * reference: random inputs, NaN-poisoned outputs, ragged sizes, unaligned sub-ranges, two workgroup settings. Clamp
+ * is exact, in place too, and keeps NaN inputs NaN. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,44 @@ static void check_scale_convert(ctx *c, uint32_t n, uint32_t pad)
     free(h_out);
 }
 
+/* out = min(max(a, lo), hi), exactly; a NaN input stays NaN; then the same in place */
+static void check_clamp(ctx *c, uint32_t n, uint32_t pad)
+{
+    vkmm_error err;
+    float *a = malloc(n * 4), *ref = malloc(n * 4), *out = malloc(n * 4);
+    test_fill_uniform(&c->rng, a, n, -10, 10);
+    a[n / 2] = NAN;
+    const float lo = -2.5f, hi = 3.25f;
+    for (uint32_t i = 0; i < n; i++)
+        ref[i] = isnan(a[i]) ? a[i] : a[i] < lo ? lo : a[i] > hi ? hi : a[i];
+    vkmm_range A, O;
+    vkmm_buffer *ba = test_upload(c->gpu, a, n * 4, pad * 4, &A), *bo = test_upload(c->gpu, NULL, n * 4, 4, &O);
+    vkmm_cmd *cmd;
+    CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
+    CHECK_OK(vkmm_op_clamp(c->ops, cmd, A, O, n, lo, hi, &err), &err, );
+    CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+    for (int in_place = 0; in_place < 2; in_place++) {
+        test_download(c->gpu, in_place ? A : O, out);
+        uint32_t bad = 0;
+        for (uint32_t i = 0; i < n; i++)
+            bad += !(isnan(ref[i]) ? isnan(out[i]) : out[i] == ref[i]);
+        CHECK(bad == 0, "clamp%s n=%u pad=%u: %u of %u differ", in_place ? " in place" : "", n, pad, bad, n);
+        if (!in_place) {
+            vkmm_cmd_reset(cmd);
+            CHECK_OK(vkmm_op_clamp(c->ops, cmd, A, A, n, lo, hi, &err), &err, );
+            CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+        }
+    }
+    CHECK(vkmm_op_clamp(c->ops, cmd, A, O, n, 1.0f, -1.0f, &err) != VKMM_OK, "clamp to an empty interval accepted");
+    CHECK(vkmm_op_clamp(c->ops, cmd, A, O, n + 1, lo, hi, &err) != VKMM_OK, "clamp past the range accepted");
+    vkmm_cmd_destroy(cmd);
+    vkmm_buffer_destroy(ba);
+    vkmm_buffer_destroy(bo);
+    free(a);
+    free(ref);
+    free(out);
+}
+
 int main(void)
 {
     vkmm_error err;
@@ -125,6 +164,7 @@ int main(void)
                 check_binary(&c, BIN_MUL, n, period, 0);
             }
             check_scale_convert(&c, n, (uint32_t)i);
+            check_clamp(&c, n, (uint32_t)i);
         }
     }
     vkmm_ops_destroy(c.ops);
