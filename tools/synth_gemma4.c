@@ -27,7 +27,7 @@ typedef struct gemma4_shape {
 
 static const gemma4_shape shapes[] = {
     /* tiny: seconds on lavapipe; sliding heads of 64, full ones of 128 or the real 256/512 */
-    {"tiny-e", 6, 256, 4, 512, 4096, 32, 1, 1, 64, 128, 3, 32, 2, true, false, 0, 0, 0},
+    {"tiny-e", 6, 256, 4, 512, 4096, 32, 1, 1, 64, 128, 3, 32, 3, true, false, 0, 0, 0},
     {"tiny-31b", 6, 256, 4, 512, 4096, 32, 2, 1, 256, 512, 3, 0, 0, false, true, 0, 0, 0},
     {"tiny-moe", 6, 256, 4, 256, 4096, 32, 2, 1, 64, 128, 3, 0, 0, false, true, 8, 2, 256},
     {"e2b", 35, 1536, 8, 6144, 131072, 512, 1, 1, 256, 512, 5, 256, 20, true, false, 0, 0, 0},
@@ -118,8 +118,8 @@ static void keys(synth_ctx *c, const gemma4_shape *s, const vkmm_vocab *vocab)
     vkmm_gguf_writer_add_array(w, "gemma4.attention.sliding_window_pattern", VKMM_GGUF_BOOL, sliding, s->n_layer);
     if (s->n_shared)
         vkmm_gguf_writer_add_u32(w, "gemma4.attention.shared_kv_layers", s->n_shared);
-    if (s->n_ple)
-        vkmm_gguf_writer_add_u32(w, "gemma4.embedding_length_per_layer_input", s->n_ple);
+    /* written as 0 by the converter for models without per-layer inputs (llama.cpp requires the key) */
+    vkmm_gguf_writer_add_u32(w, "gemma4.embedding_length_per_layer_input", s->n_ple);
     vkmm_gguf_writer_add_f32(w, "gemma4.rope.freq_base", 1000000.0f);
     vkmm_gguf_writer_add_f32(w, "gemma4.rope.freq_base_swa", 10000.0f);
     vkmm_gguf_writer_add_u32(w, "gemma4.rope.dimension_count", s->hd_full);
