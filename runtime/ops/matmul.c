@@ -342,7 +342,18 @@ static vkmm_status matmul_id(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w,
     char tname[16], shader[48];
     lower_name(w->type, tname, sizeof tname);
     snprintf(shader, sizeof shader, "matmul_id_%s", tname);
-    tile t = choose_tile(ops, n_pairs);
+    /* Tiles sized for the pairs one expert takes, not the call's: with many experts each gets a few (26B-A4B routes
+     * a token to 8 of 128, so n/16 pairs each), and a tile as wide as all the pairs multiplies mostly empty
+     * columns (17 tokens took 4.4 s a matrix on lavapipe). The tile narrows to the average and, where shared
+     * memory allows, grows taller so its thread count stays. */
+    uint32_t avg = (n_pairs + n_expert - 1) / n_expert;
+    tile t = choose_tile(ops, avg);
+    while (t.bn > t.tn && t.bn / 2 >= avg) {
+        t.bn /= 2;
+        tile taller = {t.bm * 2, t.bn, t.tm, t.tn, t.bk};
+        if (t.bm < rows_e && tile_shared(taller) <= ops->dev->shared_memory)
+            t = taller;
+    }
     uint32_t wg = (t.bm / t.tm) * (t.bn / t.tn);
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, t.bm, t.bn, t.tm, t.tn, t.bk}, .n_spec = 6};
     for (uint32_t i = 0; i < w->n_pieces; i++) {
