@@ -32,22 +32,6 @@ static const char prompt[] = "<|turn>system\nYou answer briefly.<turn|>\n<|turn>
                              "unimpressed, recites the first twelve digits of pi: 3.14159265358. Why?<turn|>\n"
                              "<|turn>model\n";
 
-/* The reference router's logit of every expert for residual x (double precision, as ref_gemma4.c's moe()). */
-static void router_logits(const ref_gemma4 *m, const ref_gemma4_layer *L, const float *x, double *lg)
-{
-    uint32_t H = m->n_embd;
-    double ss = 0;
-    for (uint32_t i = 0; i < H; i++)
-        ss += (double)x[i] * x[i];
-    double r = 1.0 / sqrt(ss / H + m->eps);
-    for (uint32_t e = 0; e < m->n_expert; e++) {
-        double s = 0;
-        for (uint32_t i = 0; i < H; i++)
-            s += (double)L->router[(size_t)e * H + i] * x[i] * r * L->router_scale[i] / sqrt((double)H);
-        lg[e] = s;
-    }
-}
-
 /* The runtime's router ops (RMSNorm, scale, matmul, moe_route) on the residuals the reference's router read, for
  * every MoE layer: the chosen experts must be the reference's wherever its choice is clear. */
 static void check_routing(const ref_gemma4 *m, const float *router_in, const int32_t *experts, uint32_t n,
@@ -60,7 +44,6 @@ static void check_routing(const ref_gemma4 *m, const float *router_in, const int
     uint32_t H = m->n_embd, E = m->n_expert, K = m->n_used, checked = 0, unclear = 0, differ = 0;
     float *x = malloc(sizeof *x * n * H);
     int32_t *ids = malloc(sizeof *ids * n * K);
-    double *lg = malloc(sizeof *lg * E);
     for (uint32_t l = 0; l < m->n_layer; l++) {
         const ref_gemma4_layer *L = &m->layers[l];
         if (!L->router)
@@ -87,19 +70,8 @@ static void check_routing(const ref_gemma4 *m, const float *router_in, const int
         test_download(gpu, I, ids);
         for (uint32_t p = 0; p < n; p++) {
             /* the reference's margin between its k-th choice and the best expert left out */
-            router_logits(m, L, x + (size_t)p * H, lg);
             const int32_t *want = experts + ((size_t)p * m->n_layer + l) * K;
-            double kth = INFINITY, out = -INFINITY;
-            for (uint32_t e = 0; e < E; e++) {
-                bool in = false;
-                for (uint32_t j = 0; j < K; j++)
-                    in |= want[j] == (int32_t)e;
-                if (in)
-                    kth = lg[e] < kth ? lg[e] : kth;
-                else
-                    out = lg[e] > out ? lg[e] : out;
-            }
-            if (kth - out < 1e-4) {
+            if (ref_gemma4_route_margin(m, l, x + (size_t)p * H, want) < 1e-4) {
                 unclear++;
                 continue;
             }
@@ -119,7 +91,7 @@ static void check_routing(const ref_gemma4 *m, const float *router_in, const int
     printf("%-28s routing: %u choices as the reference's, %u differ, %u within 1e-4 (not compared)\n", what,
            checked - differ, differ, unclear);
     CHECK(checked > 0 && differ == 0, "%s: %u of %u routings differ from the reference's", what, differ, checked);
-    free(x), free(ids), free(lg);
+    free(x), free(ids);
     vkmm_ops_destroy(ops);
     test_gpu_close(gpu);
 }
@@ -165,7 +137,7 @@ static void run(const char *tok_json, const char *dir, const char *size, vkmm_dt
     float *ref = malloc(sizeof *ref * (size_t)V * n);
     int32_t *experts = rm.n_expert ? malloc(sizeof *experts * n * rm.n_layer * rm.n_used) : NULL;
     float *router_in = rm.n_expert ? malloc(sizeof *router_in * n * rm.n_layer * rm.n_embd) : NULL;
-    ref_gemma4_forward(&rm, items, n, NULL, 0, true, ref, experts, router_in);
+    ref_gemma4_forward(&rm, items, n, NULL, 0, REF_G4_SPANS_SLIDING, true, ref, experts, router_in);
     uint32_t rows;
     const float *gpu = vkmm_session_logits(s, &rows);
     CHECK(rows == n, "%u logit rows, expected %u", rows, n);
