@@ -1,15 +1,15 @@
 /* tests/engine/test_e2e_gemma4_image.c — Gemma 4 with images, the whole pipeline (decode, HF's budget resize, the
- * GPU tower, the prompt layout, chunked prefill with the image rule, decode) on tiny synthetic pairs written by
- * vkmm-dev synth: E2B/E4B style (causal image rows), 31B style and 26B-A4B style (the 31B tower: image rows see each
- * other on sliding layers only, within the window). Prompts of two pictures of different aspect ratios (wide,
- * tall, square, an extreme strip) at token budgets 70 and 140, with the sliding window (32) shorter than every
- * image. Checked: the prompt's items are <|image> + N rows + <image|> with N from HF's
+ * GPU tower, the prompt layout, chunked prefill under the image rule, greedy steps) on tiny synthetic pairs written
+ * by vkmm-dev synth: E2B/E4B style (causal image rows), 31B style and 26B-A4B style (the 31B tower: one image's rows
+ * see each other on sliding layers only, within the window). Pictures of several aspect ratios (wide, tall, square,
+ * strips) at token budgets 70 and 140, two of different sizes in one prompt, every image longer than the sliding
+ * window (32). Checked: the session's items are <|image> + N rows + <image|> with N from HF's
  * get_aspect_ratio_preserving_size, written out here; the logits of every position (text, image rows, generated
- * steps) against ref_gemma4v + ref_gemma4 in float64 (K/V rounded to f16 as the caches store them), greedy tokens
- * wherever the reference's margin is clear; and that the bound tells the rule apart: references under the wrong
- * rules (causal images for 31B; spans on every layer as llama.cpp does; spans past the window) must miss it.
- * Bound: worst-row NMSE 1e-6, as the text test (measured on lavapipe, Mesa 22: at most 1.6e-7; a wrong rule gives
- * 3e-3 or more). */
+ * steps) against ref_gemma4v + ref_gemma4 in float64 (K/V rounded to f16 as the caches hold them), greedy tokens
+ * wherever the reference's margin is clear; that the bound tells the rule apart (references under wrong rules miss
+ * it); and, for the MoE, that no routing decision of the reference is near a tie.
+ * Bound: worst-row NMSE 1e-6, as the text test. Measured on lavapipe (Mesa 22): 1.9e-8 to 2.6e-7; the wrong rules
+ * 0.11 (spans past the window) to 1.4. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
