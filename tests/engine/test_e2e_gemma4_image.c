@@ -7,7 +7,8 @@
  * get_aspect_ratio_preserving_size, written out here; the logits of every position (text, image rows, generated
  * steps) against ref_gemma4v + ref_gemma4 in float64 (K/V rounded to f16 as the caches hold them), greedy tokens
  * wherever the reference's margin is clear; that the bound tells the rule apart (references under wrong rules miss
- * it); and, for the MoE, that no routing decision of the reference is near a tie.
+ * it); and, for the MoE, that no routing decision of the reference is near a tie and the router ops choose the
+ * reference's experts for every image and text row.
  * Bound: worst-row NMSE 1e-6, as the text test. Measured on lavapipe, Mesa 22 and 25 alike: 1.9e-8 to 2.6e-7; the
  * wrong rules 0.11 (spans past the window) to 1.4. */
 #include <math.h>
@@ -27,6 +28,7 @@
 #include "vkmm.h"
 
 #include "e2e_common.h"
+#include "e2e_routing.h"
 
 #define BOUND 1e-6
 #define WRONG_RULE_MARGIN 100.0 /* a wrong rule's NMSE must be this many times the bound */
@@ -111,7 +113,8 @@ static void tokens(vkmm_model *m, const char *text, bool first, ref_item *items,
 }
 
 /* The reference's logits under a rule against the GPU's: the worst row NMSE. With margin, a mixture of experts
- * also gives the reference's least clear routing decision over every position and layer (ref_gemma4_route_margin). */
+ * also gives the reference's least clear routing decision over every position and layer (ref_gemma4_route_margin),
+ * and the runtime's router ops must choose its experts (e2e_check_routing). */
 static double against(const ref_gemma4 *rm, const ref_item *items, uint32_t n, const ref_span *spans,
                       uint32_t n_spans, ref_gemma4_spans rule, const float *gpu, uint32_t NT, const gen *g,
                       uint32_t n_prompt, const char *what, double *margin)
@@ -130,6 +133,8 @@ static double against(const ref_gemma4 *rm, const ref_item *items, uint32_t n, c
                                                experts + ((size_t)p * L + l) * rm->n_used);
             *margin = e < *margin ? e : *margin;
         }
+    if (moe)
+        e2e_check_routing(rm, router_in, experts, n, what);
     gen none = {0}; /* a wrong rule's greedy picks are not checked */
     double e = compare(gpu, ref, n, rm->n_vocab, NT, g ? g : &none, n_prompt, what);
     free(ref);
