@@ -200,18 +200,29 @@ vkmm_tid vkmm_text_ffn(vkmm_graph *g, const vkmm_ffn_weights *w, vkmm_act act, v
 vkmm_tid vkmm_text_logits(vkmm_graph *g, const vkmm_text_model *m, const vkmm_text_head *head,
                           const vkmm_forward *fw, vkmm_tid h)
 {
-    uint32_t H = m->hp.n_embd;
+    uint32_t H = m->hp.n_embd, V = m->hp.n_vocab, n = fw->n_tokens - fw->logits_from;
     vkmm_graph_set_prefix(g, "%s", "");
-    vkmm_tid last = h;
-    if (fw->logits_from)
-        last = vkmm_graph_view(g, h, (uint64_t)fw->logits_from * H * 4, VKMM_F32, H, fw->n_tokens - fw->logits_from,
-                               1, "head_rows");
-    vkmm_tid lg = vkmm_g_matmul(g, head->output ? head->output : m->tok_embd, last, fw->logits, "output");
-    float cap = m->hp.final_softcap;
-    if (cap > 0) { /* cap · tanh(logit / cap), in place */
-        vkmm_g_scale(g, lg, 1.0f / cap, lg, "softcap_in");
-        vkmm_g_act(g, VKMM_ACT_TANH, lg, lg, "softcap");
-        vkmm_g_scale(g, lg, cap, lg, "softcap_out");
+    /* the rows in passes whose [rows][V] f32 logits each fit one binding: all logits of a chunk that holds a whole
+     * image (Gemma 4's at 140 tokens and more, 1 MiB a row) are over lavapipe's 128 MiB */
+    uint64_t limit = g->ops ? g->ops->dev->max_storage_buffer_range : UINT64_MAX, fit = limit / (4ull * V);
+    uint32_t per = fit >= n ? n : fit ? (uint32_t)fit : 1;
+    vkmm_tid lg = fw->logits;
+    if (per < n && !lg)
+        lg = vkmm_graph_tensor(g, VKMM_F32, V, n, 1, "logits");
+    for (uint32_t r0 = 0; r0 < n; r0 += per) {
+        uint32_t rows = n - r0 < per ? n - r0 : per, from = fw->logits_from + r0;
+        vkmm_tid x = from || rows < fw->n_tokens
+                         ? vkmm_graph_view(g, h, 4ull * from * H, VKMM_F32, H, rows, 1, "head_rows") : h;
+        vkmm_tid out = per == n ? lg : vkmm_graph_view(g, lg, 4ull * V * r0, VKMM_F32, V, rows, 1, "logits_rows");
+        vkmm_tid y = vkmm_g_matmul(g, head->output ? head->output : m->tok_embd, x, out, "output");
+        if (per == n)
+            lg = y;
+        float cap = m->hp.final_softcap;
+        if (cap > 0) { /* cap · tanh(logit / cap), in place */
+            vkmm_g_scale(g, y, 1.0f / cap, y, "softcap_in");
+            vkmm_g_act(g, VKMM_ACT_TANH, y, y, "softcap");
+            vkmm_g_scale(g, y, cap, y, "softcap_out");
+        }
     }
     return lg;
 }

@@ -14,15 +14,12 @@
 
 #include "harness.h"
 #include "dtype_table.h"
-#include "elementwise.h"
-#include "matmul.h"
-#include "moe.h"
-#include "norm.h"
 #include "ref/ref_load.h"
 #include "synth.h"
 #include "vkmm.h"
 
 #include "e2e_common.h"
+#include "e2e_routing.h"
 
 /* NMSE of a whole logit row against the reference (measured on lavapipe: see the README) */
 #define BOUND 1e-6
@@ -31,98 +28,6 @@ static const char prompt[] = "<|turn>system\nYou answer briefly.<turn|>\n<|turn>
                              "the lazy dog while seven wizards quietly hex the jolly jukebox in Zürich. Then the dog, "
                              "unimpressed, recites the first twelve digits of pi: 3.14159265358. Why?<turn|>\n"
                              "<|turn>model\n";
-
-/* The reference router's logit of every expert for residual x (double precision, as ref_gemma4.c's moe()). */
-static void router_logits(const ref_gemma4 *m, const ref_gemma4_layer *L, const float *x, double *lg)
-{
-    uint32_t H = m->n_embd;
-    double ss = 0;
-    for (uint32_t i = 0; i < H; i++)
-        ss += (double)x[i] * x[i];
-    double r = 1.0 / sqrt(ss / H + m->eps);
-    for (uint32_t e = 0; e < m->n_expert; e++) {
-        double s = 0;
-        for (uint32_t i = 0; i < H; i++)
-            s += (double)L->router[(size_t)e * H + i] * x[i] * r * L->router_scale[i] / sqrt((double)H);
-        lg[e] = s;
-    }
-}
-
-/* The runtime's router ops (RMSNorm, scale, matmul, moe_route) on the residuals the reference's router read, for
- * every MoE layer: the chosen experts must be the reference's wherever its choice is clear. */
-static void check_routing(const ref_gemma4 *m, const float *router_in, const int32_t *experts, uint32_t n,
-                          const char *what)
-{
-    vkmm_error err;
-    vkmm_gpu *gpu = test_gpu_open(NULL);
-    vkmm_ops *ops;
-    CHECK_OK(vkmm_ops_create(gpu, NULL, &ops, &err), &err, );
-    uint32_t H = m->n_embd, E = m->n_expert, K = m->n_used, checked = 0, unclear = 0, differ = 0;
-    float *x = malloc(sizeof *x * n * H);
-    int32_t *ids = malloc(sizeof *ids * n * K);
-    double *lg = malloc(sizeof *lg * E);
-    for (uint32_t l = 0; l < m->n_layer; l++) {
-        const ref_gemma4_layer *L = &m->layers[l];
-        if (!L->router)
-            continue;
-        for (uint32_t p = 0; p < n; p++)
-            memcpy(x + (size_t)p * H, router_in + ((size_t)p * m->n_layer + l) * H, sizeof *x * H);
-        vkmm_range X, R, W, S, ES, LG, I, WT;
-        vkmm_buffer *b[8] = {
-            test_upload(gpu, x, 4ull * n * H, 0, &X), test_upload(gpu, NULL, 4ull * n * H, 0, &R),
-            test_upload(gpu, L->router, 4ull * E * H, 0, &W), test_upload(gpu, L->router_scale, 4ull * H, 0, &S),
-            test_upload(gpu, L->expert_scale, 4ull * E, 0, &ES), test_upload(gpu, NULL, 4ull * n * E, 0, &LG),
-            test_upload(gpu, NULL, 4ull * n * K, 0, &I), test_upload(gpu, NULL, 4ull * n * K, 0, &WT)};
-        vkmm_weight w;
-        vkmm_cmd *cmd;
-        CHECK_OK(vkmm_weight_view(ops, W, VKMM_F32, H, E, &w, &err), &err, );
-        CHECK_OK(vkmm_cmd_create(gpu, 0, &cmd, &err), &err, );
-        CHECK_OK(vkmm_op_rms_norm(ops, cmd, X, (vkmm_range){0}, R, n, H, m->eps, &err), &err, );
-        CHECK_OK(vkmm_op_mul(ops, cmd, R, S, R, n * H, H, &err), &err, );
-        CHECK_OK(vkmm_op_scale(ops, cmd, R, R, n * H, 1.0f / sqrtf((float)H), &err), &err, );
-        CHECK_OK(vkmm_op_matmul(ops, cmd, &w, R, H, LG, E, n, &err), &err, );
-        CHECK_OK(vkmm_op_moe_route(ops, cmd, LG, E, n, E, K, ES, I, WT, &err), &err, );
-        CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
-        vkmm_cmd_destroy(cmd);
-        test_download(gpu, I, ids);
-        for (uint32_t p = 0; p < n; p++) {
-            /* the reference's margin between its k-th choice and the best expert left out */
-            router_logits(m, L, x + (size_t)p * H, lg);
-            const int32_t *want = experts + ((size_t)p * m->n_layer + l) * K;
-            double kth = INFINITY, out = -INFINITY;
-            for (uint32_t e = 0; e < E; e++) {
-                bool in = false;
-                for (uint32_t j = 0; j < K; j++)
-                    in |= want[j] == (int32_t)e;
-                if (in)
-                    kth = lg[e] < kth ? lg[e] : kth;
-                else
-                    out = lg[e] > out ? lg[e] : out;
-            }
-            if (kth - out < 1e-4) {
-                unclear++;
-                continue;
-            }
-            checked++;
-            bool same = true; /* the same set: the reference lists it ascending, the GPU by weight */
-            for (uint32_t j = 0; j < K; j++) {
-                bool found = false;
-                for (uint32_t i = 0; i < K; i++)
-                    found |= ids[p * K + i] == want[j];
-                same &= found;
-            }
-            differ += !same;
-        }
-        for (int i = 0; i < 8; i++)
-            vkmm_buffer_destroy(b[i]);
-    }
-    printf("%-28s routing: %u choices as the reference's, %u differ, %u within 1e-4 (not compared)\n", what,
-           checked - differ, differ, unclear);
-    CHECK(checked > 0 && differ == 0, "%s: %u of %u routings differ from the reference's", what, differ, checked);
-    free(x), free(ids), free(lg);
-    vkmm_ops_destroy(ops);
-    test_gpu_close(gpu);
-}
 
 static void run(const char *tok_json, const char *dir, const char *size, vkmm_dtype type)
 {
@@ -165,7 +70,7 @@ static void run(const char *tok_json, const char *dir, const char *size, vkmm_dt
     float *ref = malloc(sizeof *ref * (size_t)V * n);
     int32_t *experts = rm.n_expert ? malloc(sizeof *experts * n * rm.n_layer * rm.n_used) : NULL;
     float *router_in = rm.n_expert ? malloc(sizeof *router_in * n * rm.n_layer * rm.n_embd) : NULL;
-    ref_gemma4_forward(&rm, items, n, NULL, 0, true, ref, experts, router_in);
+    ref_gemma4_forward(&rm, items, n, NULL, 0, REF_G4_SPANS_SLIDING, true, ref, experts, router_in);
     uint32_t rows;
     const float *gpu = vkmm_session_logits(s, &rows);
     CHECK(rows == n, "%u logit rows, expected %u", rows, n);
@@ -175,7 +80,7 @@ static void run(const char *tok_json, const char *dir, const char *size, vkmm_dt
     printf("%-28s worst row NMSE %.3g over %u positions\n", what, e, n);
     CHECK(e < BOUND, "%s: logits differ from the reference (NMSE %g)", what, e);
     if (experts)
-        check_routing(&rm, router_in, experts, n, what);
+        e2e_check_routing(&rm, router_in, experts, n, what);
     vkmm_session_free(s);
     free(ref);
     free(experts);

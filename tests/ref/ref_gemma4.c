@@ -3,7 +3,9 @@
  * RoPE (full layers: frequencies divided by rope_freqs, the "proportional" rule), v RMSNorm without weight (of the
  * raw k projection where there is no attn_v), scale 1, shared layers attending over their source layer's K/V,
  * sandwich norms, GeGLU, the router (softmax, top-k, renormalised, per-expert scale) and experts beside the dense
- * MLP, the per-layer input block, the layer scalar, soft-capped tied logits. */
+ * MLP, the per-layer input block, the layer scalar, soft-capped tied logits; image rows attend as
+ * create_masks_for_vision_model makes the masks (one image's rows see each other on sliding layers only, there not
+ * past the window). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +46,27 @@ static double *per_layer_inputs(const ref_gemma4 *m, const ref_item *items, uint
     return pl;
 }
 
+/* Whether position p sees key j on layer L: HF's masks (create_causal_mask, create_sliding_window_causal_mask and,
+ * with images, create_masks_for_vision_model: AND(sliding window, OR(causal, same block)) on sliding layers, causal
+ * on full ones), or one of the wrong rules tests compare against. */
+static bool visible(const ref_gemma4 *m, const ref_gemma4_layer *L, const ref_span *spans, uint32_t n_spans,
+                    ref_gemma4_spans rule, uint32_t p, uint32_t j)
+{
+    bool in_window = !L->sliding || (int64_t)p - (int64_t)j < (int64_t)m->window;
+    bool span = n_spans && ref_same_span(spans, n_spans, p, j);
+    switch (rule) {
+    case REF_G4_SPANS_EVERY_LAYER:
+        return span || (j <= p && in_window);
+    case REF_G4_SPANS_SLIDING_UNBOUNDED:
+        return (span && L->sliding) || (j <= p && in_window);
+    case REF_G4_SPANS_SLIDING:
+    default:
+        return ((span && L->sliding) || j <= p) && in_window;
+    }
+}
+
 static void attention(const ref_gemma4 *m, uint32_t il, const double *q, const double *k, const double *v,
-                      uint32_t n, const ref_span *spans, uint32_t n_spans, double *att)
+                      uint32_t n, const ref_span *spans, uint32_t n_spans, ref_gemma4_spans rule, double *att)
 {
     const ref_gemma4_layer *L = &m->layers[il];
     uint32_t hd = L->head_dim, nq = m->n_head * hd, nkv = L->n_kv * hd;
@@ -56,8 +77,7 @@ static void attention(const ref_gemma4 *m, uint32_t il, const double *q, const d
             const double *qh = q + (size_t)p * nq + hh * hd;
             double mx = -INFINITY, sum = 0;
             for (uint32_t j = 0; j < n; j++) {
-                bool span = ref_same_span(spans, n_spans, p, j);
-                bool ok = span || (j <= p && (!L->sliding || (int64_t)p - (int64_t)j < (int64_t)m->window));
+                bool ok = visible(m, L, spans, n_spans, rule, p, j);
                 sc[j] = -INFINITY;
                 if (!ok)
                     continue;
@@ -144,8 +164,66 @@ static void moe(const ref_gemma4 *m, const ref_gemma4_layer *L, const double *re
     free(r); free(lg); free(y); free(d); free(gu); free(taken);
 }
 
+double ref_gemma4_route_margin(const ref_gemma4 *m, uint32_t il, const float *x, const int32_t *chosen)
+{
+    const ref_gemma4_layer *L = &m->layers[il];
+    uint32_t H = m->n_embd;
+    double ss = 0, kth = INFINITY, out = -INFINITY;
+    for (uint32_t i = 0; i < H; i++)
+        ss += (double)x[i] * x[i];
+    double r = 1.0 / sqrt(ss / H + m->eps);
+    for (uint32_t e = 0; e < m->n_expert; e++) {
+        double lg = 0;
+        for (uint32_t i = 0; i < H; i++)
+            lg += (double)L->router[(size_t)e * H + i] * x[i] * r * L->router_scale[i] / sqrt((double)H);
+        bool in = false;
+        for (uint32_t j = 0; j < m->n_used; j++)
+            in |= chosen[j] == (int32_t)e;
+        if (in)
+            kth = lg < kth ? lg : kth;
+        else
+            out = lg > out ? lg : out;
+    }
+    return kth - out;
+}
+
+/* The tied, soft-capped head of every position. Each logit is the same ordered double sum as ref_linear_d's, but
+ * HEAD_ROWS positions go through each vocabulary row together (interleaved by dimension), so that the 262144 rows
+ * are read once per block instead of once per position and the sums are independent chains: image prompts of
+ * hundreds of positions take seconds, not minutes. */
+#define HEAD_ROWS 8
+static void head(const ref_gemma4 *m, const double *x, uint32_t n, float *logits)
+{
+    uint32_t H = m->n_embd, V = m->n_vocab;
+    double *h = malloc(sizeof *h * H), *blk = malloc(sizeof *blk * H * HEAD_ROWS);
+    for (uint32_t p0 = 0; p0 < n; p0 += HEAD_ROWS) {
+        uint32_t nb = n - p0 < HEAD_ROWS ? n - p0 : HEAD_ROWS;
+        for (uint32_t r = 0; r < HEAD_ROWS; r++) {
+            if (r < nb)
+                ref_rmsnorm_d(x + (size_t)(p0 + r) * H, m->output_norm, H, m->eps, h);
+            for (uint32_t i = 0; i < H; i++)
+                blk[(size_t)i * HEAD_ROWS + r] = r < nb ? h[i] : 0.0;
+        }
+        for (uint32_t t = 0; t < V; t++) {
+            const float *w = m->tok_embd + (size_t)t * H;
+            double s[HEAD_ROWS] = {0};
+            for (uint32_t i = 0; i < H; i++) {
+                double wi = w[i];
+                for (uint32_t r = 0; r < HEAD_ROWS; r++)
+                    s[r] += wi * blk[(size_t)i * HEAD_ROWS + r];
+            }
+            for (uint32_t r = 0; r < nb; r++)
+                logits[(size_t)(p0 + r) * V + t] =
+                    (float)(m->softcap > 0 ? m->softcap * tanh(s[r] / m->softcap) : s[r]);
+        }
+    }
+    free(h);
+    free(blk);
+}
+
 void ref_gemma4_forward(const ref_gemma4 *m, const ref_item *items, uint32_t n, const ref_span *spans,
-                        uint32_t n_spans, bool kv_f16, float *logits, int32_t *experts, float *router_in)
+                        uint32_t n_spans, ref_gemma4_spans rule, bool kv_f16, float *logits, int32_t *experts,
+                        float *router_in)
 {
     uint32_t H = m->n_embd, Lc = m->n_layer, P = m->n_ple;
     double *x = malloc(sizeof *x * n * H), *h = malloc(sizeof *h * H), *f = malloc(sizeof *f * H);
@@ -194,7 +272,7 @@ void ref_gemma4_forward(const ref_gemma4 *m, const ref_item *items, uint32_t n, 
             }
         }
         uint32_t src = L->kv_from >= 0 ? (uint32_t)L->kv_from : il;
-        attention(m, il, q, ks[src], vs[src], n, spans, n_spans, att);
+        attention(m, il, q, ks[src], vs[src], n, spans, n_spans, rule, att);
         for (uint32_t p = 0; p < n; p++) {
             double *xp = x + (size_t)p * H;
             ref_linear_d(L->wo, NULL, att + (size_t)p * nq, nq, H, o);
@@ -234,16 +312,10 @@ void ref_gemma4_forward(const ref_gemma4 *m, const ref_item *items, uint32_t n, 
         free(att);
         free(o);
     }
-    double *lg = malloc(sizeof *lg * m->n_vocab);
-    for (uint32_t p = 0; p < n; p++) {
-        ref_rmsnorm_d(x + (size_t)p * H, m->output_norm, H, m->eps, h);
-        ref_linear_d(m->tok_embd, NULL, h, H, m->n_vocab, lg);
-        for (uint32_t t = 0; t < m->n_vocab; t++)
-            logits[(size_t)p * m->n_vocab + t] = (float)(m->softcap > 0 ? m->softcap * tanh(lg[t] / m->softcap) : lg[t]);
-    }
+    head(m, x, n, logits);
     for (uint32_t il = 0; il < Lc; il++) {
         free(ks[il]);
         free(vs[il]);
     }
-    free(ks); free(vs); free(lg); free(x); free(h); free(f); free(f2); free(pl);
+    free(ks); free(vs); free(x); free(h); free(f); free(f2); free(pl);
 }

@@ -33,11 +33,28 @@ typedef struct ref_gemma4 {
     ref_gemma4_layer *layers;
 } ref_gemma4;
 
-/* logits [n][n_vocab] for every position (causal; sliding layers within the window; spans see each other).
- * kv_f16 rounds K and V to f16 as a GPU cache stores them. experts (NULL or [n][n_layer][n_used]) receives each
- * MoE layer's chosen experts per position, in ascending order; router_in (NULL or [n][n_layer][n_embd]) the
- * residual the router read. */
+/* How the rows of a span (one image) attend to each other. */
+typedef enum ref_gemma4_spans {
+    /* Hugging Face's create_masks_for_vision_model (use_bidirectional_attention = "vision", 26B/31B): on sliding
+     * layers key j is seen from p iff (same span or j <= p) and p - j < window; full layers stay causal. */
+    REF_G4_SPANS_SLIDING,
+    /* Wrong rules for Gemma 4, for tests that show the right one is what they pass: every layer and past the
+     * window (Gemma 3's rule, llama.cpp's for Gemma 4 images), and sliding layers only but past the window. */
+    REF_G4_SPANS_EVERY_LAYER,
+    REF_G4_SPANS_SLIDING_UNBOUNDED,
+} ref_gemma4_spans;
+
+/* logits [n][n_vocab] for every position (causal; sliding layers within the window; spans by `rule`; E2B/E4B's
+ * causal images pass no spans). kv_f16 rounds K and V to f16 as a GPU cache stores them. experts (NULL or
+ * [n][n_layer][n_used]) receives each MoE layer's chosen experts per position, in ascending order; router_in (NULL
+ * or [n][n_layer][n_embd]) the residual the router read. */
 void ref_gemma4_forward(const ref_gemma4 *m, const ref_item *items, uint32_t n, const ref_span *spans,
-                        uint32_t n_spans, bool kv_f16, float *logits, int32_t *experts, float *router_in);
+                        uint32_t n_spans, ref_gemma4_spans rule, bool kv_f16, float *logits, int32_t *experts,
+                        float *router_in);
+
+/* How clearly MoE layer il's router chose `chosen` (n_used experts) for residual x (a router_in row): the gap between
+ * the logit of the weakest expert chosen and of the strongest left out. Where it is within float32's reach of 0,
+ * a GPU may pick the other expert, and no bound on logits can absorb that. */
+double ref_gemma4_route_margin(const ref_gemma4 *m, uint32_t il, const float *x, const int32_t *chosen);
 
 #endif
