@@ -43,7 +43,7 @@ VKMM_API const char *vkmm_version(void);
  *    element size: walk them with the *_at accessors.
  *  - Functions are only added, never changed; enum values are never renumbered. */
 #define VKMM_VERSION_MAJOR 0
-#define VKMM_VERSION_MINOR 2
+#define VKMM_VERSION_MINOR 3
 #define VKMM_VERSION_PATCH 0
 #define VKMM_VERSION_NUMBER (VKMM_VERSION_MAJOR * 10000 + VKMM_VERSION_MINOR * 100 + VKMM_VERSION_PATCH)
 VKMM_API uint32_t vkmm_version_number(void);
@@ -173,7 +173,7 @@ typedef struct vkmm_model_params {
     uint32_t kv_tokens;          /* the pool: positions of KV cache all sessions share; 0: from the device memory
                                     left beside the weights (at most 16384, at least the first session's n_ctx) */
     uint32_t max_batch;          /* sequences one decode step takes; 0: 16 (at most 64) */
-    /* --- after 0.2 --- */
+    /* --- 0.3: read only when struct_size covers them (VKMM_SIZED), as 0 gives the 0.2 layout --- */
     uint32_t image_tokens;       /* the most embedding rows one image becomes, for towers whose processor sizes
                                     images to a budget (Gemma 4: 70, 140, 280, 560 or 1120); 0: the processor's
                                     default (Gemma 4: 280). Other towers refuse a nonzero value. */
@@ -190,6 +190,7 @@ typedef struct vkmm_model_info {
     uint32_t n_layer, n_embd, n_vocab, n_ctx_train;
     bool has_vision;
     uint64_t weight_bytes;       /* on the device */
+    /* --- 0.3 --- */
     uint32_t n_expert;           /* a mixture of experts: experts per layer (0: dense) ... */
     uint32_t n_expert_used;      /* ... and how many each token uses */
 } vkmm_model_info;
