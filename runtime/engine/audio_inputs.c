@@ -121,8 +121,9 @@ vkmm_status vkmm_session_encode_audio(vkmm_session *s, const vkmm_audio_input *c
     snprintf(fallback, sizeof fallback, "audio %u", ordinal);
     const char *name = in->name ? in->name : in->path ? in->path : fallback;
     if (!s->m->audio)
-        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: this model takes no audio (its mmproj has no audio tower; "
-                         "Gemma 4 E2B and E4B have one)", name);
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: this model takes no audio (%s; Gemma 4 E2B and E4B have an "
+                         "audio tower in their mmproj)", name,
+                         s->m->vision_file ? "its mmproj has no audio tower" : "no mmproj was given");
     double t0 = now_ms();
     vkmm_audio a = {0};
     uint64_t hash = 0;
