@@ -1,6 +1,6 @@
-/* tools/cmd_bench_model.c — `vkmm bench -m model.gguf [--mmproj ...] -p 512 -n 128 [-r 5]`: prompt processing
- * and generation speed in llama-bench's shape (tokens/s, mean ± standard deviation over the repetitions),
- * and image encode time. Public API only. */
+/* tools/cmd_bench_model.c — `vkmm bench -m model.gguf [--mmproj ...] -p 512 -n 128 [-r 5] [--audio F]`: prompt
+ * processing and generation speed in llama-bench's shape (tokens/s, mean ± standard deviation over the
+ * repetitions), image encode time, and audio-encode milliseconds per second of audio. Public API only. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +231,8 @@ int vkmm_cmd_bench_model(int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: vkmm bench -m model.gguf [--mmproj mmproj.gguf] [-p 512] [-n 128] [-r 5] [--json]\n"
                    "                  [--parallel 1,2,4,8]  (that many conversations at once, on threads)\n"
+                   "                  [--audio F]  (audio-encode ms per second of audio: decoding, resampling,\n"
+                   "                               log-mel features and the tower; models with an audio tower)\n"
                    "(kernels alone: vkmm-dev bench-ops, a developer tool)\n");
             return 0;
         }
@@ -275,7 +277,9 @@ int vkmm_cmd_bench_model(int argc, char **argv)
     vkmm_model_info info = vkmm_model_get_info(m);
     vkmm_sampling greedy = {.temperature = 0, .top_p = 1, .repeat_penalty = 1, .ignore_eog = true};
     vkmm_session_params sp = {.n_ctx = pp + tg + 16 > o.n_ctx ? pp + tg + 16 : o.n_ctx, .n_batch = o.n_batch ? o.n_batch : 512};
-    series s_pp = {0}, s_tg = {0}, s_img = {0};
+    series s_pp = {0}, s_tg = {0}, s_img = {0}, s_aud = {0};
+    const char *clip = o.n_audio ? o.audio[0] : NULL;
+    double clip_s = 0;
     int32_t *ids = malloc(sizeof *ids * (pp ? pp : 1));
     for (uint32_t i = 0; i < pp; i++)
         ids[i] = (int32_t)(1000 + (i * 7919u) % (info.n_vocab - 1000)); /* ordinary tokens, no specials */
@@ -286,6 +290,8 @@ int vkmm_cmd_bench_model(int argc, char **argv)
         st = vkmm_session_create(m, &sp, &s, &err);
         if (!st && pixels)
             st = vkmm_session_add_image_rgb(s, pixels, 1024, 768, &err);
+        if (!st && clip)
+            st = vkmm_session_add_audio(s, clip, &err);
         if (!st && pp)
             st = vkmm_session_add_tokens(s, ids, pp, &err);
         if (!st)
@@ -296,6 +302,10 @@ int vkmm_cmd_bench_model(int argc, char **argv)
             double pp_ms = t.prompt_ms;
             if (pixels)
                 add(&s_img, t.image_ms);
+            if (clip && t.audio_seconds > 0) {
+                add(&s_aud, t.audio_ms / t.audio_seconds);
+                clip_s = t.audio_seconds;
+            }
             if (pp && pp_ms > 0)
                 add(&s_pp, (t.n_prompt) * 1e3 / pp_ms);
             if (tg && t.gen_ms > 0 && t.n_gen > 1)
@@ -305,10 +315,11 @@ int vkmm_cmd_bench_model(int argc, char **argv)
         vkmm_session_free(s);
     }
     if (!st) {
-        double a, b, c, d, e, f;
+        double a, b, c, d, e, f, ga, gb;
         mean_sd(&s_pp, &a, &b);
         mean_sd(&s_tg, &c, &d);
         mean_sd(&s_img, &e, &f);
+        mean_sd(&s_aud, &ga, &gb);
         if (json) {
             printf("{\"model\": ");
             vkmm_json_write_string(stdout, o.model);
@@ -316,9 +327,10 @@ int vkmm_cmd_bench_model(int argc, char **argv)
             vkmm_json_write_string(stdout, info.device);
             printf(", \"weight_bytes\": %llu, \"n_expert\": %u, \"n_expert_used\": %u, \"reps\": %u, \"pp\": %u, "
                    "\"pp_tok_s\": %.2f, \"pp_sd\": %.2f, \"tg\": %u, \"tg_tok_s\": %.2f, \"tg_sd\": %.2f, "
-                   "\"image_ms\": %.2f, \"image_sd\": %.2f}\n",
+                   "\"image_ms\": %.2f, \"image_sd\": %.2f, \"audio_seconds\": %.3f, \"audio_ms_per_s\": %.2f, "
+                   "\"audio_sd\": %.2f}\n",
                    (unsigned long long)info.weight_bytes, info.n_expert, info.n_expert_used, reps, pp, a, b, tg, c, d,
-                   pixels ? e : 0, pixels ? f : 0);
+                   pixels ? e : 0, pixels ? f : 0, clip_s, clip ? ga : 0, clip ? gb : 0);
         } else {
             printf("| %-28s | %-9s | %-22s | %-14s | %16s |\n", "model", "size", "device", "test", "t/s");
             printf("| %.28s | %-9s | %.22s | %-14s | %16s |\n", "----------------------------", "---------",
@@ -342,6 +354,12 @@ int vkmm_cmd_bench_model(int argc, char **argv)
             if (pixels)
                 printf("| %-28s | %-9s | %-22.22s | %-14s | %6.1f ± %5.1f ms |\n", name, size, info.device,
                        "image 1024x768", e, f);
+            if (clip) {
+                char test[32];
+                snprintf(test, sizeof test, "audio %.1f s", clip_s);
+                printf("| %-28s | %-9s | %-22.22s | %-14s | %5.1f ± %4.1f ms/s |\n", name, size, info.device, test, ga,
+                       gb);
+            }
         }
     } else {
         fprintf(stderr, "vkmm bench: %s\n", err.msg);

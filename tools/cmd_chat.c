@@ -1,5 +1,5 @@
-/* tools/cmd_chat.c — `vkmm chat`: an interactive multi-turn conversation. /image PATH attaches an image to the
- * next turn, /reset starts over, /quit leaves. Public API only. */
+/* tools/cmd_chat.c — `vkmm chat`: an interactive multi-turn conversation. /image PATH and /audio PATH attach an
+ * image or an audio clip to the next turn (in that order), /reset starts over, /quit leaves. Public API only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +33,8 @@ int vkmm_cmd_chat(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: vkmm chat [-m model.gguf [--mmproj mmproj.gguf] | --model-file FILE.yaml] [options]\n"
-                   "  then type; /image PATH attaches an image to the next turn, /reset, /quit\n%s", run_opts_help());
+                   "  then type; /image PATH or /audio PATH attaches an image or an audio clip to the next turn\n"
+                   "  (<__media__> in the text places them in the order attached), /reset, /quit\n%s", run_opts_help());
             return 0;
         }
         int r = run_opts_parse(&o, argc, argv, &i);
@@ -61,12 +62,13 @@ int vkmm_cmd_chat(int argc, char **argv)
     }
     bool tty = isatty(0);
     bool system_sent = false;
-    char *images[RUN_MAX_IMAGES];
-    uint32_t n_images = 0;
+    char *images[RUN_MAX_IMAGES], *audio[RUN_MAX_IMAGES];
+    uint32_t n_images = 0, n_audio = 0;
+    char order[2 * RUN_MAX_IMAGES + 1] = {0};
     char line[65536];
     for (;;) {
         if (tty) {
-            printf("%s> ", n_images ? "(+image) " : "");
+            printf("%s%s> ", n_images ? "(+image) " : "", n_audio ? "(+audio) " : "");
             fflush(stdout);
         }
         if (!fgets(line, sizeof line, stdin))
@@ -89,9 +91,25 @@ int vkmm_cmd_chat(int argc, char **argv)
                 continue;
             }
             images[n_images] = malloc(strlen(path) + 1);
-            if (images[n_images])
+            if (images[n_images]) {
                 strcpy(images[n_images++], path);
+                order[n_images + n_audio - 1] = 'i';
+            }
             printf("(image %s attached to the next turn)\n", path);
+            continue;
+        }
+        if (!strncmp(t, "/audio", 6)) {
+            char *path = trim(t + 6);
+            if (!*path || n_audio == RUN_MAX_IMAGES) {
+                printf("(usage: /audio PATH)\n");
+                continue;
+            }
+            audio[n_audio] = malloc(strlen(path) + 1);
+            if (audio[n_audio]) {
+                strcpy(audio[n_audio++], path);
+                order[n_images + n_audio - 1] = 'a';
+            }
+            printf("(audio %s attached to the next turn)\n", path);
             continue;
         }
         if (o.system && !system_sent) {
@@ -99,15 +117,29 @@ int vkmm_cmd_chat(int argc, char **argv)
             st = vkmm_session_add_message(s, &sys, &err);
             system_sent = true;
         }
-        vkmm_message user = {.role = "user", .text = t, .images = (const char *const *)images, .n_images = n_images};
+        vkmm_audio_input *clips = run_audio_inputs((const char *const *)audio, n_audio);
+        vkmm_message user = VKMM_SIZED(vkmm_message);
+        user.role = "user";
+        user.text = t;
+        user.images = (const char *const *)images;
+        user.n_images = n_images;
+        user.audio = clips;
+        user.n_audio = clips ? n_audio : 0;
+        user.media_order = order;
+        if (!st && n_audio && !clips)
+            st = VKMM_ERR_HOST_MEMORY, snprintf(err.msg, sizeof err.msg, "out of host memory");
         if (!st)
             st = vkmm_session_add_message(s, &user, &err);
+        free(clips);
         if (!st)
             st = vkmm_session_generate(s, &o.sampling, o.n_predict, on_token, NULL, &err);
         printf("\n");
         for (uint32_t i = 0; i < n_images; i++)
             free(images[i]);
-        n_images = 0;
+        for (uint32_t i = 0; i < n_audio; i++)
+            free(audio[i]);
+        n_images = n_audio = 0;
+        memset(order, 0, sizeof order);
         if (st) {
             /* the turn failed (a bad image, a full context): say so and carry on with a clean slate */
             fprintf(stderr, "vkmm chat: %s\n", err.msg);
@@ -120,6 +152,8 @@ int vkmm_cmd_chat(int argc, char **argv)
     }
     for (uint32_t i = 0; i < n_images; i++)
         free(images[i]);
+    for (uint32_t i = 0; i < n_audio; i++)
+        free(audio[i]);
     vkmm_session_free(s);
     vkmm_model_free(m);
     run_opts_free(&o);

@@ -36,7 +36,7 @@ static bool on_token(const vkmm_token_event *ev, void *user)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vkmm run [-m model.gguf [--mmproj mmproj.gguf] | --model-file FILE.yaml] [--image a.png ...]\n"
-               "                -p \"prompt\" [options]\n%s", run_opts_help());
+               "                [--audio a.wav ...] -p \"prompt\" [options]\n%s", run_opts_help());
 }
 
 int vkmm_cmd_run(int argc, char **argv)
@@ -73,9 +73,14 @@ int vkmm_cmd_run(int argc, char **argv)
     vkmm_status st = run_load_model(&o, &m, &err);
     if (!st)
         st = vkmm_session_create(m, &sp, &s, &err);
+    vkmm_audio_input *audio = run_audio_inputs(o.audio, o.n_audio);
+    if (!st && o.n_audio && !audio)
+        st = VKMM_ERR_HOST_MEMORY, snprintf(err.msg, sizeof err.msg, "out of host memory");
     if (!st && o.raw) {
-        for (uint32_t i = 0; i < o.n_images && !st; i++)
-            st = vkmm_session_add_image(s, o.images[i], &err);
+        /* images and clips in the order given, then the prompt */
+        for (uint32_t i = 0, ni = 0, na = 0; o.media_order[i] && !st; i++)
+            st = o.media_order[i] == 'i' ? vkmm_session_add_image(s, o.images[ni++], &err)
+                                         : vkmm_session_add_audio(s, o.audio[na++], &err);
         if (!st)
             st = vkmm_session_add_text(s, o.prompt, true, &err);
     } else if (!st) {
@@ -83,7 +88,14 @@ int vkmm_cmd_run(int argc, char **argv)
             vkmm_message sys = {.role = "system", .text = o.system};
             st = vkmm_session_add_message(s, &sys, &err);
         }
-        vkmm_message user = {.role = "user", .text = o.prompt, .images = o.images, .n_images = o.n_images};
+        vkmm_message user = VKMM_SIZED(vkmm_message);
+        user.role = "user";
+        user.text = o.prompt;
+        user.images = o.images;
+        user.n_images = o.n_images;
+        user.audio = audio;
+        user.n_audio = o.n_audio;
+        user.media_order = o.media_order;
         if (!st)
             st = vkmm_session_add_message(s, &user, &err);
     }
@@ -94,11 +106,16 @@ int vkmm_cmd_run(int argc, char **argv)
         vkmm_stats t = vkmm_session_stats(s);
         if (o.json) {
             printf("{\"summary\": {\"prompt_tokens\": %u, \"prompt_ms\": %.3f, \"generated\": %u, \"gen_ms\": %.3f, "
-                   "\"images\": %u, \"image_ms\": %.3f}}\n",
-                   t.n_prompt, t.prompt_ms, t.n_gen, t.gen_ms, t.n_images, t.image_ms);
+                   "\"images\": %u, \"image_ms\": %.3f, \"audio\": %u, \"audio_ms\": %.3f, \"audio_seconds\": %.3f}}\n",
+                   t.n_prompt, t.prompt_ms, t.n_gen, t.gen_ms, t.n_images, t.image_ms, t.n_audio, t.audio_ms,
+                   t.audio_seconds);
         } else {
             printf("\n");
             fflush(stdout); /* the answer's line before the summary on stderr, also when both go to one pipe */
+            if (t.n_audio)
+                fprintf(stderr, "[%u audio clip%s, %.2f s: %.0f ms, %.1f ms per second of audio]\n", t.n_audio,
+                        t.n_audio == 1 ? "" : "s", t.audio_seconds, t.audio_ms,
+                        t.audio_seconds > 0 ? t.audio_ms / t.audio_seconds : 0.0);
             fprintf(stderr, "[%u image%s %.0f ms | prompt %u tok, %.1f tok/s | generation %u tok, %.1f tok/s | %s]\n",
                     t.n_images, t.n_images == 1 ? "" : "s", t.image_ms, t.n_prompt,
                     t.prompt_ms > 0 ? t.n_prompt * 1e3 / t.prompt_ms : 0.0, t.n_gen,
@@ -111,6 +128,7 @@ int vkmm_cmd_run(int argc, char **argv)
     }
     if (st)
         fprintf(stderr, "vkmm run: %s\n", err.msg);
+    free(audio);
     vkmm_session_free(s);
     vkmm_model_free(m);
     run_opts_free(&o);

@@ -26,6 +26,8 @@ const char *run_opts_help(void)
            "                          beside it) or a manifest; none: the bundled demo model\n"
            "  --mmproj FILE           vision projector GGUF    --model-file FILE.yaml  a model manifest\n"
            "  --image FILE            an image (repeat for more); <__media__> in the prompt places each\n"
+           "  --audio FILE            an audio clip, WAV/FLAC/OGG/MP3 (repeat for more; models with an audio\n"
+           "                          tower: Gemma 4 E2B/E4B); markers place images and clips in the order given\n"
            "  -p, --prompt TEXT       the prompt               --system TEXT      system prompt\n"
            "  -n, --n-predict N       tokens to generate (256) -c, --ctx-size N   context (4096)\n"
            "  -b, --batch-size N      prefill chunk (512)      --chat-template NAME  gemma3, mistral-v7-tekken\n"
@@ -51,7 +53,7 @@ int run_opts_parse(run_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--raw")) return o->raw = true, 1;
     if (!strcmp(a, "--json")) return o->json = true, 1;
     if (!strcmp(a, "--profile")) return o->profile = true, 1;
-    static const char *const with_value[] = {"-m", "--model", "--mmproj", "--model-file", "--image", "-p", "--prompt",
+    static const char *const with_value[] = {"-m", "--model", "--mmproj", "--model-file", "--image", "--audio", "-p", "--prompt",
                                              "--system", "-n", "--n-predict", "-c", "--ctx-size", "-b", "--batch-size",
                                              "--chat-template", "--temp", "--top-k", "--top-p", "--min-p",
                                              "--repeat-penalty", "--seed", "--device", "--profile-json",
@@ -77,6 +79,14 @@ int run_opts_parse(run_opts *o, int argc, char **argv, int *i)
             return -1;
         }
         o->images[o->n_images++] = v;
+        o->media_order[o->n_images + o->n_audio - 1] = 'i';
+    } else if (!strcmp(a, "--audio")) {
+        if (o->n_audio == RUN_MAX_IMAGES) {
+            fprintf(stderr, "vkmm: at most %d audio clips\n", RUN_MAX_IMAGES);
+            return -1;
+        }
+        o->audio[o->n_audio++] = v;
+        o->media_order[o->n_images + o->n_audio - 1] = 'a';
     } else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) o->prompt = v;
     else if (!strcmp(a, "--system")) o->system = v, given.system = true;
     else if (!strcmp(a, "--chat-template")) o->chat_template = v, given.tmpl = true;
@@ -98,6 +108,14 @@ int run_opts_parse(run_opts *o, int argc, char **argv, int *i)
     else if (!strcmp(a, "--max-batch")) o->max_batch = d < 1 ? 1 : d > 64 ? 64 : (uint32_t)d;
     else if (!strcmp(a, "--image-tokens")) o->image_tokens = d < 1 ? 1 : d > 1e6 ? 1000000u : (uint32_t)d;
     return 1;
+}
+
+vkmm_audio_input *run_audio_inputs(const char *const *paths, uint32_t n)
+{
+    vkmm_audio_input *in = n ? calloc(n, sizeof *in) : NULL;
+    for (uint32_t i = 0; in && i < n; i++)
+        in[i] = (vkmm_audio_input){.struct_size = sizeof *in, .path = paths[i]};
+    return in;
 }
 
 static char *keep(run_opts *o, const char *s)

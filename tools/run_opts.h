@@ -14,6 +14,9 @@ typedef struct run_opts {
     const char *model, *mmproj, *model_file, *device, *system, *chat_template, *prompt, *profile_json;
     const char *images[RUN_MAX_IMAGES];
     uint32_t n_images;
+    const char *audio[RUN_MAX_IMAGES];      /* --audio */
+    uint32_t n_audio;
+    char media_order[2 * RUN_MAX_IMAGES + 1]; /* 'i' or 'a' per --image / --audio, in command-line order */
     uint32_t n_predict, n_ctx, n_batch;
     uint32_t kv_tokens, max_batch; /* the model's shared KV pool and decode batch (0: the library's choice) */
     uint32_t image_tokens;         /* --image-tokens: a budgeted tower's tokens per image (0: its default) */
@@ -34,5 +37,7 @@ void run_opts_free(run_opts *o);
 /* Loads the model with a progress bar on stderr (unless quiet). */
 vkmm_status run_load_model(const run_opts *o, vkmm_model **m, vkmm_error *err);
 const char *run_opts_help(void);
+/* The message's audio inputs for paths (calloc'ed; NULL when there are none or memory ran out). */
+vkmm_audio_input *run_audio_inputs(const char *const *paths, uint32_t n);
 
 #endif

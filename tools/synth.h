@@ -41,6 +41,8 @@ typedef struct synth_ctx {
     uint64_t seed;
     struct synth_fill **fills; /* per-tensor generator states, alive until the file is written */
     size_t n_fills, cap_fills;
+    bool several_towers;       /* an mmproj with vision and audio: each names its projector_type under clip.vision /
+                                  clip.audio, as llama.cpp's converter writes such files (never clip.projector_type) */
 } synth_ctx;
 
 /* Adds a tensor of ne (innermost first) whose values are uniform in [center - spread, center + spread],

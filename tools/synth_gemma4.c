@@ -227,12 +227,22 @@ vkmm_status synth_gemma4(synth_ctx *text, synth_ctx *vision, const vkmm_vocab *v
     text_model(text, &s, vocab);
     if (!vision)
         return VKMM_OK;
-    /* the tower of the same family: the MoE shares the 26B/31B tower (and its image attention rule) */
-    static const struct { const char *text, *vision; } towers[] = {
-        {"tiny-e", "tiny-e"}, {"tiny-31b", "tiny-31b"}, {"tiny-moe", "tiny-31b"},
-        {"e2b", "e2b"}, {"e4b", "e4b"}, {"26b-a4b", "26b"}, {"31b", "31b"}};
-    for (size_t i = 0; i < sizeof towers / sizeof *towers; i++)
-        if (!strcmp(towers[i].text, base->size))
-            return synth_gemma4v(vision, towers[i].vision, s.n_embd, err);
+    /* the towers of the same family: the MoE shares the 26B/31B tower (and its image attention rule); the E family
+     * (E2B, E4B and the tiny one like them) has the audio tower too, in the same file */
+    static const struct { const char *text, *vision, *audio; } towers[] = {
+        {"tiny-e", "tiny-e", "tiny"}, {"tiny-31b", "tiny-31b", NULL}, {"tiny-moe", "tiny-31b", NULL},
+        {"e2b", "e2b", "e2b"}, {"e4b", "e4b", "e2b"}, {"26b-a4b", "26b", NULL}, {"31b", "31b", NULL}};
+    for (size_t i = 0; i < sizeof towers / sizeof *towers; i++) {
+        if (strcmp(towers[i].text, base->size))
+            continue;
+        synth_gemma4a_shape as;
+        vkmm_status st = towers[i].audio ? synth_gemma4a_shape_for(towers[i].audio, &as, err) : VKMM_OK;
+        vision->several_towers = towers[i].audio != NULL;
+        if (!st)
+            st = synth_gemma4v(vision, towers[i].vision, s.n_embd, err);
+        if (!st && towers[i].audio)
+            synth_gemma4a_tower(vision, &as, s.n_embd);
+        return st;
+    }
     return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "synth gemma4: no vision tower for size '%s'", base->size);
 }

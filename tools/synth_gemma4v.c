@@ -63,7 +63,7 @@ static void write_tower(synth_ctx *c, const g4v_shape *s, uint32_t text_embd)
     vkmm_gguf_writer_add_str(c->w, "general.name", name);
     vkmm_gguf_writer_add_str(c->w, "general.type", "mmproj");
     vkmm_gguf_writer_add_u32(c->w, "general.quantization_version", 2);
-    vkmm_gguf_writer_add_str(c->w, "clip.projector_type", "gemma4v");
+    vkmm_gguf_writer_add_str(c->w, c->several_towers ? "clip.vision.projector_type" : "clip.projector_type", "gemma4v");
     vkmm_gguf_writer_add_bool(c->w, "clip.has_vision_encoder", true);
     vkmm_gguf_writer_add_u32(c->w, "clip.vision.image_size", 224); /* a dummy, as the converter writes it */
     vkmm_gguf_writer_add_u32(c->w, "clip.vision.patch_size", P);

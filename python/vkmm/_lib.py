@@ -77,7 +77,8 @@ class ModelParams(Sized):
 class ModelInfo(Structure):
     _fields_ = [("arch", c_char_p), ("name", c_char_p), ("chat_template", c_char_p), ("device", c_char_p),
                 ("n_layer", c_uint32), ("n_embd", c_uint32), ("n_vocab", c_uint32), ("n_ctx_train", c_uint32),
-                ("has_vision", c_bool), ("weight_bytes", c_uint64), ("n_expert", c_uint32), ("n_expert_used", c_uint32)]
+                ("has_vision", c_bool), ("weight_bytes", c_uint64), ("n_expert", c_uint32), ("n_expert_used", c_uint32),
+                ("has_audio", c_bool)]
 
 
 class ModelStats(Structure):
@@ -95,9 +96,16 @@ class ImageInput(Sized):
                 ("width", c_uint32), ("height", c_uint32), ("channels", c_uint32), ("name", c_char_p)]
 
 
+class AudioInput(Sized):
+    _fields_ = [("struct_size", c_uint32), ("path", c_char_p), ("data", c_void_p), ("size", c_size_t),
+                ("samples", POINTER(c_float)), ("n_frames", c_uint64), ("sample_rate", c_uint32), ("channels", c_uint32),
+                ("name", c_char_p)]
+
+
 class Message(Sized):
     _fields_ = [("struct_size", c_uint32), ("role", c_char_p), ("text", c_char_p), ("images", POINTER(c_char_p)), ("n_images", c_uint32),
-                ("image_inputs", POINTER(ImageInput)), ("n_image_inputs", c_uint32)]
+                ("image_inputs", POINTER(ImageInput)), ("n_image_inputs", c_uint32), ("audio", POINTER(AudioInput)),
+                ("n_audio", c_uint32), ("media_order", c_char_p)]
 
 
 class TopEntry(Structure):
@@ -116,7 +124,8 @@ class Stats(Structure):
     _fields_ = [("n_images", c_uint32), ("image_ms", c_double), ("n_prompt", c_uint32), ("prompt_ms", c_double),
                 ("n_gen", c_uint32), ("gen_ms", c_double), ("n_ctx_used", c_uint32),
                 ("decode_recordings", c_uint32), ("last_prompt", c_uint32), ("last_cached", c_uint32),
-                ("last_gen", c_uint32), ("last_finish", c_int)]
+                ("last_gen", c_uint32), ("last_finish", c_int), ("n_audio", c_uint32), ("audio_ms", c_double),
+                ("audio_seconds", c_double)]
 
 
 class Heap(Structure):

@@ -10,6 +10,7 @@ import weakref
 from ctypes import byref
 
 from . import _lib
+from ._audio import AudioList, from_input_audio
 from ._images import ImageList, from_url
 from .errors import Error, InvalidArgumentError, from_status
 from .results import ChatResult, ModelInfo, TokenLogprob, TopLogprob, Usage
@@ -27,6 +28,16 @@ def _check(status, err):
 class ClosedError(Error):
     """The model or session was closed; load or open a new one."""
     status = "closed"
+
+
+class _Media:
+    """A turn's images and audio clips, and the order the <__media__> markers take them in ("i"/"a" per item;
+    None: the images, then the audio)."""
+
+    def __init__(self, images=None, audio=None, order=None):
+        self.images = images if images is not None and images.n else None
+        self.audio = audio if audio is not None and audio.n else None
+        self.order = order
 
 
 # ---- argument checks (before anything reaches C) ----
@@ -411,11 +422,18 @@ class MultimodalModel:
     def _max_tokens(self, n):
         return self._default_max if n is None else _int(n, "max_tokens", 0, (1 << 31) - 1)
 
-    def _add(self, h, role, text, images):
+    def _add(self, h, role, text, media):
         msg = _lib.Message(role=role.encode(), text=text)
-        if images is not None and images.n:
-            msg.image_inputs = images.array
-            msg.n_image_inputs = images.n
+        if isinstance(media, ImageList):
+            media = _Media(media)
+        if media is not None and media.images is not None:
+            msg.image_inputs = media.images.array
+            msg.n_image_inputs = media.images.n
+        if media is not None and media.audio is not None:
+            msg.audio = media.audio.array
+            msg.n_audio = media.audio.n
+        if media is not None and media.order:
+            msg.media_order = media.order
         err = _lib.Error_()
         with h.lock:
             if not h.ptr:
@@ -468,20 +486,23 @@ class MultimodalModel:
             raise
         return TextStream(self, h, on_close, logprobs, top_logprobs, record)
 
-    def generate(self, text, images=(), *, system=None, max_tokens=None, temperature=None, top_k=None,
+    def generate(self, text, images=(), *, audio=(), system=None, max_tokens=None, temperature=None, top_k=None,
                  top_p=None, min_p=None, repeat_penalty=None, seed=None, stop=None, stream=False):
-        """Answers one prompt about zero or more images; returns the answer (str), or with stream=True an
-        iterator of text pieces (a TextStream).
+        """Answers one prompt about zero or more images and audio clips; returns the answer (str), or with
+        stream=True an iterator of text pieces (a TextStream).
 
         images: file paths (str / os.PathLike), bytes of an encoded PNG, JPEG or BMP, numpy uint8 arrays
-        H x W x 3 (or x 4: alpha composited onto white, as for files), or PIL images. ``<__media__>`` in the
-        text places each image (one marker per image, in order); without markers the images come first.
+        H x W x 3 (or x 4: alpha composited onto white, as for files), or PIL images. audio (models with an audio
+        tower: Gemma 4 E2B/E4B): file paths, bytes of a WAV, FLAC, OGG or MP3 file, or (numpy samples, sample
+        rate) with samples of shape n or n x channels (floats in [-1, 1], or integer PCM). ``<__media__>`` in
+        the text places each item (one marker per item: the images, then the audio clips); without markers they
+        come first.
         Sampling defaults are the CLI's (temperature 0.8, top_k 40, top_p 0.95, min_p 0.05, repeat_penalty 1,
         max_tokens 256, a random seed) under the model's manifest; temperature=0 is greedy. stop: a string or
         a list of up to 16; the answer ends before the first one. system: a system prompt (default: the
         manifest's)."""
         t = _text(text, "text")
-        imgs = ImageList(images)
+        imgs = _Media(ImageList(images), AudioList(audio))
         sys_b = None
         if system is not None:
             sys_b = _text(system, "system")
@@ -509,7 +530,9 @@ class MultimodalModel:
 
         messages: [{"role": "system" | "user" | "assistant", "content": str or [parts]}], parts
         {"type": "text", "text": ...} and {"type": "image_url", "image_url": {"url": "data:image/png;base64,..."
-        or a path or file:// URL}} (also {"type": "image", "image": <anything generate() takes>}). logprobs:
+        or a path or file:// URL}} (also {"type": "image", "image": <anything generate() takes>}), and audio as
+        {"type": "input_audio", "input_audio": {"data": base64, "format": "wav" | "mp3"}} (also
+        {"type": "audio", "audio": <anything generate()'s audio= takes>}), placed where the parts are. logprobs:
         each generated token's log-probability, with top_logprobs (0..10) alternatives."""
         msgs = _messages(messages)
         if not isinstance(logprobs, bool):
@@ -611,7 +634,7 @@ class MultimodalModel:
                              weight_bytes=i.weight_bytes, model_path=self._ref["model"],
                              mmproj_path=self._ref["mmproj"], manifest=self._ref["manifest"],
                              n_ctx=min(self._n_ctx, i.n_ctx_train), n_expert=i.n_expert,
-                             n_expert_used=i.n_expert_used)
+                             n_expert_used=i.n_expert_used, has_audio=bool(i.has_audio))
 
     def __repr__(self):
         if self.closed:
@@ -642,7 +665,7 @@ def _messages(messages):
             continue
         if not isinstance(content, (list, tuple)):
             raise TypeError(f"{what}.content must be a str or a list of parts, not {type(content).__name__}")
-        text, images = [], []
+        text, images, audio, order = [], [], [], []
         for j, part in enumerate(content):
             pw = f"{what}.content[{j}]"
             if not isinstance(part, dict):
@@ -657,14 +680,31 @@ def _messages(messages):
                 url = iu.get("url") if isinstance(iu, dict) else iu
                 images.append(from_url(url, pw))
                 text.append(_MEDIA)
+                order.append("i")
             elif kind == "image":
                 if "image" not in part:
                     raise ValueError(f"{pw}: an image part needs 'image'")
                 images.append(part["image"])
                 text.append(_MEDIA)
+                order.append("i")
+            elif kind == "input_audio":
+                audio.append(from_input_audio(part.get("input_audio"), pw))
+                text.append(_MEDIA)
+                order.append("a")
+            elif kind == "audio":
+                if "audio" not in part:
+                    raise ValueError(f"{pw}: an audio part needs 'audio'")
+                audio.append(part["audio"])
+                text.append(_MEDIA)
+                order.append("a")
             else:
-                raise ValueError(f"{pw}: part type must be 'text', 'image_url' or 'image', not {kind!r}")
-        out.append((role, "".join(text).encode("utf-8"), ImageList(images, f"{what} image") if images else None))
+                raise ValueError(f"{pw}: part type must be 'text', 'image_url', 'image', 'input_audio' or 'audio', "
+                                 f"not {kind!r}")
+        media = None
+        if images or audio:
+            media = _Media(ImageList(images, f"{what} image") if images else None,
+                           AudioList(audio, f"{what} audio") if audio else None, "".join(order).encode())
+        out.append((role, "".join(text).encode("utf-8"), media))
     if not out:
         raise ValueError("messages is empty")
     return out
@@ -744,12 +784,12 @@ class Session:
         s.text()
         return s.result if want_result else "".join(s._text)
 
-    def generate(self, text, images=(), *, max_tokens=None, temperature=None, top_k=None, top_p=None, min_p=None,
-                 repeat_penalty=None, seed=None, stop=None, stream=False):
-        """Adds a user turn (text and images, as MultimodalModel.generate takes them) and returns the answer
-        (str), or with stream=True a TextStream."""
+    def generate(self, text, images=(), *, audio=(), max_tokens=None, temperature=None, top_k=None, top_p=None,
+                 min_p=None, repeat_penalty=None, seed=None, stop=None, stream=False):
+        """Adds a user turn (text, images and audio, as MultimodalModel.generate takes them) and returns the
+        answer (str), or with stream=True a TextStream."""
         t = _text(text, "text")
-        imgs = ImageList(images)
+        imgs = _Media(ImageList(images), AudioList(audio))
         kw = dict(max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
                   repeat_penalty=repeat_penalty, seed=seed, stop=stop)
         return self._turn([("user", t, imgs)], kw, stream)

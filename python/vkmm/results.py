@@ -69,6 +69,7 @@ class ModelInfo:
     n_ctx: int
     n_expert: int = 0          # a mixture of experts: experts per layer (0: dense)
     n_expert_used: int = 0     # ... and how many each token uses
+    has_audio: bool = False    # the mmproj has an audio tower (Gemma 4 E2B/E4B)
 
 
 @dataclass(frozen=True)

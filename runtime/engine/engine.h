@@ -32,6 +32,7 @@ struct vkmm_model {
     vkmm_weight_store *text_weights, *vision_weights;
     vkmm_text_model *text;
     vkmm_vision_model *vision;
+    vkmm_audio_model *audio;             /* the mmproj's audio tower, when it has one (Gemma 4 E2B/E4B) */
     vkmm_vocab vocab;
     vkmm_tokenizer *tok;
     vkmm_chat_format chat;
@@ -41,6 +42,7 @@ struct vkmm_model {
     const vkmm_media_tower *image_tower; /* the mmproj's, when one was given */
     vkmm_media_attention image_attention; /* how its images' rows attend (vkmm_tower_attention) */
     uint32_t image_tokens;               /* a budgeted tower's budget in use (0: images take a fixed count) */
+    const vkmm_media_tower *audio_tower; /* the mmproj's audio tower's row, when it has one */
 };
 
 /* The most embedding rows one image of this model becomes (0 without a tower). */

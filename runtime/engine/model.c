@@ -38,7 +38,34 @@ static vkmm_status open_text(vkmm_model *m, const char *path, vkmm_error *err)
     return VKMM_OK;
 }
 
-/* The mmproj's tower must be one the text model's architecture takes. */
+/* The tower of projector type v (len bytes) that the text model's architecture takes for `medium`, from key. */
+static vkmm_status pick_tower(vkmm_model *m, const char *path, const char *key, const char *v, uint64_t len,
+                              int medium, const vkmm_media_tower **out, vkmm_error *err)
+{
+    int shown = (int)(len < 64 ? len : 64);
+    char names[256];
+    if (!vkmm_arch_any_tower(v, len)) {
+        vkmm_arch_list_projectors(NULL, names, sizeof names);
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: projector '%.*s' (%s) is not supported (%s)", path, shown, v,
+                         key, names);
+    }
+    const vkmm_media_tower *t = vkmm_arch_tower(m->arch, v, len);
+    if (!t || (medium >= 0 && t->medium != (vkmm_medium)medium)) {
+        vkmm_arch_list_projectors(m->arch, names, sizeof names);
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: a %.*s projector (%s) does not belong to a %s text model (it "
+                         "takes %s)", path, shown, v, key, m->arch->names[0], names);
+    }
+    if (t->medium == VKMM_MEDIUM_AUDIO ? m->audio_tower != NULL : m->image_tower != NULL)
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: two %s projectors (%s)", path,
+                         t->medium == VKMM_MEDIUM_AUDIO ? "audio" : "vision", key);
+    *(t->medium == VKMM_MEDIUM_AUDIO ? &m->audio_tower : &m->image_tower) = t;
+    *out = t;
+    return VKMM_OK;
+}
+
+/* The mmproj's towers must be ones the text model's architecture takes. A file with one tower names it in
+ * clip.projector_type; one with several (Gemma 4 E2B/E4B: vision and audio) in clip.vision.projector_type and
+ * clip.audio.projector_type, as llama.cpp's converter writes them and its clip.cpp reads them. */
 static vkmm_status open_vision(vkmm_model *m, const char *path, vkmm_error *err)
 {
     vkmm_status s = vkmm_gguf_open(path, &m->vision_file, err);
@@ -48,19 +75,23 @@ static vkmm_status open_vision(vkmm_model *m, const char *path, vkmm_error *err)
     uint64_t len;
     if (!vkmm_gguf_get_str(m->vision_file, "general.architecture", &v, &len) || !vkmm_arch_is_projector_file(v, len))
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s is not a vision projector (mmproj) file", path);
-    if (!vkmm_gguf_get_str(m->vision_file, "clip.projector_type", &v, &len))
-        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: clip.projector_type missing", path);
-    int shown = (int)(len < 64 ? len : 64);
-    char names[256];
-    if (!vkmm_arch_any_tower(v, len)) {
-        vkmm_arch_list_projectors(NULL, names, sizeof names);
-        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: projector '%.*s' is not supported (%s)", path, shown, v, names);
+    const vkmm_media_tower *t;
+    if (vkmm_gguf_get_str(m->vision_file, "clip.projector_type", &v, &len))
+        return pick_tower(m, path, "clip.projector_type", v, len, -1, &t, err);
+    bool any = false;
+    if (vkmm_gguf_get_str(m->vision_file, "clip.vision.projector_type", &v, &len)) {
+        any = true;
+        if ((s = pick_tower(m, path, "clip.vision.projector_type", v, len, VKMM_MEDIUM_IMAGE, &t, err)))
+            return s;
     }
-    if (!(m->image_tower = vkmm_arch_tower(m->arch, v, len)) || m->image_tower->medium != VKMM_MEDIUM_IMAGE) {
-        vkmm_arch_list_projectors(m->arch, names, sizeof names);
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: a %.*s projector does not belong to a %s text model (it takes "
-                         "%s)", path, shown, v, m->arch->names[0], names);
+    if (vkmm_gguf_get_str(m->vision_file, "clip.audio.projector_type", &v, &len)) {
+        any = true;
+        if ((s = pick_tower(m, path, "clip.audio.projector_type", v, len, VKMM_MEDIUM_AUDIO, &t, err)))
+            return s;
     }
+    if (!any)
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: clip.projector_type missing (nor clip.vision.projector_type or "
+                         "clip.audio.projector_type)", path);
     return VKMM_OK;
 }
 
@@ -168,13 +199,19 @@ static vkmm_status load(const vkmm_model_params *p, vkmm_model **out, vkmm_error
         s = vkmm_weight_store_create(&wp, &m->vision_weights, err);
         if (!s)
             vkmm_weight_store_skip(m->vision_weights, vkmm_weight_store_bytes(m->text_weights));
-        if (!s)
+        if (!s && m->image_tower)
             s = m->image_tower->load(vkmm_weight_store_source(m->vision_weights), &m->vision, err);
-        if (!s && m->vision->hp.n_text_embd != m->text->hp.n_embd)
+        if (!s && m->vision && m->vision->hp.n_text_embd != m->text->hp.n_embd)
             s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: the projector writes %u-wide embeddings, the text model takes %u",
                           p->mmproj_path, m->vision->hp.n_text_embd, m->text->hp.n_embd);
-        if (!s)
+        if (!s && m->vision)
             m->image_attention = vkmm_tower_attention(m->image_tower, m->vision);
+        /* the audio tower binds from the same file: its tensors are a.* and mm.a.* beside the vision tower's */
+        if (!s && m->audio_tower)
+            s = m->audio_tower->load_audio(vkmm_weight_store_source(m->vision_weights), &m->audio, err);
+        if (!s && m->audio && m->audio->hp.n_text_embd != m->text->hp.n_embd)
+            s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: the audio projector writes %u-wide embeddings, the text model "
+                          "takes %u", p->mmproj_path, m->audio->hp.n_text_embd, m->text->hp.n_embd);
     }
     if (!s)
         s = vkmm_batcher_create(m, p->max_batch, &m->batch, err);
@@ -206,6 +243,8 @@ VKMM_API void vkmm_model_free(vkmm_model *m)
         m->text->free(m->text);
     if (m->vision)
         m->vision->free(m->vision);
+    if (m->audio)
+        m->audio->free(m->audio);
     vkmm_batcher_destroy(m->batch);
     vkmm_kv_pool_destroy(m->kv);
     vkmm_weight_store_free(m->text_weights);
@@ -237,6 +276,7 @@ VKMM_API void vkmm_model_info_get(const vkmm_model *m, vkmm_model_info *out, uin
             .n_vocab = m->vocab.n_tokens,
             .n_ctx_train = m->text->hp.n_ctx_train,
             .has_vision = m->vision != NULL,
+            .has_audio = m->audio != NULL,
             .weight_bytes = vkmm_weight_store_bytes(m->text_weights) +
                             (m->vision_weights ? vkmm_weight_store_bytes(m->vision_weights) : 0),
             .n_expert = m->text->hp.n_expert,

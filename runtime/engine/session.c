@@ -155,19 +155,58 @@ VKMM_API void vkmm_session_reset(vkmm_session *s)
     s->last_rows = 0;
 }
 
-/* Splits text at "<__media__>" markers, one per image; images without markers go before the text. Images are
- * encoded now, so a bad picture is reported by the call that brought it. The conversation must still render
- * with the model's template, or the turn is refused. */
-static vkmm_status add_chat_message(vkmm_session *s, const char *role, const char *text, const vkmm_image_input *images,
-                                   size_t stride, uint32_t n_images, vkmm_error *err)
+/* A turn's media: images (an array of stride bytes per element) and audio clips, in the order `order` gives
+ * ('i', 'a' per item; NULL: images, then audio). */
+typedef struct turn_media {
+    const vkmm_image_input *images;
+    size_t image_stride;
+    uint32_t n_images;
+    const vkmm_audio_input *audio;
+    size_t audio_stride;
+    uint32_t n_audio;
+    const char *order;
+} turn_media;
+
+/* Encodes the turn's media in prompt order, appending each to msg_images. */
+static vkmm_status encode_media(vkmm_session *s, const turn_media *tm, vkmm_error *err)
+{
+    uint32_t n = tm->n_images + tm->n_audio, ni = 0, na = 0;
+    if (tm->order && strlen(tm->order) != n)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "the media order \"%.32s\" names %zu items for %u images and %u "
+                         "audio clips", tm->order, strlen(tm->order), tm->n_images, tm->n_audio);
+    vkmm_status st = VKMM_OK;
+    for (uint32_t i = 0; i < n && !st; i++) {
+        char kind = tm->order ? tm->order[i] : i < tm->n_images ? 'i' : 'a';
+        int32_t idx = -1;
+        if (kind == 'i' && ni < tm->n_images)
+            st = vkmm_session_encode_input(
+                s, (const vkmm_image_input *)((const char *)tm->images + ni++ * tm->image_stride), &idx, err);
+        else if (kind == 'a' && na < tm->n_audio)
+            st = vkmm_session_encode_audio(
+                s, (const vkmm_audio_input *)((const char *)tm->audio + na * tm->audio_stride), s->stats.n_audio + 1,
+                &idx, err), na++;
+        else
+            st = vkmm_fail(err, VKMM_ERR_INVALID_ARG, "the media order \"%.32s\" does not match %u images and %u "
+                           "audio clips ('i' per image, 'a' per clip)", tm->order, tm->n_images, tm->n_audio);
+        if (!st)
+            st = push_msg_image(s, idx, err);
+    }
+    return st;
+}
+
+/* Splits text at "<__media__>" markers, one per image or audio clip; media without markers go before the text.
+ * Media are encoded now, so a bad picture or clip is reported by the call that brought it. The conversation must
+ * still render with the model's template, or the turn is refused. */
+static vkmm_status add_chat_message(vkmm_session *s, const char *role, const char *text, const turn_media *tm,
+                                   vkmm_error *err)
 {
     static const char marker[] = "<__media__>";
-    uint32_t markers = 0;
+    uint32_t markers = 0, n_images = tm->n_images + tm->n_audio;
     for (const char *p = text; (p = strstr(p, marker)); p += sizeof marker - 1)
         markers++;
     if (markers && markers != n_images)
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "the text has %u %s markers for %u images", markers, marker,
-                         n_images);
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "the text has %u %s markers for %u media items (%u images, %u "
+                         "audio clips)", markers, marker, n_images, tm->n_images, tm->n_audio);
     if (s->n_msgs == s->cap_msgs) {
         size_t cap = s->cap_msgs ? s->cap_msgs * 2 : 8;
         vkmm_chat_message *v = realloc(s->msgs, cap * sizeof *v);
@@ -177,13 +216,7 @@ static vkmm_status add_chat_message(vkmm_session *s, const char *role, const cha
         s->cap_msgs = cap;
     }
     uint32_t images_before = s->n_msg_images;
-    vkmm_status st = VKMM_OK;
-    for (uint32_t i = 0; i < n_images && !st; i++) {
-        int32_t img;
-        st = vkmm_session_encode_input(s, (const vkmm_image_input *)((const char *)images + i * stride), &img, err);
-        if (!st)
-            st = push_msg_image(s, img, err);
-    }
+    vkmm_status st = encode_media(s, tm, err);
     if (st) {
         s->n_msg_images = images_before;
         return st;
@@ -255,29 +288,43 @@ VKMM_API vkmm_status vkmm_session_add_message(vkmm_session *s, const vkmm_messag
     if (n && !s->m->vision)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "this model has no vision projector (give the mmproj file with "
                          "--mmproj)");
-    if ((msg->n_images && !msg->images) || (msg->n_image_inputs && !msg->image_inputs))
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "a message counts images but gives none");
-    if (msg->image_inputs) {
+    if ((msg->n_images && !msg->images) || (msg->n_image_inputs && !msg->image_inputs) || (msg->n_audio && !msg->audio))
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "a message counts images or audio clips but gives none");
+    if (msg->n_audio && !s->m->audio)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "this model takes no audio (%s; Gemma 4 E2B and E4B have an "
+                         "audio tower in their mmproj)", s->m->vision_file ? "its mmproj has no audio tower" :
+                         "no mmproj was given");
+    turn_media tm = {.n_images = n, .audio = msg->audio, .n_audio = msg->n_audio, .order = msg->media_order};
+    vkmm_status st = VKMM_OK;
+    if (msg->audio) {
         /* the array's stride is its elements' struct_size (0: this version's) */
-        size_t stride;
-        vkmm_status st = VKMM_SIZED_BYTES(vkmm_image_input, msg->image_inputs, "image input", &stride, err);
-        if (!st && msg->image_inputs->struct_size > stride)
-            stride = msg->image_inputs->struct_size;
-        return st ? st : add_chat_message(s, msg->role, msg->text, msg->image_inputs, stride, n, err);
+        st = VKMM_SIZED_BYTES(vkmm_audio_input, msg->audio, "audio input", &tm.audio_stride, err);
+        if (!st && msg->audio->struct_size > tm.audio_stride)
+            tm.audio_stride = msg->audio->struct_size;
+        if (st)
+            return st;
+    }
+    if (msg->image_inputs) {
+        st = VKMM_SIZED_BYTES(vkmm_image_input, msg->image_inputs, "image input", &tm.image_stride, err);
+        if (!st && msg->image_inputs->struct_size > tm.image_stride)
+            tm.image_stride = msg->image_inputs->struct_size;
+        tm.images = msg->image_inputs;
+        return st ? st : add_chat_message(s, msg->role, msg->text, &tm, err);
     }
     if (!n)
-        return add_chat_message(s, msg->role, msg->text, NULL, sizeof(vkmm_image_input), 0, err);
+        return add_chat_message(s, msg->role, msg->text, &tm, err);
     vkmm_image_input *in = calloc(n, sizeof *in);
     if (!in)
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
-    vkmm_status st = VKMM_OK;
     for (uint32_t i = 0; i < n; i++) {
         in[i].path = msg->images[i];
         if (!in[i].path)
             st = vkmm_fail(err, VKMM_ERR_INVALID_ARG, "image %u of the message has no path", i + 1);
     }
+    tm.images = in;
+    tm.image_stride = sizeof *in;
     if (!st)
-        st = add_chat_message(s, msg->role, msg->text, in, sizeof *in, n, err);
+        st = add_chat_message(s, msg->role, msg->text, &tm, err);
     free(in);
     return st;
 }

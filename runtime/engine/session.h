@@ -11,7 +11,7 @@
 #include "sampler.h"
 #include "softmax.h"
 
-/* One position of the sequence: a token, or row `row` of encoded image `image`. */
+/* One position of the sequence: a token, or row `row` of encoded image (or audio clip) `image`. */
 typedef struct vkmm_item {
     int32_t token;
     int32_t image;   /* -1 for a token */
@@ -25,6 +25,7 @@ typedef struct vkmm_items {
 
 vkmm_status vkmm_items_push(vkmm_items *it, vkmm_item x, vkmm_error *err);
 
+/* An encoded image or audio clip: its tower says which, and how its rows sit in the prompt. */
 typedef struct vkmm_image_entry {
     uint64_t hash;           /* of the file's bytes: the same picture is encoded once per session */
     vkmm_buffer *rows;       /* [n_rows][n_embd] f32 */
@@ -134,6 +135,10 @@ vkmm_status vkmm_session_prefill(vkmm_session *s, uint32_t top_k, bool want_full
 /* images.c: loads, preprocesses and encodes an image (a file, encoded bytes or pixels), or finds it encoded
  * already; returns its index. */
 vkmm_status vkmm_session_encode_input(vkmm_session *s, const vkmm_image_input *in, int32_t *index, vkmm_error *err);
+/* audio_inputs.c: decodes and encodes an audio clip (ordinal names it in messages when it has no name), or finds
+ * it encoded already; returns its index among the session's encoded media (s->images). */
+vkmm_status vkmm_session_encode_audio(vkmm_session *s, const vkmm_audio_input *in, uint32_t ordinal, int32_t *index,
+                                      vkmm_error *err);
 /* Frees every encoded image (the conversation that used them is gone). */
 void vkmm_session_drop_images(vkmm_session *s);
 

@@ -13,7 +13,9 @@
  * field is appended to T, VKMM_BASE_SIZE's use for T becomes offsetof(T, first_new_field). Until then it is sizeof. */
 #define VKMM_BASE_SIZE(T)                                                                                          \
     _Generic((T){0}, vkmm_model_params: offsetof(vkmm_model_params, image_tokens),                               \
-             vkmm_model_info: offsetof(vkmm_model_info, n_expert), default: sizeof(T))
+             vkmm_model_info: offsetof(vkmm_model_info, n_expert),                                                 \
+             vkmm_message: offsetof(vkmm_message, audio), vkmm_stats: offsetof(vkmm_stats, n_audio),              \
+             default: sizeof(T))
 
 /* How many bytes of the caller's struct at p the library may read or write: its struct_size, 0 meaning the 0.2
  * layout (for good: a program built then and run against a later library still means that), capped at full (a
@@ -38,7 +40,7 @@ static inline vkmm_status vkmm_sized_bytes(const void *p, size_t base, size_t fu
 static inline vkmm_status vkmm_sized_in(void *dst, size_t full, size_t base, const void *src, const char *what,
                                         vkmm_error *err)
 {
-    size_t n;
+    size_t n = 0;
     vkmm_status st = vkmm_sized_bytes(src, base, full, what, &n, err);
     if (st)
         return st;

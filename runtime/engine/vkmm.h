@@ -193,6 +193,7 @@ typedef struct vkmm_model_info {
     /* --- 0.3 --- */
     uint32_t n_expert;           /* a mixture of experts: experts per layer (0: dense) ... */
     uint32_t n_expert_used;      /* ... and how many each token uses */
+    bool has_audio;              /* the mmproj holds an audio tower (Gemma 4 E2B/E4B) */
 } vkmm_model_info;
 /* The strings stay valid while the model lives. */
 VKMM_API void vkmm_model_info_get(const vkmm_model *m, vkmm_model_info *out, uint32_t size);
@@ -242,9 +243,11 @@ VKMM_API void vkmm_session_free(vkmm_session *s);
 /* Forgets the conversation (the KV cache empties). */
 VKMM_API void vkmm_session_reset(vkmm_session *s);
 
-/* One chat turn: role "system", "user" or "assistant"; images (file paths) go where the text holds the
- * marker "<__media__>", one per image in order, or else before the text. */
+/* One chat turn: role "system", "user" or "assistant"; images (file paths) and audio go where the text holds the
+ * marker "<__media__>", one per item in order (media_order says which kind each marker takes), or else before the
+ * text (images first, then audio). */
 typedef struct vkmm_image_input vkmm_image_input;
+typedef struct vkmm_audio_input vkmm_audio_input;
 typedef struct vkmm_message {
     uint32_t struct_size;        /* the caller's sizeof, or 0 (see "how this API grows") */
     const char *role;
@@ -253,6 +256,11 @@ typedef struct vkmm_message {
     uint32_t n_images;
     const vkmm_image_input *image_inputs; /* or images from memory (not both) */
     uint32_t n_image_inputs;
+    /* --- 0.3 --- */
+    const vkmm_audio_input *audio; /* audio clips (a model whose mmproj has an audio tower: Gemma 4 E2B/E4B) */
+    uint32_t n_audio;
+    const char *media_order;     /* one letter per media item in the order the turn holds them: 'i' the next image,
+                                    'a' the next audio clip; NULL: the images, then the audio */
 } vkmm_message;
 
 /* An image from a file, from encoded bytes in memory, or from decoded pixels (exactly one of the three). */
@@ -265,6 +273,21 @@ struct vkmm_image_input {
     uint32_t width, height;
     uint32_t channels;           /* 3: RGB; 4: RGBA, alpha composited onto white as for files; 1: grey */
     const char *name;            /* what errors call it; NULL: the path, else "image N" */
+};
+
+/* An audio clip from a file (WAV, FLAC, OGG Vorbis/Opus, MP3, ...), from such a file's bytes in memory, or from
+ * float samples (exactly one of the three). Any channel count (mixed to mono) and rate (resampled to the tower's,
+ * 16 kHz); at most 600 s. Audio longer than 30 s is encoded in 30-second pieces whose rows follow each other. */
+struct vkmm_audio_input {
+    uint32_t struct_size;        /* the caller's sizeof, or 0 (see "how this API grows"); an array's stride */
+    const char *path;
+    const void *data;            /* an encoded file of size bytes */
+    size_t size;
+    const float *samples;        /* n_frames x channels interleaved samples, nominally in [-1, 1] */
+    uint64_t n_frames;
+    uint32_t sample_rate;        /* of samples (Hz) */
+    uint32_t channels;           /* of samples; 0: 1 */
+    const char *name;            /* what errors call it; NULL: the path, else "audio N" */
 };
 
 /* What an encoded image is, from its headers alone (nothing is decoded): format "png", "jpeg", "bmp" (those
@@ -291,6 +314,13 @@ VKMM_API vkmm_status vkmm_session_add_image_rgb(vkmm_session *s, const uint8_t *
                                                vkmm_error *err);
 /* The same from any of the three kinds of input. */
 VKMM_API vkmm_status vkmm_session_add_image_input(vkmm_session *s, const vkmm_image_input *in, vkmm_error *err);
+/* Appends one audio clip's embeddings (laid out as the model's processor does: Gemma 4's "<|audio>" + rows +
+ * "<audio|>") with no template: from a file, from any of the three kinds of input, or from mono float samples at
+ * sample_rate. A model without an audio tower answers VKMM_ERR_UNSUPPORTED. */
+VKMM_API vkmm_status vkmm_session_add_audio(vkmm_session *s, const char *path, vkmm_error *err);
+VKMM_API vkmm_status vkmm_session_add_audio_input(vkmm_session *s, const vkmm_audio_input *in, vkmm_error *err);
+VKMM_API vkmm_status vkmm_session_add_audio_pcm(vkmm_session *s, const float *samples, uint64_t n,
+                                                uint32_t sample_rate, vkmm_error *err);
 /* Appends token ids as they are (no template, no BOS). */
 VKMM_API vkmm_status vkmm_session_add_tokens(vkmm_session *s, const int32_t *ids, uint32_t n, vkmm_error *err);
 
@@ -356,6 +386,10 @@ typedef struct vkmm_stats {
     uint32_t last_cached;        /* of which the cache held from earlier turns */
     uint32_t last_gen;           /* tokens generated */
     vkmm_finish last_finish;
+    /* --- 0.3 --- */
+    uint32_t n_audio;            /* audio clips encoded */
+    double audio_ms;             /* decoding, resampling, log-mel features and encoding */
+    double audio_seconds;        /* of audio encoded */
 } vkmm_stats;
 VKMM_API void vkmm_session_stats_get(const vkmm_session *s, vkmm_stats *out, uint32_t size);
 static inline vkmm_stats vkmm_session_stats(const vkmm_session *s)

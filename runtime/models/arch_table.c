@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "gemma4a.h"
 #include "gemma4v.h"
 
 /* A processor's resizing rule with the mean and std the mmproj states. */
@@ -58,7 +59,10 @@ static const vkmm_media_tower mistral3_towers[] = {{
 /* older conversions of Mistral Small 3.1 call the text model "llama" */
 static const char *const mistral3_names[] = {"mistral3", "llama", NULL};
 
-/* ---- Gemma 4: the text decoder with its vision tower (gemma4v.c: the tower row with its budgets and rule) ---- */
+/* ---- Gemma 4: the text decoder with its vision tower (gemma4v.c: the tower row with its budgets and rule) and,
+ * for E2B/E4B, its audio tower (gemma4a.c); one mmproj holds both (clip.vision.* and clip.audio.* keys) ---- */
+
+static const vkmm_media_tower gemma4_towers[] = {VKMM_GEMMA4V_TOWER, VKMM_GEMMA4A_TOWER};
 
 static const char *const gemma4_names[] = {"gemma4", NULL};
 
@@ -69,7 +73,7 @@ static const vkmm_arch archs[] = {
      .chat_template = "gemma3"},
     {.names = mistral3_names, .load_text = vkmm_mistral3_load, .towers = mistral3_towers, .n_towers = 1,
      .chat_template = "mistral-v7-tekken"},
-    {.names = gemma4_names, .load_text = vkmm_gemma4_load, .towers = &vkmm_gemma4v_tower, .n_towers = 1,
+    {.names = gemma4_names, .load_text = vkmm_gemma4_load, .towers = gemma4_towers, .n_towers = 2,
      .chat_template = "gemma4"},
 };
 #define N_ARCHS (sizeof archs / sizeof archs[0])

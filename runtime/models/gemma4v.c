@@ -311,24 +311,14 @@ vkmm_status vkmm_gemma4v_load(vkmm_weight_source *src, vkmm_vision_model **out, 
 
 /* ---- the tower as the architecture table sees it ---- */
 
-static const uint32_t budgets[] = {70, 140, 280, 560, 1120, 0}; /* HF _SUPPORTED_SOFT_TOKENS */
+const uint32_t vkmm_gemma4v_budgets[] = {70, 140, 280, 560, 1120, 0}; /* HF _SUPPORTED_SOFT_TOKENS */
 
 /* HF Gemma4ImageProcessor: aspect kept within the token budget, sides multiples of patch x pooling, bicubic */
-static vkmm_image_prep gemma4v_prep(const vkmm_vision_hparams *hp, uint32_t image_tokens)
+vkmm_image_prep vkmm_gemma4v_prep(const vkmm_vision_hparams *hp, uint32_t image_tokens)
 {
     vkmm_image_prep p = vkmm_image_prep_gemma4(image_tokens);
     p.patch = hp->patch * hp->merge;
     return p;
 }
 
-const vkmm_media_tower vkmm_gemma4v_tower = {
-    .medium = VKMM_MEDIUM_IMAGE,
-    .projector = "gemma4v",
-    .load = vkmm_gemma4v_load,
-    .preprocess = gemma4v_prep,
-    /* Gemma4Processor: boi_token + num_soft_tokens x image_token + eoi_token, nothing around them */
-    .layout = {.text_before = "", .open = "<|image>", .close = "<image|>", .text_after = ""},
-    .attention = VKMM_MEDIA_BIDIRECTIONAL_SLIDING,
-    .token_budgets = budgets,
-    .default_tokens = 280,
-};
+const vkmm_media_tower vkmm_gemma4v_tower = VKMM_GEMMA4V_TOWER;

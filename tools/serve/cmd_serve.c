@@ -32,7 +32,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: vkmm serve [-m model.gguf [--mmproj mmproj.gguf] | --model NAME | --model-file FILE.yaml]\n"
             "                  [--host 127.0.0.1] [--port 8080] [--parallel N] [--ctx-size N] [options]\n"
-            "OpenAI (/v1/chat/completions) and Anthropic (/v1/messages) APIs, a chat page at /, /health, /metrics.\n"
+            "OpenAI (/v1/chat/completions, with image_url and input_audio parts) and Anthropic (/v1/messages) APIs, a chat\n"
+            "page at /, /health, /metrics.\n"
             "With no model it serves the bundled demo model.\n\n"
             "  -m, --model NAME|FILE     a model name (`vkmm models`), a text model GGUF or a manifest\n"
             "  --mmproj FILE             vision projector GGUF     --model-file FILE.yaml  a model manifest\n"
@@ -43,7 +44,7 @@ static void usage(FILE *f)
             "  --api-key KEY             required as 'Authorization: Bearer KEY' or 'x-api-key: KEY'\n"
             "                            (also read from $VKMM_API_KEY)\n"
             "  --allow-local-files       let requests name image files on this machine (paths, file://)\n"
-            "  --max-body BYTES (32M)    request body limit     --max-images N (16)  images per request\n"
+            "  --max-body BYTES (32M)    request body limit     --max-images N (16)  images and audio clips per request\n"
             "  --max-image-pixels N (25000000)  width x height of one image\n"
             "  --image-tokens N          tokens per image for models whose images take a budget (Gemma 4: 70,\n"
             "                            140, 280, 560 or 1120; default 280)\n"

@@ -31,7 +31,7 @@ static int parse_part(const serve_server *srv, serve_request *q, serve_msg *m, j
     char p2[160];
     if (json_is_string(part)) /* not in the schema, but unambiguous */
         return serve_msg_append_text(m, json_string_value(part), json_string_length(part), param, why);
-    const char *t = serve_part_type(part, param, "\"text\" or \"image_url\"", why);
+    const char *t = serve_part_type(part, param, "\"text\", \"image_url\" or \"input_audio\"", why);
     if (!t)
         return why->status;
     if (!strcmp(t, "text"))
@@ -45,8 +45,10 @@ static int parse_part(const serve_server *srv, serve_request *q, serve_msg *m, j
                                 url ? serve_json_kind(url) : "missing");
         return serve_msg_add_image_url(srv, q, m, json_string_value(url), json_string_length(url), p2, why);
     }
-    return serve_refuse(why, 400, param, "%s: content parts of type '%.40s' are not supported (text, image_url)",
-                        param, t);
+    if (!strcmp(t, "input_audio"))
+        return serve_msg_add_input_audio(srv, q, m, json_object_get(part, "input_audio"), param, why);
+    return serve_refuse(why, 400, param, "%s: content parts of type '%.40s' are not supported (text, image_url, "
+                        "input_audio)", param, t);
 }
 
 static int parse_message(const serve_server *srv, serve_request *q, json_t *msg, size_t index, serve_reject *why)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "base64.h"
@@ -71,6 +72,12 @@ void serve_request_free(serve_request *q)
             free((void *)m->images[k].name);
         }
         free(m->images);
+        for (uint32_t k = 0; k < m->n_audio; k++) {
+            free((void *)m->audio[k].data);
+            free((void *)m->audio[k].name);
+        }
+        free(m->audio);
+        free(m->order);
     }
     free(q->msgs);
     for (uint32_t i = 0; i < q->n_stop; i++)
@@ -131,6 +138,19 @@ int serve_msg_add_text_part(serve_msg *m, json_t *part, const char *param, serve
     return serve_msg_append_text(m, json_string_value(text), json_string_length(text), p2, why);
 }
 
+/* Notes the kind of the message's next media item, in part order. */
+static bool push_order(serve_msg *m, char kind)
+{
+    size_t n = m->order ? strlen(m->order) : 0;
+    char *o = realloc(m->order, n + 2);
+    if (!o)
+        return false;
+    o[n] = kind;
+    o[n + 1] = 0;
+    m->order = o;
+    return true;
+}
+
 /* Takes ownership of bytes: checks the picture by its headers, then appends it. */
 static int add_image_bytes(const serve_server *srv, serve_request *q, serve_msg *m, uint8_t *bytes, size_t size,
                            const char *param, serve_reject *why)
@@ -152,7 +172,7 @@ static int add_image_bytes(const serve_server *srv, serve_request *q, serve_msg 
     }
     vkmm_image_input *v = realloc(m->images, (m->n_images + 1) * sizeof *v);
     char *name = strdup(param);
-    if (!v || !name) {
+    if (!v || !name || !push_order(m, 'i')) {
         free(bytes);
         free(name);
         if (v)
@@ -192,6 +212,57 @@ int serve_msg_add_base64_image(const serve_server *srv, serve_request *q, serve_
     if (serve_base64_decode(b64, len, &bytes, &size, msg, sizeof msg))
         return serve_refuse(why, 400, param, "%s: the image data is %s", param, msg);
     return add_image_bytes(srv, q, m, bytes, size, param, why);
+}
+
+int serve_msg_add_input_audio(const serve_server *srv, serve_request *q, serve_msg *m, json_t *ia, const char *param,
+                              serve_reject *why)
+{
+    static const char *const formats[] = {"wav", "mp3", "flac", "ogg", "opus", "aiff", NULL};
+    char p2[192];
+    if (strcmp(m->role, "user"))
+        return serve_refuse(why, 400, param, "%s: audio can only be in user messages", param);
+    if (!vkmm_model_get_info(srv->model).has_audio)
+        return serve_refuse(why, 400, param, "%s: this model takes no audio (its mmproj has no audio tower; Gemma 4 "
+                            "E2B and E4B have one)", param);
+    if (q->n_images + q->n_audio >= srv->cfg.max_images)
+        return serve_refuse(why, 400, param, "%s: more than %u images and audio clips in one request (this server's "
+                            "limit, --max-images)", param, srv->cfg.max_images);
+    if (!json_is_object(ia))
+        return serve_refuse(why, 400, param, "%s.input_audio must be an object ({\"data\": base64, \"format\": "
+                            "\"wav\"}), not %s", param, ia ? serve_json_kind(ia) : "missing");
+    json_t *data = json_object_get(ia, "data"), *format = json_object_get(ia, "format");
+    snprintf(p2, sizeof p2, "%s.input_audio.format", param);
+    if (format && !json_is_null(format)) {
+        bool known = false;
+        for (const char *const *f = formats; *f && json_is_string(format); f++)
+            known |= !strcasecmp(*f, json_string_value(format));
+        if (!known)
+            return serve_refuse(why, 400, p2, "%s must be \"wav\" or \"mp3\" (also flac, ogg, opus, aiff), not "
+                                "%.40s", p2, json_is_string(format) ? json_string_value(format) : serve_json_kind(format));
+    }
+    snprintf(p2, sizeof p2, "%s.input_audio.data", param);
+    if (!json_is_string(data) || !json_string_length(data))
+        return serve_refuse(why, 400, p2, "%s must be a non-empty base64 string, not %s", p2,
+                            data ? serve_json_kind(data) : "missing");
+    uint8_t *bytes;
+    size_t size;
+    char msg[160];
+    if (serve_base64_decode(json_string_value(data), json_string_length(data), &bytes, &size, msg, sizeof msg))
+        return serve_refuse(why, 400, p2, "%s: the audio data is %s", p2, msg);
+    vkmm_audio_input *v = realloc(m->audio, (m->n_audio + 1) * sizeof *v);
+    char *name = strdup(p2);
+    if (!v || !name || !push_order(m, 'a')) {
+        free(bytes);
+        free(name);
+        if (v)
+            m->audio = v;
+        return serve_refuse(why, 413, param, "%s: out of memory", param);
+    }
+    m->audio = v;
+    /* decoded (and refused when broken, naming p2) when the job adds the message */
+    m->audio[m->n_audio++] = (vkmm_audio_input){.struct_size = sizeof *v, .data = bytes, .size = size, .name = name};
+    q->n_audio++;
+    return 0;
 }
 
 int serve_msg_add_file_image(const serve_server *srv, serve_request *q, serve_msg *m, const char *path,

@@ -16,12 +16,16 @@ typedef struct serve_msg {
     char *text;                  /* text parts joined; <__media__> markers place images, else they come first */
     vkmm_image_input *images;    /* encoded bytes (owned: data points into a malloc'ed buffer) */
     uint32_t n_images;
+    vkmm_audio_input *audio;     /* encoded audio files (owned, as images) */
+    uint32_t n_audio;
+    char *order;                 /* 'i' or 'a' per image and clip, in the order of the parts (malloc'ed) */
 } serve_msg;
 
 typedef struct serve_request {
     serve_msg *msgs;
     uint32_t n_msgs, cap_msgs;
     uint32_t n_images;           /* in all messages */
+    uint32_t n_audio;            /* in all messages */
     vkmm_sampling sampling;
     char *stop[VKMM_MAX_STOP];
     uint32_t n_stop;
@@ -66,6 +70,11 @@ int serve_msg_add_file_image(const serve_server *srv, serve_request *q, serve_ms
 /* An OpenAI image_url url: data: URI, file:// or a path (with --allow-local-files); http(s) is refused. */
 int serve_msg_add_image_url(const serve_server *srv, serve_request *q, serve_msg *m, const char *url, size_t len,
                             const char *param, serve_reject *why);
+
+/* Adds an audio clip to a (user) message from OpenAI's input_audio object {"data": base64, "format": "wav" | "mp3"
+ * (also flac, ogg, opus, aiff)}; the model must have an audio tower; clips count toward --max-images. */
+int serve_msg_add_input_audio(const serve_server *srv, serve_request *q, serve_msg *m, json_t *input_audio,
+                              const char *param, serve_reject *why);
 
 /* Typed reads of optional fields: absent or null leave *out alone and return 0; a wrong type or a value out of
  * [lo, hi] is a 400 naming the field. */

@@ -122,8 +122,14 @@ static vkmm_status add_messages(vkmm_session *s, const serve_request *q, vkmm_er
 {
     for (uint32_t i = 0; i < q->n_msgs; i++) {
         const serve_msg *m = &q->msgs[i];
-        vkmm_message msg = {.role = m->role, .text = m->text ? m->text : "", .image_inputs = m->images,
-                            .n_image_inputs = m->n_images};
+        vkmm_message msg = VKMM_SIZED(vkmm_message);
+        msg.role = m->role;
+        msg.text = m->text ? m->text : "";
+        msg.image_inputs = m->images;
+        msg.n_image_inputs = m->n_images;
+        msg.audio = m->audio;
+        msg.n_audio = m->n_audio;
+        msg.media_order = m->order;
         vkmm_status st = vkmm_session_add_message(s, &msg, err);
         if (st)
             return st;
