@@ -168,6 +168,72 @@ static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vk
     return VKMM_OK;
 }
 
+/* The lanes layout (shaders/matmul/matvec_lanes.comp): rows across the lanes of 8-lane subgroups, weights and x
+ * read as texels. Returns false (nothing recorded) where it does not apply, so the caller runs the mat-vec above. */
+static bool lanes_type(vkmm_dtype type, uint32_t k)
+{
+    switch (type) {
+    case VKMM_Q4_0: case VKMM_Q8_0: case VKMM_Q4_K: case VKMM_Q6_K:
+        return true;
+    case VKMM_F16:
+        return k % 8 == 0; /* rows of whole texels */
+    default:
+        return false;
+    }
+}
+
+static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range x, uint32_t x_stride,
+                                vkmm_range y, uint32_t y_stride, uint32_t n_cols, uint32_t per, bool *done,
+                                vkmm_error *err)
+{
+    *done = false;
+    const uint32_t need = VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_SHUFFLE;
+    if (!vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANES) || ops->dev->subgroup_size != 8 ||
+        (ops->dev->subgroup_ops & need) != need || !lanes_type(w->type, w->k))
+        return VKMM_OK;
+    /* bind everything first: any range that cannot be a texel view sends the whole call to the other kernel */
+    vkmm_binding bx, bw[VKMM_WEIGHT_MAX_PIECES];
+    uint32_t x_byte, w_byte[VKMM_WEIGHT_MAX_PIECES];
+    if (!vkmm_ops_bind_texels(ops, x, &bx, &x_byte) || x_byte % 16)
+        return VKMM_OK;
+    for (uint32_t i = 0; i < w->n_pieces; i++)
+        if (!vkmm_ops_bind_texels(ops, w->piece[i].range, &bw[i], &w_byte[i]) ||
+            (w->type == VKMM_F16 && w_byte[i] % 16)) /* F16 reads whole texels of rows starting on one */
+            return VKMM_OK;
+    char tname[16], shader[48];
+    lower_name(w->type, tname, sizeof tname);
+    snprintf(shader, sizeof shader, "matvec_lanes_%s", tname);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_MATVEC_WORKGROUP) / 8 * 8;
+    uint32_t rpl = vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANE_ROWS) >= 2 ? 2 : 1;
+    if (wg < 8)
+        wg = 8;
+    /* a matrix too short to give every workgroup a full share of rows takes smaller groups */
+    while (wg > 8 && (uint64_t)wg * rpl > w->rows)
+        wg /= 2;
+    wg = wg / 8 * 8;
+    uint32_t chunks = (n_cols + per - 1) / per;
+    if (chunks > 65535)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "matvec: %u columns is too many for one call", n_cols);
+    for (uint32_t i = 0; i < w->n_pieces; i++) {
+        struct {
+            uint32_t k, rows, w_off, row_bytes, x_off, x_stride, y_off, y_stride, n_cols;
+        } pc = {w->k, w->piece[i].rows, w_byte[i], (uint32_t)w->row_bytes, x_byte / 16, x_stride / 4, 0, y_stride,
+                n_cols};
+        vkmm_binding b[3] = {bw[i], bx, vkmm_ops_bind(ops, y, true, 4, &pc.y_off)};
+        pc.y_off += w->piece[i].row0;
+        bool aligned = w_byte[i] % 16 == 0 && w->row_bytes % 16 == 0;
+        vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, per, rpl, aligned}, .n_spec = 4};
+        uint32_t groups[3];
+        grid_2d((w->piece[i].rows + wg * rpl - 1) / (wg * rpl), groups);
+        groups[2] = chunks;
+        vkmm_status s = vkmm_ops_record(ops, cmd, &pd, b, 3, &pc, sizeof pc, groups, "matvec", err);
+        if (s)
+            return s;
+    }
+    *done = true;
+    return VKMM_OK;
+}
+
 typedef struct tile {
     uint32_t bm, bn, tm, tn, bk;
 } tile;
@@ -266,7 +332,12 @@ vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, v
     bool x_vec4 = vkmm_range_device_offset(x) % 16 == 0 && x_stride % 4 == 0;
     if (x_vec4 && (n_cols <= max_vec || n_cols <= chunked)) {
         uint32_t chunks = (n_cols + max_vec - 1) / max_vec; /* equal chunks, but for a shorter last one */
-        return matvec(ops, cmd, w, x, x_stride, y, y_stride, n_cols, (n_cols + chunks - 1) / chunks, err);
+        uint32_t per = (n_cols + chunks - 1) / chunks;
+        bool done;
+        vkmm_status s = matvec_lanes(ops, cmd, w, x, x_stride, y, y_stride, n_cols, per, &done, err);
+        if (s || done)
+            return s;
+        return matvec(ops, cmd, w, x, x_stride, y, y_stride, n_cols, per, err);
     }
     char tname[16], shader[48];
     lower_name(w->type, tname, sizeof tname);

@@ -16,6 +16,8 @@
     X(MATVEC_CHUNKED_COLS, "matvec", "chunked_cols")                                                              \
     X(MATVEC_SUBGROUP, "matvec", "subgroup")                                                                      \
     X(MATVEC_GENERIC, "matvec", "generic")                                                                        \
+    X(MATVEC_LANES, "matvec", "lanes")                                                                            \
+    X(MATVEC_LANE_ROWS, "matvec", "lane_rows")                                                                    \
     X(MATMUL_BM, "matmul", "bm")                                                                                  \
     X(MATMUL_BN, "matmul", "bn")                                                                                  \
     X(MATMUL_TM, "matmul", "tm")                                                                                  \

@@ -151,7 +151,9 @@ int main(void)
     /* setting 0: small groups, one row per team, shared-memory reduction; setting 1: bigger groups and teams
      * (several subgroups per team on lavapipe), four rows per team, subgroup reduction; setting 2 (mat-vec
      * shapes only): the generic decoder for every type, two rows per team of one subgroup. 9 to 40 columns go
-     * through the tiled kernel in setting 0 and through the mat-vec in chunks of up to 8 in setting 1. */
+     * through the tiled kernel in setting 0 and through the mat-vec in chunks of up to 8 in setting 1.
+     * Settings 1 and 2 also take the lanes layout (matvec_lanes.comp) for the types it has, where the device can
+     * run it (8-lane subgroups): two rows per lane in setting 1, one in setting 2. */
     for (int setting = 0; setting < 3; setting++) {
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_WORKGROUP, setting == 1 ? 128 : 32);
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_THREADS_PER_ROW, setting == 0 ? 4 : setting == 1 ? 64 : 8);
@@ -160,6 +162,8 @@ int main(void)
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_SUBGROUP, setting != 0);
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_GENERIC, setting == 2);
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_CHUNKED_COLS, setting == 1 ? 40 : 0);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_LANES, setting != 0);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_LANE_ROWS, setting == 1 ? 2 : 1);
         /* tiles: 32x16 of 2x2 per thread, K by 32 / 64x32 of 4x2 per thread, K by 12 (not a divisor of the
          * blocks: steps end mid-block and the last one is ragged) */
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_BM, setting ? 64 : 32);
@@ -189,6 +193,9 @@ int main(void)
             check(&c, type, 33, k_odd, 7, 3);
             check(&c, type, 70, k_big, 8, 2);
             check(&c, type, 13, k_big + k_small, 1, 1);
+            /* rows of whole 16-byte texels for every type (the lanes layout's aligned steps, at offsets that
+             * cycle through the alignments), over several workgroups with a short last one */
+            check(&c, type, 301, 512, 1 + setting * 2, 1);
             if (setting == 2)
                 continue;
             /* just past the mat-vec limit: tiled in setting 0, the mat-vec over column chunks in setting 1 */

@@ -1,0 +1,111 @@
+#version 450
+// shaders/matmul/matvec_lanes.comp — y = W·x for 1..8 columns laid out for devices whose subgroups are the SIMD
+// lanes of one CPU core (lavapipe: 8 lanes, a workgroup on one thread): lane l of an 8-lane subgroup owns rows
+// 8j + l, so every arithmetic instruction works 8 rows at once and a row's partial sums never need reducing.
+// Weights and x are read through texel buffers: lavapipe compiles a storage-buffer load into a loop over the
+// lanes with a branch per lane, a texel fetch into a few vector loads (measured: ~9x the read bandwidth). Every
+// lane fetches one quad of x (8 lanes: 32 elements, one block) and an element reaches the other lanes with
+// subgroupShuffle at a constant lane, which is one vector broadcast. Weights stay in their GGUF layout;
+// lanes_blocks.glsl walks one row's blocks per type.
+// Workgroups run rows [WG·RPL·g, WG·RPL·(g+1)); workgroup z takes columns NCOLS·z .. (the last chunk may be short).
+#extension GL_GOOGLE_include_directive : require
+#include "base.glsl"
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_EXT_control_flow_attributes : require
+
+layout(constant_id = 1) const uint NCOLS = 1;   // columns per workgroup z (1..8)
+layout(constant_id = 2) const uint RPL = 1;     // rows per lane (1 or 2)
+layout(constant_id = 3) const uint ALIGNED = 0; // 1: every row starts 16-byte aligned in binding 0
+
+layout(binding = 0) uniform usamplerBuffer wt; // weight bytes as 16-byte texels
+layout(binding = 1) uniform samplerBuffer xt;  // x as float quads
+layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+
+layout(push_constant) uniform P {
+    uint k;          // row length in elements
+    uint rows;       // rows in this dispatch
+    uint w_off;      // byte offset of row 0 in binding 0
+    uint row_bytes;
+    uint x_off;      // texel (quad) offset of column 0 in binding 1
+    uint x_stride;   // quads between columns
+    uint y_off;      // float offset of y[0][row 0]
+    uint y_stride;   // floats between output columns
+    uint n_cols;
+} p;
+
+const uint LANES = 8u; // the pipeline requires subgroups of exactly 8
+
+uint lane;
+uint xcol[NCOLS];       // quad offset of each column of this chunk
+float acc[RPL * NCOLS];
+
+// x quads of 32-element block b (counted along the row) of every column: lane l holds elements 4l..4l+3; quads
+// past the row's end read as zero where the row length is not a multiple of 32 (plain types only)
+void fetch_x(uint b, out vec4 xv[NCOLS])
+{
+    [[unroll]] for (uint c = 0u; c < NCOLS; c++)
+        xv[c] = texelFetch(xt, int(xcol[c] + LANES * b + lane));
+}
+void fetch_x_tail(uint b, out vec4 xv[NCOLS])
+{
+    fetch_x(b, xv);
+    uint e0 = 32u * b + 4u * lane;
+    [[unroll]] for (uint c = 0u; c < NCOLS; c++)
+        [[unroll]] for (uint i = 0u; i < 4u; i++)
+            xv[c][i] = e0 + i < p.k ? xv[c][i] : 0.0;
+}
+
+// weight w of element e (a constant 0..31) of the current block of row j times x, into every column
+void mac(uint j, float w, uint e, vec4 xv[NCOLS])
+{
+    [[unroll]] for (uint c = 0u; c < NCOLS; c++)
+        acc[j * NCOLS + c] += w * subgroupShuffle(xv[c][e & 3u], e >> 2);
+}
+
+// n (constant) words of weights starting at byte o (even) of binding 0: whole texels from o rounded down to 16,
+// then moved down by o % 16 bytes. oc is o less a multiple of 16 (with ALIGNED the part of o that is a compile-
+// time constant): where o % 16 is known at compile time the selects fold away.
+#define WINDOW(o, oc, n, out_words)                                                                               \
+    {                                                                                                              \
+        const uint WT_ = ((n) * 4u + 14u + 15u) / 16u;                                                             \
+        uint raw_[WT_ * 4u + 2u], sh_ = (ALIGNED != 0u ? (oc) : (o)) & 15u;                                        \
+        [[unroll]] for (uint t_ = 0u; t_ < WT_; t_++) {                                                            \
+            uvec4 v_ = texelFetch(wt, int(((o) >> 4) + t_));                                                        \
+            raw_[4u * t_] = v_.x; raw_[4u * t_ + 1u] = v_.y; raw_[4u * t_ + 2u] = v_.z; raw_[4u * t_ + 3u] = v_.w; \
+        }                                                                                                          \
+        raw_[WT_ * 4u] = 0u; raw_[WT_ * 4u + 1u] = 0u;                                                             \
+        [[unroll]] for (uint i_ = 0u; i_ < WT_ * 4u; i_++)                                                         \
+            raw_[i_] = (sh_ & 8u) != 0u ? raw_[i_ + 2u] : raw_[i_];                                                \
+        [[unroll]] for (uint i_ = 0u; i_ < WT_ * 4u; i_++)                                                         \
+            raw_[i_] = (sh_ & 4u) != 0u ? raw_[i_ + 1u] : raw_[i_];                                                \
+        [[unroll]] for (uint i_ = 0u; i_ < (n); i_++)                                                              \
+            out_words[i_] = (sh_ & 2u) != 0u ? (raw_[i_] >> 16) | (raw_[i_ + 1u] << 16) : raw_[i_];               \
+    }
+
+#include "lanes_blocks.glsl"
+
+void main()
+{
+    lane = gl_SubgroupInvocationID;
+    uint group = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    uint row0 = (group * (gl_WorkGroupSize.x / LANES) + gl_SubgroupID) * LANES * RPL + lane;
+    uint rb[RPL]; // byte offset of each of this lane's rows (rows past the end re-read the last one)
+    [[unroll]] for (uint j = 0u; j < RPL; j++)
+        rb[j] = p.w_off + min(row0 + LANES * j, p.rows - 1u) * p.row_bytes;
+    [[unroll]] for (uint c = 0u; c < NCOLS; c++)
+        xcol[c] = p.x_off + min(gl_WorkGroupID.z * NCOLS + c, p.n_cols - 1u) * p.x_stride;
+    [[unroll]] for (uint a = 0u; a < RPL * NCOLS; a++)
+        acc[a] = 0.0;
+
+    row_dot(rb);
+
+    [[unroll]] for (uint j = 0u; j < RPL; j++) {
+        uint row = row0 + LANES * j;
+        [[unroll]] for (uint c = 0u; c < NCOLS; c++) {
+            uint col = gl_WorkGroupID.z * NCOLS + c;
+            if (row < p.rows && col < p.n_cols)
+                y[p.y_off + col * p.y_stride + row] = acc[j * NCOLS + c];
+        }
+    }
+}
