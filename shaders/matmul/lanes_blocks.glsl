@@ -15,13 +15,15 @@ uint fun16(uint lo, uint hi) { return (lo >> 16) | (hi << 16); }
 void block_q(uint j, uint w[5], vec4 xv[NCOLS])
 {
     float d = unpackHalf2x16(w[0]).x;
+    part_begin();
     [[unroll]] for (uint i = 0u; i < 4u; i++) {
         uint q = fun16(w[i], w[i + 1u]) ^ 0x88888888u;
         [[unroll]] for (uint b = 0u; b < 4u; b++) {
-            mac(j, d * snib(q, 8u * b), 4u * i + b, xv);
-            mac(j, d * snib(q, 8u * b + 4u), 16u + 4u * i + b, xv);
+            part_mac(j, d, snib(q, 8u * b), 4u * i + b, xv);
+            part_mac(j, d, snib(q, 8u * b + 4u), 16u + 4u * i + b, xv);
         }
     }
+    part_end(j, d);
 }
 #define BLOCK_BYTES 18u
 #define BLOCK_WORDS 5u
@@ -31,32 +33,45 @@ void block_q(uint j, uint w[5], vec4 xv[NCOLS])
 void block_q(uint j, uint w[9], vec4 xv[NCOLS])
 {
     float d = unpackHalf2x16(w[0]).x;
+    part_begin();
     [[unroll]] for (uint i = 0u; i < 8u; i++) {
         uint q = fun16(w[i], w[i + 1u]);
         [[unroll]] for (uint b = 0u; b < 4u; b++)
-            mac(j, d * sbyte(q, b), 4u * i + b, xv);
+            part_mac(j, d, sbyte(q, b), 4u * i + b, xv);
     }
+    part_end(j, d);
 }
 #define BLOCK_BYTES 34u
 #define BLOCK_WORDS 9u
 #endif
 
 #if defined(DQ_TYPE_Q4_0) || defined(DQ_TYPE_Q8_0)
+#define STEP_TEXELS (BLOCK_BYTES / 2u) // 8 blocks
 void row_dot(uint rb[RPL])
 {
     uint nb = p.k / 32u;
     if (ALIGNED != 0u) {
-        // rows start on texels and 8 blocks are whole texels (the host sets ALIGNED only then)
-        for (uint s = 0u; s < nb / 8u; s++)
+        // rows start on texels and 8 blocks are whole texels (the host sets ALIGNED only then): a step's texels
+        // are read once, blocks are cut from them at constant offsets
+        for (uint s = 0u; s < nb / 8u; s++) {
+            uint sw[RPL][STEP_TEXELS * 4u + 1u];
+            [[unroll]] for (uint j = 0u; j < RPL; j++) {
+                [[unroll]] for (uint t = 0u; t < STEP_TEXELS; t++) {
+                    uvec4 v = texelFetch(wt, int((rb[j] >> 4) + STEP_TEXELS * s + t));
+                    sw[j][4u * t] = v.x; sw[j][4u * t + 1u] = v.y; sw[j][4u * t + 2u] = v.z; sw[j][4u * t + 3u] = v.w;
+                }
+                sw[j][STEP_TEXELS * 4u] = 0u;
+            }
             [[unroll]] for (uint i = 0u; i < 8u; i++) {
                 vec4 xv[NCOLS];
                 fetch_x(8u * s + i, xv);
                 [[unroll]] for (uint j = 0u; j < RPL; j++) {
                     uint w[BLOCK_WORDS];
-                    WINDOW(rb[j] + 8u * BLOCK_BYTES * s + BLOCK_BYTES * i, BLOCK_BYTES * i, BLOCK_WORDS, w);
+                    SLICE(sw[j], BLOCK_BYTES * i, BLOCK_WORDS, w);
                     block_q(j, w, xv);
                 }
             }
+        }
         return;
     }
     for (uint b = 0u; b < nb; b++) {
@@ -72,74 +87,91 @@ void row_dot(uint rb[RPL])
 
 #elif defined(DQ_TYPE_Q4_K)
 // 144-byte super-blocks: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128 code bytes; chunk c (32 bytes)
-// holds sub-block 2c in its low nibbles and 2c + 1 in its high ones; value d·sc·q − dmin·m
+// holds sub-block 2c in its low nibbles and 2c + 1 in its high ones; value d·sc·q − dmin·m, summed as
+// d·sc·Σq·x − dmin·m·Σx where few accumulators are live
+void q4_k_sub(uint j, uint q[8], uint sh, float s, float m, vec4 xv[NCOLS])
+{
+    part_begin();
+    [[unroll]] for (uint i = 0u; i < 8u; i++)
+        [[unroll]] for (uint b = 0u; b < 4u; b++) {
+            float v = float((q[i] >> (8u * b + sh)) & 15u);
+            if (PARTIAL)
+                [[unroll]] for (uint c = 0u; c < NCOLS; c++)
+                    part[c] += v * xe(xv, c, 4u * i + b);
+            else
+                mac(j, v * s - m, 4u * i + b, xv);
+        }
+    if (PARTIAL)
+        [[unroll]] for (uint c = 0u; c < NCOLS; c++)
+            acc[j * NCOLS + c] += s * part[c] - m * xsum(xv, c);
+}
 void row_dot(uint rb[RPL])
 {
-    for (uint s = 0u; s < p.k / 256u; s++)
+    for (uint s = 0u; s < p.k / 256u; s++) {
+        uint hd[RPL][4];
+        [[unroll]] for (uint j = 0u; j < RPL; j++)
+            WINDOW(rb[j] + 144u * s, 0u, 4u, hd[j]);
         [[unroll]] for (uint c = 0u; c < 4u; c++) {
             vec4 xlo[NCOLS], xhi[NCOLS];
             fetch_x(8u * s + 2u * c, xlo);
             fetch_x(8u * s + 2u * c + 1u, xhi);
             [[unroll]] for (uint j = 0u; j < RPL; j++) {
-                uint o = rb[j] + 144u * s;
-                uint hd[4], q[8];
-                WINDOW(o, 0u, 4u, hd);
-                WINDOW(o + 16u + 32u * c, 0u, 8u, q);
+                uint q[8];
+                WINDOW(rb[j] + 144u * s + 16u + 32u * c, 0u, 8u, q);
                 uint k0 = 2u * c, sc0, sc1, m0, m1;
                 if (c < 2u) {
-                    sc0 = ubyte(hd[1], k0) & 63u;
-                    sc1 = ubyte(hd[1], k0 + 1u) & 63u;
-                    m0 = ubyte(hd[2], k0) & 63u;
-                    m1 = ubyte(hd[2], k0 + 1u) & 63u;
+                    sc0 = ubyte(hd[j][1], k0) & 63u;
+                    sc1 = ubyte(hd[j][1], k0 + 1u) & 63u;
+                    m0 = ubyte(hd[j][2], k0) & 63u;
+                    m1 = ubyte(hd[j][2], k0 + 1u) & 63u;
                 } else {
-                    uint k4 = k0 - 4u, t0 = ubyte(hd[3], k4), t1 = ubyte(hd[3], k4 + 1u);
-                    sc0 = (t0 & 15u) | ((ubyte(hd[1], k4) >> 6) << 4);
-                    sc1 = (t1 & 15u) | ((ubyte(hd[1], k4 + 1u) >> 6) << 4);
-                    m0 = (t0 >> 4) | ((ubyte(hd[2], k4) >> 6) << 4);
-                    m1 = (t1 >> 4) | ((ubyte(hd[2], k4 + 1u) >> 6) << 4);
+                    uint k4 = k0 - 4u, t0 = ubyte(hd[j][3], k4), t1 = ubyte(hd[j][3], k4 + 1u);
+                    sc0 = (t0 & 15u) | ((ubyte(hd[j][1], k4) >> 6) << 4);
+                    sc1 = (t1 & 15u) | ((ubyte(hd[j][1], k4 + 1u) >> 6) << 4);
+                    m0 = (t0 >> 4) | ((ubyte(hd[j][2], k4) >> 6) << 4);
+                    m1 = (t1 >> 4) | ((ubyte(hd[j][2], k4 + 1u) >> 6) << 4);
                 }
-                vec2 dm = unpackHalf2x16(hd[0]);
-                float s0 = dm.x * float(sc0), s1 = dm.x * float(sc1), n0 = dm.y * float(m0), n1 = dm.y * float(m1);
-                [[unroll]] for (uint i = 0u; i < 8u; i++)
-                    [[unroll]] for (uint b = 0u; b < 4u; b++) {
-                        mac(j, float((q[i] >> (8u * b)) & 15u) * s0 - n0, 4u * i + b, xlo);
-                        mac(j, float((q[i] >> (8u * b + 4u)) & 15u) * s1 - n1, 4u * i + b, xhi);
-                    }
+                vec2 dm = unpackHalf2x16(hd[j][0]);
+                q4_k_sub(j, q, 0u, dm.x * float(sc0), dm.y * float(m0), xlo);
+                q4_k_sub(j, q, 4u, dm.x * float(sc1), dm.y * float(m1), xhi);
             }
         }
+    }
 }
 
 #elif defined(DQ_TYPE_Q6_K)
 // 210-byte super-blocks: ql[128], qh[64], int8 scales[16], f16 d. Element 128n + 32g + l: low four bits in ql byte
 // 64n + 32(g & 1) + l (high nibble for g >= 2), high two in qh byte 32n + l at bit 2g, scale 8n + 2g + l / 16;
-// value d·sc·(q − 32). 210 is not a multiple of 16, so windows shift at run time.
+// value d·sc·(q − 32). 210 is not a multiple of 16: one window per super-block, shifted at run time.
 void row_dot(uint rb[RPL])
 {
-    for (uint s = 0u; s < p.k / 256u; s++)
-        [[unroll]] for (uint n = 0u; n < 2u; n++) {
-            vec4 xv[4][NCOLS];
-            [[unroll]] for (uint g = 0u; g < 4u; g++)
-                fetch_x(8u * s + 4u * n + g, xv[g]);
-            [[unroll]] for (uint j = 0u; j < RPL; j++) {
-                uint o = rb[j] + 210u * s;
-                uint ql[16], qh[8], sc[5];
-                WINDOW(o + 64u * n, 0u, 16u, ql);
-                WINDOW(o + 128u + 32u * n, 0u, 8u, qh);
-                WINDOW(o + 192u, 0u, 5u, sc); // scales 0..15, then d
-                float d = unpackHalf2x16(sc[4]).x;
-                [[unroll]] for (uint g = 0u; g < 4u; g++)
+    for (uint s = 0u; s < p.k / 256u; s++) {
+        uint bw[RPL][53];
+        [[unroll]] for (uint j = 0u; j < RPL; j++)
+            WINDOW(rb[j] + 210u * s, 0u, 53u, bw[j]);
+        [[unroll]] for (uint n = 0u; n < 2u; n++)
+            [[unroll]] for (uint g = 0u; g < 4u; g++) {
+                vec4 xv[NCOLS];
+                fetch_x(8u * s + 4u * n + g, xv);
+                [[unroll]] for (uint j = 0u; j < RPL; j++) {
+                    float d = unpackHalf2x16(bw[j][52]).x;
                     [[unroll]] for (uint h = 0u; h < 2u; h++) {
                         uint si = 8u * n + 2u * g + h;
-                        float ds = d * sbyte(sc[si >> 2], si & 3u);
-                        [[unroll]] for (uint i = 4u * h; i < 4u * h + 4u; i++) {
-                            uint v = ((ql[8u * (g & 1u) + i] >> (4u * (g >> 1))) & 0x0f0f0f0fu) |
-                                     (((qh[i] >> (2u * g)) & 0x03030303u) << 4);
+                        float ds = d * sbyte(bw[j][48u + (si >> 2)], si & 3u);
+                        part_begin();
+                        [[unroll]] for (uint ii = 0u; ii < 4u; ii++) { // (constant bounds: unrolled first)
+                            uint i = 4u * h + ii;
+                            // q − 32 as a signed 6-bit field: flip bit 5, then sign-extend
+                            uint v = (((bw[j][16u * n + 8u * (g & 1u) + i] >> (4u * (g >> 1))) & 0x0f0f0f0fu) |
+                                      (((bw[j][32u + 8u * n + i] >> (2u * g)) & 0x03030303u) << 4)) ^ 0x20202020u;
                             [[unroll]] for (uint b = 0u; b < 4u; b++)
-                                mac(j, float(ubyte(v, b)) * ds - 32.0 * ds, 4u * i + b, xv[g]);
+                                part_mac(j, ds, float(int(v << (26u - 8u * b)) >> 26), 4u * i + b, xv);
                         }
+                        part_end(j, ds);
                     }
+                }
             }
-        }
+    }
 }
 
 #elif defined(DQ_TYPE_F16)

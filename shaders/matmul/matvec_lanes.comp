@@ -56,11 +56,43 @@ void fetch_x_tail(uint b, out vec4 xv[NCOLS])
             xv[c][i] = e0 + i < p.k ? xv[c][i] : 0.0;
 }
 
-// weight w of element e (a constant 0..31) of the current block of row j times x, into every column
+// x element e (a constant 0..31) of the current block of column c, in every lane
+float xe(vec4 xv[NCOLS], uint c, uint e) { return subgroupShuffle(xv[c][e & 3u], e >> 2); }
+
+// weight w of element e of the current block of row j times x, into every column
 void mac(uint j, float w, uint e, vec4 xv[NCOLS])
 {
     [[unroll]] for (uint c = 0u; c < NCOLS; c++)
-        acc[j * NCOLS + c] += w * subgroupShuffle(xv[c][e & 3u], e >> 2);
+        acc[j * NCOLS + c] += w * xe(xv, c, e);
+}
+
+// Σ of the 32 x elements of the current block of column c, in every lane
+float xsum(vec4 xv[NCOLS], uint c)
+{
+    float l = xv[c].x + xv[c].y + xv[c].z + xv[c].w, t = 0.0;
+    [[unroll]] for (uint i = 0u; i < LANES; i++)
+        t += subgroupShuffle(l, i);
+    return t;
+}
+
+// Blocks with one scale d: with few accumulators, Σ q·x per column first and d once per block (one multiply
+// less per weight); with many, d·q per weight (fewer registers live).
+const bool PARTIAL = NCOLS * RPL <= 4u;
+float part[NCOLS];
+void part_begin() { [[unroll]] for (uint c = 0u; c < NCOLS; c++) part[c] = 0.0; }
+void part_mac(uint j, float d, float q, uint e, vec4 xv[NCOLS])
+{
+    if (PARTIAL)
+        [[unroll]] for (uint c = 0u; c < NCOLS; c++)
+            part[c] += q * xe(xv, c, e);
+    else
+        mac(j, d * q, e, xv);
+}
+void part_end(uint j, float d)
+{
+    if (PARTIAL)
+        [[unroll]] for (uint c = 0u; c < NCOLS; c++)
+            acc[j * NCOLS + c] += d * part[c];
 }
 
 // n (constant) words of weights starting at byte o (even) of binding 0: whole texels from o rounded down to 16,
@@ -82,6 +114,12 @@ void mac(uint j, float w, uint e, vec4 xv[NCOLS])
         [[unroll]] for (uint i_ = 0u; i_ < (n); i_++)                                                              \
             out_words[i_] = (sh_ & 2u) != 0u ? (raw_[i_] >> 16) | (raw_[i_ + 1u] << 16) : raw_[i_];               \
     }
+
+// n words from byte o (a constant, even) of the words in src
+#define SLICE(src, o, n, out_words)                                                                               \
+    [[unroll]] for (uint i_ = 0u; i_ < (n); i_++)                                                                  \
+        out_words[i_] = ((o) & 2u) != 0u ? (src[(o) / 4u + i_] >> 16) | (src[(o) / 4u + i_ + 1u] << 16)            \
+                                         : src[(o) / 4u + i_];
 
 #include "lanes_blocks.glsl"
 
