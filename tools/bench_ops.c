@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cli.h"
@@ -20,6 +21,8 @@ typedef struct bench {
     const char *filter;
     double copy_gbs;
     uint64_t seed;
+    bool cpu_device;  /* a CPU device (lavapipe): the process's CPU time is the work done, whatever else runs */
+    double cpu_ms;    /* CPU time per call of the last time_op */
 } bench;
 
 typedef vkmm_status (*record_fn)(bench *b, vkmm_cmd *cmd, void *ctx, vkmm_error *err);
@@ -29,6 +32,13 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double cpu_now_ms(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -53,10 +63,11 @@ static vkmm_status time_op(bench *b, record_fn rec, void *ctx, double *ms, vkmm_
         vkmm_cmd_reset(cmd);
     for (int r = 0; r < b->reps && !s; r++)
         s = rec(b, cmd, ctx, err);
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = cpu_now_ms();
     if (!s)
         s = vkmm_cmd_submit(cmd, err);
     double wall = now_ms() - t0;
+    b->cpu_ms = (cpu_now_ms() - c0) / b->reps;
     if (!s) {
         const vkmm_profile_entry *prof;
         uint32_t n = vkmm_cmd_profile(cmd, &prof);
@@ -112,11 +123,17 @@ static void print_row(bench *b, const char *name, const char *type, const char *
     double ratio = b->copy_gbs > 0 ? gbs / b->copy_gbs : 0;
     if (b->json) {
         printf("%s\n    {\"op\": \"%s\", \"type\": \"%s\", \"shape\": \"%s\", \"ms\": %.4f, \"gb_per_s\": %.2f, "
-               "\"gflop_per_s\": %.2f, \"bandwidth_vs_copy\": %.3f}",
+               "\"gflop_per_s\": %.2f, \"bandwidth_vs_copy\": %.3f",
                b->first_row ? "" : ",", name, type, shape, ms, gbs, gfs, ratio);
+        if (b->cpu_device)
+            printf(", \"cpu_ms\": %.4f", b->cpu_ms);
+        printf("}");
         b->first_row = false;
     } else {
-        printf("%-28s %-7s %-22s %10.3f %9.1f %10.1f %7.0f%%\n", name, type, shape, ms, gbs, gfs, ratio * 100);
+        printf("%-28s %-7s %-22s %10.3f %9.1f %10.1f %7.0f%%", name, type, shape, ms, gbs, gfs, ratio * 100);
+        if (b->cpu_device)
+            printf(" %9.3f", b->cpu_ms);
+        printf("\n");
     }
     fflush(stdout);
 }
@@ -178,7 +195,9 @@ static vkmm_status bench_matmul(bench *b, const char *name, vkmm_dtype type, uin
     const char *tname = vkmm_dtype_get(type)->name;
     char label[96];
     snprintf(label, sizeof label, "%s %s", name, n <= 8 ? "matvec" : "matmul");
-    if (b->filter && !strstr(label, b->filter) && !strstr(tname, b->filter))
+    char full[160];
+    snprintf(full, sizeof full, "%s %s n=%u", label, tname, n);
+    if (b->filter && !strstr(full, b->filter))
         return VKMM_OK;
     uint64_t wbytes = vkmm_dtype_row_bytes(type, k) * rows;
     vkmm_buffer *bw = NULL, *bx = NULL, *by = NULL;
@@ -306,6 +325,7 @@ static vkmm_status bench_attention(bench *b, const char *name, uint32_t hd, uint
 static int usage(void)
 {
     printf("usage: vkmm bench ops [--json] [-r REPS] [--filter TEXT] [--device N] [--quick]\n"
+           "  --filter: only rows whose \"op type n=N\" contains TEXT\n"
            "  times each kernel on Gemma 3 / Mistral shapes, next to a copy shader's bandwidth\n");
     return 0;
 }
@@ -342,6 +362,7 @@ int vkmm_bench_ops(int argc, char **argv)
         return 1;
     }
     const vkmm_device_info *d = vkmm_gpu_info(b.gpu);
+    b.cpu_device = d->kind == VKMM_DEVICE_CPU;
     if (b.json) {
         printf("{\"device\": ");
         vkmm_cli_json_string(stdout, d->name);
@@ -350,7 +371,8 @@ int vkmm_bench_ops(int argc, char **argv)
         printf(", \"reps\": %d, \"results\": [", b.reps);
     } else {
         printf("device: %s (%s), median of %d\n", d->name, d->driver_info, b.reps);
-        printf("%-28s %-7s %-22s %10s %9s %10s %8s\n", "op", "type", "shape", "ms", "GB/s", "GFLOP/s", "vs copy");
+        printf("%-28s %-7s %-22s %10s %9s %10s %8s%s\n", "op", "type", "shape", "ms", "GB/s", "GFLOP/s", "vs copy",
+               b.cpu_device ? "    cpu ms" : "");
     }
     vkmm_status s = bench_copy(&b, &err);
     /* decode mat-vec on real projections: the 4096x14336 yardstick, Gemma 3 4B and 27B */
@@ -369,8 +391,21 @@ int vkmm_bench_ops(int argc, char **argv)
                 continue;
             s = bench_matmul(&b, mv[i].name, mv_types[t], mv[i].k, mv[i].rows, 1, &err);
         }
-    if (!s && !quick)
-        s = bench_matmul(&b, "gemma3-4b lm_head", VKMM_Q6_K, 2560, 262144, 1, &err);
+    /* output heads over Gemma 3's 262144-token vocabulary: 256-, 1024- and 2560-wide models */
+    static const uint32_t head_k[] = {256, 1024, 2560};
+    for (size_t i = 0; i < 3 && !s && !quick; i++)
+        for (size_t t = 0; t < sizeof mv_types / sizeof *mv_types && !s; t++) {
+            char name[48];
+            snprintf(name, sizeof name, "lm_head %ux262144", head_k[i]);
+            s = bench_matmul(&b, name, mv_types[t], head_k[i], 262144, 1, &err);
+        }
+    /* batched decode: one column per sequence; W is read once for all of them */
+    static const uint32_t batch[] = {2, 4, 8};
+    for (size_t i = 0; i < 3 && !s && !quick; i++) {
+        s = bench_matmul(&b, "ffn 4096x14336", VKMM_Q4_0, 4096, 14336, batch[i], &err);
+        if (!s)
+            s = bench_matmul(&b, "lm_head 1024x262144", VKMM_Q4_0, 1024, 262144, batch[i], &err);
+    }
     /* short prompts: where chunked mat-vec and tiles cross over (tuning key matvec.chunked_cols) */
     static const uint32_t short_cols[] = {10, 16, 32, 64, 128};
     for (size_t i = 0; i < sizeof short_cols / sizeof *short_cols && !s && !quick; i++) {

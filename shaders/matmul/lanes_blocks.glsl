@@ -97,13 +97,13 @@ void q4_k_sub(uint j, uint q[8], uint sh, float s, float m, vec4 xv[NCOLS])
             float v = float((q[i] >> (8u * b + sh)) & 15u);
             if (PARTIAL)
                 [[unroll]] for (uint c = 0u; c < NCOLS; c++)
-                    part[c] += v * xe(xv, c, 4u * i + b);
+                    part[c * CH + (4u * i + b) % CH] += v * xe(xv, c, 4u * i + b);
             else
                 mac(j, v * s - m, 4u * i + b, xv);
         }
     if (PARTIAL)
         [[unroll]] for (uint c = 0u; c < NCOLS; c++)
-            acc[j * NCOLS + c] += s * part[c] - m * xsum(xv, c);
+            acc[(j * NCOLS + c) * CH] += s * part_sum(c) - m * xsum(xv, c);
 }
 void row_dot(uint rb[RPL])
 {

@@ -36,9 +36,13 @@ layout(push_constant) uniform P {
 
 const uint LANES = 8u; // the pipeline requires subgroups of exactly 8
 
+// Sums are split into CH interleaved chains (by element) so that enough independent adds are in flight: one
+// chain of 32 dependent adds per block left lavapipe's 1-column kernel waiting on add latency.
+const uint CH = NCOLS * RPL >= 8u ? 1u : 8u / (NCOLS * RPL);
+
 uint lane;
 uint xcol[NCOLS];       // quad offset of each column of this chunk
-float acc[RPL * NCOLS];
+float acc[RPL * NCOLS * CH];
 
 // x quads of 32-element block b (counted along the row) of every column: lane l holds elements 4l..4l+3; quads
 // past the row's end read as zero where the row length is not a multiple of 32 (plain types only)
@@ -63,7 +67,7 @@ float xe(vec4 xv[NCOLS], uint c, uint e) { return subgroupShuffle(xv[c][e & 3u],
 void mac(uint j, float w, uint e, vec4 xv[NCOLS])
 {
     [[unroll]] for (uint c = 0u; c < NCOLS; c++)
-        acc[j * NCOLS + c] += w * xe(xv, c, e);
+        acc[(j * NCOLS + c) * CH + e % CH] += w * xe(xv, c, e);
 }
 
 // Σ of the 32 x elements of the current block of column c, in every lane
@@ -78,21 +82,28 @@ float xsum(vec4 xv[NCOLS], uint c)
 // Blocks with one scale d: with few accumulators, Σ q·x per column first and d once per block (one multiply
 // less per weight); with many, d·q per weight (fewer registers live).
 const bool PARTIAL = NCOLS * RPL <= 4u;
-float part[NCOLS];
-void part_begin() { [[unroll]] for (uint c = 0u; c < NCOLS; c++) part[c] = 0.0; }
+float part[NCOLS * CH];
+void part_begin() { [[unroll]] for (uint i = 0u; i < NCOLS * CH; i++) part[i] = 0.0; }
 void part_mac(uint j, float d, float q, uint e, vec4 xv[NCOLS])
 {
     if (PARTIAL)
         [[unroll]] for (uint c = 0u; c < NCOLS; c++)
-            part[c] += q * xe(xv, c, e);
+            part[c * CH + e % CH] += q * xe(xv, c, e);
     else
         mac(j, d * q, e, xv);
+}
+float part_sum(uint c)
+{
+    float t = 0.0;
+    [[unroll]] for (uint i = 0u; i < CH; i++)
+        t += part[c * CH + i];
+    return t;
 }
 void part_end(uint j, float d)
 {
     if (PARTIAL)
         [[unroll]] for (uint c = 0u; c < NCOLS; c++)
-            acc[j * NCOLS + c] += d * part[c];
+            acc[(j * NCOLS + c) * CH] += d * part_sum(c);
 }
 
 // n (constant) words of weights starting at byte o (even) of binding 0: whole texels from o rounded down to 16,
@@ -133,7 +144,7 @@ void main()
         rb[j] = p.w_off + min(row0 + LANES * j, p.rows - 1u) * p.row_bytes;
     [[unroll]] for (uint c = 0u; c < NCOLS; c++)
         xcol[c] = p.x_off + min(gl_WorkGroupID.z * NCOLS + c, p.n_cols - 1u) * p.x_stride;
-    [[unroll]] for (uint a = 0u; a < RPL * NCOLS; a++)
+    [[unroll]] for (uint a = 0u; a < RPL * NCOLS * CH; a++)
         acc[a] = 0.0;
 
     row_dot(rb);
@@ -142,8 +153,11 @@ void main()
         uint row = row0 + LANES * j;
         [[unroll]] for (uint c = 0u; c < NCOLS; c++) {
             uint col = gl_WorkGroupID.z * NCOLS + c;
+            float t = 0.0;
+            [[unroll]] for (uint i = 0u; i < CH; i++)
+                t += acc[(j * NCOLS + c) * CH + i];
             if (row < p.rows && col < p.n_cols)
-                y[p.y_off + col * p.y_stride + row] = acc[j * NCOLS + c];
+                y[p.y_off + col * p.y_stride + row] = t;
         }
     }
 }
