@@ -413,6 +413,12 @@ int vkmm_bench_ops(int argc, char **argv)
         if (!s)
             s = bench_matmul(&b, "gemma3-4b attn_q", VKMM_Q8_0, 2560, 2048, short_cols[i], &err);
     }
+    /* the 1024-wide synthetic Gemma 3's projections over a 64-token prompt */
+    static const struct { const char *name; uint32_t k, rows; } pf[] = {
+        {"g1024 attn_q", 1024, 1024}, {"g1024 attn_k", 1024, 256}, {"g1024 ffn_up", 1024, 4096},
+        {"g1024 ffn_down", 4096, 1024}};
+    for (size_t i = 0; i < sizeof pf / sizeof *pf && !s && !quick; i++)
+        s = bench_matmul(&b, pf[i].name, VKMM_Q4_0, pf[i].k, pf[i].rows, 64, &err);
     /* prefill */
     uint32_t n_pf = quick ? 64 : 512;
     if (!s)

@@ -204,7 +204,9 @@ static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
     lower_name(w->type, tname, sizeof tname);
     snprintf(shader, sizeof shader, "matvec_lanes_%s", tname);
     uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_MATVEC_WORKGROUP) / 8 * 8;
-    uint32_t rpl = vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANE_ROWS) >= 2 ? 2 : 1;
+    uint32_t rpl = pow2_floor((uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANE_ROWS));
+    if (rpl > 4)
+        rpl = 4;
     if (wg < 8)
         wg = 8;
     /* a matrix too short to give every workgroup a full share of rows takes smaller groups */

@@ -15,14 +15,16 @@ uint fun16(uint lo, uint hi) { return (lo >> 16) | (hi << 16); }
 void block_q(uint j, uint w[5], vec4 xv[NCOLS])
 {
     float d = unpackHalf2x16(w[0]).x;
+    uint q[4];
+    [[unroll]] for (uint i = 0u; i < 4u; i++)
+        q[i] = fun16(w[i], w[i + 1u]) ^ 0x88888888u;
     part_begin();
-    [[unroll]] for (uint i = 0u; i < 4u; i++) {
-        uint q = fun16(w[i], w[i + 1u]) ^ 0x88888888u;
-        [[unroll]] for (uint b = 0u; b < 4u; b++) {
-            part_mac(j, d, snib(q, 8u * b), 4u * i + b, xv);
-            part_mac(j, d, snib(q, 8u * b + 4u), 16u + 4u * i + b, xv);
+    // by x component first: each column's quad component b is done with once its eight elements are
+    [[unroll]] for (uint b = 0u; b < 4u; b++)
+        [[unroll]] for (uint i = 0u; i < 4u; i++) {
+            part_mac(j, d, snib(q[i], 8u * b), 4u * i + b, xv);
+            part_mac(j, d, snib(q[i], 8u * b + 4u), 16u + 4u * i + b, xv);
         }
-    }
     part_end(j, d);
 }
 #define BLOCK_BYTES 18u

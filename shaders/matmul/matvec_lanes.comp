@@ -15,7 +15,7 @@
 #extension GL_EXT_control_flow_attributes : require
 
 layout(constant_id = 1) const uint NCOLS = 1;   // columns per workgroup z (1..8)
-layout(constant_id = 2) const uint RPL = 1;     // rows per lane (1 or 2)
+layout(constant_id = 2) const uint RPL = 1;     // rows per lane (1, 2 or 4)
 layout(constant_id = 3) const uint ALIGNED = 0; // 1: every row starts 16-byte aligned in binding 0
 
 layout(binding = 0) uniform usamplerBuffer wt; // weight bytes as 16-byte texels
