@@ -4,6 +4,7 @@
 #ifndef VKMM_OPS_MATMUL_H
 #define VKMM_OPS_MATMUL_H
 
+#include "runtime/ops/act.h"
 #include "runtime/ops/ops.h"
 
 #define VKMM_WEIGHT_MAX_PIECES 32
@@ -33,6 +34,13 @@ bool vkmm_matmul_supports(vkmm_dtype type);
  * 2-byte alignment; 16-byte aligned rows let the mat-vec use its widest loads. */
 vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range x, uint32_t x_stride,
                            vkmm_range y, uint32_t y_stride, uint32_t n_cols, vkmm_error *err);
+
+/* The feed-forward's gated unit in one pass where the device has a kernel for it (the lanes mat-vec):
+ * y[n][m] = act(Σ_k G[m][k]·x[n][k]) · Σ_k U[m][k]·x[n][k], G and U of one type and shape. *done says whether it
+ * was recorded; if not, the caller runs two matmuls and vkmm_op_glu. */
+vkmm_status vkmm_op_matmul_glu(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, const vkmm_weight *gate,
+                               const vkmm_weight *up, vkmm_range x, uint32_t x_stride, vkmm_range y, uint32_t y_stride,
+                               uint32_t n_cols, bool *done, vkmm_error *err);
 
 /* Convolution with kernel = stride = patch over a CHW f32 image (channels x height x width, both sides
  * multiples of patch): out[t][o] = bias[o] + Σ W[o][c][ky][kx] · img[c][py·P+ky][px·P+kx], tokens t = py·(w/P)+px

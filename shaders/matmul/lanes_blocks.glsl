@@ -59,7 +59,7 @@ void row_dot(uint rb[RPL])
             uint sw[RPL][STEP_TEXELS * 4u + 1u];
             [[unroll]] for (uint j = 0u; j < RPL; j++) {
                 [[unroll]] for (uint t = 0u; t < STEP_TEXELS; t++) {
-                    uvec4 v = texelFetch(wt, int((rb[j] >> 4) + STEP_TEXELS * s + t));
+                    uvec4 v = wfetch(j, (rb[j] >> 4) + STEP_TEXELS * s + t);
                     sw[j][4u * t] = v.x; sw[j][4u * t + 1u] = v.y; sw[j][4u * t + 2u] = v.z; sw[j][4u * t + 3u] = v.w;
                 }
                 sw[j][STEP_TEXELS * 4u] = 0u;
@@ -81,7 +81,7 @@ void row_dot(uint rb[RPL])
         fetch_x(b, xv);
         [[unroll]] for (uint j = 0u; j < RPL; j++) {
             uint w[BLOCK_WORDS];
-            WINDOW(rb[j] + BLOCK_BYTES * b, 0u, BLOCK_WORDS, w);
+            WINDOW(j, rb[j] + BLOCK_BYTES * b, 0u, BLOCK_WORDS, w);
             block_q(j, w, xv);
         }
     }
@@ -112,14 +112,14 @@ void row_dot(uint rb[RPL])
     for (uint s = 0u; s < p.k / 256u; s++) {
         uint hd[RPL][4];
         [[unroll]] for (uint j = 0u; j < RPL; j++)
-            WINDOW(rb[j] + 144u * s, 0u, 4u, hd[j]);
+            WINDOW(j, rb[j] + 144u * s, 0u, 4u, hd[j]);
         [[unroll]] for (uint c = 0u; c < 4u; c++) {
             vec4 xlo[NCOLS], xhi[NCOLS];
             fetch_x(8u * s + 2u * c, xlo);
             fetch_x(8u * s + 2u * c + 1u, xhi);
             [[unroll]] for (uint j = 0u; j < RPL; j++) {
                 uint q[8];
-                WINDOW(rb[j] + 144u * s + 16u + 32u * c, 0u, 8u, q);
+                WINDOW(j, rb[j] + 144u * s + 16u + 32u * c, 0u, 8u, q);
                 uint k0 = 2u * c, sc0, sc1, m0, m1;
                 if (c < 2u) {
                     sc0 = ubyte(hd[j][1], k0) & 63u;
@@ -150,7 +150,7 @@ void row_dot(uint rb[RPL])
     for (uint s = 0u; s < p.k / 256u; s++) {
         uint bw[RPL][53];
         [[unroll]] for (uint j = 0u; j < RPL; j++)
-            WINDOW(rb[j] + 210u * s, 0u, 53u, bw[j]);
+            WINDOW(j, rb[j] + 210u * s, 0u, 53u, bw[j]);
         [[unroll]] for (uint n = 0u; n < 2u; n++)
             [[unroll]] for (uint g = 0u; g < 4u; g++) {
                 vec4 xv[NCOLS];
@@ -183,7 +183,7 @@ void f16_block(uint rb[RPL], uint b, uint n, vec4 xv[NCOLS])
 {
     [[unroll]] for (uint j = 0u; j < RPL; j++)
         [[unroll]] for (uint t = 0u; t < 4u; t++) {
-            uvec4 h = texelFetch(wt, int((rb[j] >> 4) + 4u * b + t));
+            uvec4 h = wfetch(j, (rb[j] >> 4) + 4u * b + t);
             [[unroll]] for (uint i = 0u; i < 4u; i++) {
                 vec2 f = unpackHalf2x16(h[i]);
                 uint e = 8u * t + 2u * i;

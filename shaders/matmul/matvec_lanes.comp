@@ -13,14 +13,25 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_EXT_control_flow_attributes : require
+#ifndef GLU
+#define GLU 0
+#endif
 
 layout(constant_id = 1) const uint NCOLS = 1;   // columns per workgroup z (1..8)
-layout(constant_id = 2) const uint RPL = 1;     // rows per lane (1, 2 or 4)
+layout(constant_id = 2) const uint RPL = 1;     // row slots per lane (1, 2 or 4; with GLU 2: gate and up)
 layout(constant_id = 3) const uint ALIGNED = 0; // 1: every row starts 16-byte aligned in binding 0
 
 layout(binding = 0) uniform usamplerBuffer wt; // weight bytes as 16-byte texels
 layout(binding = 1) uniform samplerBuffer xt;  // x as float quads
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+#if GLU
+// y = act(W·x) · (U·x): gate rows from binding 0, up rows (same type, shape and offsets) from binding 3, the two
+// rows of one index in one lane (row slots 0 and 1), so the gated unit costs no extra pass over memory
+layout(binding = 3) uniform usamplerBuffer wt2;
+layout(constant_id = 4) const uint ACT = 0;   // vkmm_act: 0 GELU tanh, 1 GELU erf, 2 SiLU
+#include "activation.glsl"
+float act(float v) { return ACT == 0u ? gelu_tanh(v) : ACT == 1u ? gelu_erf(v) : silu(v); }
+#endif
 
 layout(push_constant) uniform P {
     uint k;          // row length in elements
@@ -106,15 +117,25 @@ void part_end(uint j, float d)
             acc[(j * NCOLS + c) * CH] += d * part_sum(c);
 }
 
-// n (constant) words of weights starting at byte o (even) of binding 0: whole texels from o rounded down to 16,
+// texel t of the weights of row slot j (with GLU: slot 0 the gate's row, slot 1 the up row; j is a constant)
+uvec4 wfetch(uint j, uint t)
+{
+#if GLU
+    if (j == 1u)
+        return texelFetch(wt2, int(t));
+#endif
+    return texelFetch(wt, int(t));
+}
+
+// n (constant) words of weights starting at byte o (even) of the weights of row slot j: whole texels from o rounded down to 16,
 // then moved down by o % 16 bytes. oc is o less a multiple of 16 (with ALIGNED the part of o that is a compile-
 // time constant): where o % 16 is known at compile time the selects fold away.
-#define WINDOW(o, oc, n, out_words)                                                                               \
+#define WINDOW(j, o, oc, n, out_words)                                                                               \
     {                                                                                                              \
         const uint WT_ = ((n) * 4u + 14u + 15u) / 16u;                                                             \
         uint raw_[WT_ * 4u + 2u], sh_ = (ALIGNED != 0u ? (oc) : (o)) & 15u;                                        \
         [[unroll]] for (uint t_ = 0u; t_ < WT_; t_++) {                                                            \
-            uvec4 v_ = texelFetch(wt, int(((o) >> 4) + t_));                                                        \
+            uvec4 v_ = wfetch(j, ((o) >> 4) + t_);                                                                 \
             raw_[4u * t_] = v_.x; raw_[4u * t_ + 1u] = v_.y; raw_[4u * t_ + 2u] = v_.z; raw_[4u * t_ + 3u] = v_.w; \
         }                                                                                                          \
         raw_[WT_ * 4u] = 0u; raw_[WT_ * 4u + 1u] = 0u;                                                             \
@@ -134,14 +155,28 @@ void part_end(uint j, float d)
 
 #include "lanes_blocks.glsl"
 
+float acc_sum(uint j, uint c)
+{
+    float t = 0.0;
+    [[unroll]] for (uint i = 0u; i < CH; i++)
+        t += acc[(j * NCOLS + c) * CH + i];
+    return t;
+}
+
 void main()
 {
     lane = gl_SubgroupInvocationID;
     uint group = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
     uint row0 = (group * (gl_WorkGroupSize.x / LANES) + gl_SubgroupID) * LANES * RPL + lane;
     uint rb[RPL]; // byte offset of each of this lane's rows (rows past the end re-read the last one)
+#if GLU
+    row0 = (group * (gl_WorkGroupSize.x / LANES) + gl_SubgroupID) * LANES + lane;
+    [[unroll]] for (uint j = 0u; j < RPL; j++)
+        rb[j] = p.w_off + min(row0, p.rows - 1u) * p.row_bytes;
+#else
     [[unroll]] for (uint j = 0u; j < RPL; j++)
         rb[j] = p.w_off + min(row0 + LANES * j, p.rows - 1u) * p.row_bytes;
+#endif
     [[unroll]] for (uint c = 0u; c < NCOLS; c++)
         xcol[c] = p.x_off + min(gl_WorkGroupID.z * NCOLS + c, p.n_cols - 1u) * p.x_stride;
     [[unroll]] for (uint a = 0u; a < RPL * NCOLS * CH; a++)
@@ -149,15 +184,20 @@ void main()
 
     row_dot(rb);
 
+#if GLU
+    [[unroll]] for (uint c = 0u; c < NCOLS; c++) {
+        uint col = gl_WorkGroupID.z * NCOLS + c;
+        if (row0 < p.rows && col < p.n_cols)
+            y[p.y_off + col * p.y_stride + row0] = act(acc_sum(0u, c)) * acc_sum(1u, c);
+    }
+#else
     [[unroll]] for (uint j = 0u; j < RPL; j++) {
         uint row = row0 + LANES * j;
         [[unroll]] for (uint c = 0u; c < NCOLS; c++) {
             uint col = gl_WorkGroupID.z * NCOLS + c;
-            float t = 0.0;
-            [[unroll]] for (uint i = 0u; i < CH; i++)
-                t += acc[(j * NCOLS + c) * CH + i];
             if (row < p.rows && col < p.n_cols)
-                y[p.y_off + col * p.y_stride + row] = t;
+                y[p.y_off + col * p.y_stride + row] = acc_sum(j, c);
         }
     }
+#endif
 }
