@@ -19,7 +19,7 @@ typedef struct bench {
     int reps;
     bool json, first_row;
     const char *filter;
-    double copy_gbs;
+    double copy_gbs, fma_gfs;
     uint64_t seed;
     bool cpu_device;  /* a CPU device (lavapipe): the process's CPU time is the work done, whatever else runs */
     double cpu_ms;    /* CPU time per call of the last time_op */
@@ -120,17 +120,18 @@ static void print_row(bench *b, const char *name, const char *type, const char *
                       double flops)
 {
     double gbs = bytes / (ms * 1e6), gfs = flops / (ms * 1e6);
-    double ratio = b->copy_gbs > 0 ? gbs / b->copy_gbs : 0;
+    double ratio = b->copy_gbs > 0 ? gbs / b->copy_gbs : 0, fratio = b->fma_gfs > 0 ? gfs / b->fma_gfs : 0;
     if (b->json) {
         printf("%s\n    {\"op\": \"%s\", \"type\": \"%s\", \"shape\": \"%s\", \"ms\": %.4f, \"gb_per_s\": %.2f, "
-               "\"gflop_per_s\": %.2f, \"bandwidth_vs_copy\": %.3f",
-               b->first_row ? "" : ",", name, type, shape, ms, gbs, gfs, ratio);
+               "\"gflop_per_s\": %.2f, \"bandwidth_vs_copy\": %.3f, \"flops_vs_fma\": %.3f",
+               b->first_row ? "" : ",", name, type, shape, ms, gbs, gfs, ratio, fratio);
         if (b->cpu_device)
             printf(", \"cpu_ms\": %.4f", b->cpu_ms);
         printf("}");
         b->first_row = false;
     } else {
-        printf("%-28s %-7s %-22s %10.3f %9.1f %10.1f %7.0f%%", name, type, shape, ms, gbs, gfs, ratio * 100);
+        printf("%-28s %-7s %-22s %10.3f %9.1f %10.1f %7.0f%% %7.0f%%", name, type, shape, ms, gbs, gfs, ratio * 100,
+               fratio * 100);
         if (b->cpu_device)
             printf(" %9.3f", b->cpu_ms);
         printf("\n");
@@ -172,6 +173,37 @@ static vkmm_status bench_copy(bench *b, vkmm_error *err)
     }
     vkmm_buffer_destroy(src);
     vkmm_buffer_destroy(dst);
+    return s;
+}
+
+/* ---- fp32 multiply-add rate ---- */
+
+typedef struct fma_ctx { vkmm_range out; uint32_t groups, iters; uint64_t flops; } fma_ctx;
+
+static vkmm_status rec_fma(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
+{
+    fma_ctx *c = p;
+    return vkmm_op_fma_rate(b->ops, cmd, c->out, c->groups, c->iters, &c->flops, err);
+}
+
+static vkmm_status bench_fma(bench *b, vkmm_error *err)
+{
+    /* enough workgroups for every core many times over, enough work per invocation to dwarf the launch */
+    fma_ctx c = {.groups = 256, .iters = 4096};
+    vkmm_buffer *out;
+    vkmm_status s = make_buffer(b, 4ull * c.groups * 1024, false, "fma-out", &out, err);
+    if (s)
+        return s;
+    c.out = vkmm_range_whole(out);
+    double ms;
+    s = time_op(b, rec_fma, &c, &ms, err);
+    if (!s) {
+        b->fma_gfs = (double)c.flops / (ms * 1e6);
+        char shape[32];
+        snprintf(shape, sizeof shape, "%u x 16 chains", c.iters);
+        print_row(b, "fma (fp32 multiply-add)", "F32", shape, ms, 0, (double)c.flops);
+    }
+    vkmm_buffer_destroy(out);
     return s;
 }
 
@@ -371,10 +403,12 @@ int vkmm_bench_ops(int argc, char **argv)
         printf(", \"reps\": %d, \"results\": [", b.reps);
     } else {
         printf("device: %s (%s), median of %d\n", d->name, d->driver_info, b.reps);
-        printf("%-28s %-7s %-22s %10s %9s %10s %8s%s\n", "op", "type", "shape", "ms", "GB/s", "GFLOP/s", "vs copy",
-               b.cpu_device ? "    cpu ms" : "");
+        printf("%-28s %-7s %-22s %10s %9s %10s %8s %8s%s\n", "op", "type", "shape", "ms", "GB/s", "GFLOP/s", "vs copy",
+               "vs fma", b.cpu_device ? "    cpu ms" : "");
     }
     vkmm_status s = bench_copy(&b, &err);
+    if (!s)
+        s = bench_fma(&b, &err);
     /* decode mat-vec on real projections: the 4096x14336 yardstick, Gemma 3 4B and 27B */
     static const struct { const char *name; uint32_t k, rows; } mv[] = {
         {"ffn 4096x14336", 4096, 14336},
@@ -437,7 +471,7 @@ int vkmm_bench_ops(int argc, char **argv)
     if (!s && !quick)
         s = bench_attention(&b, "siglip attn", 72, 16, 16, 4096, 4096, false, &err);
     if (b.json)
-        printf("\n], \"copy_gb_per_s\": %.2f}\n", b.copy_gbs);
+        printf("\n], \"copy_gb_per_s\": %.2f, \"fma_gflop_per_s\": %.2f}\n", b.copy_gbs, b.fma_gfs);
     if (s)
         fprintf(stderr, "vkmm bench ops: %s\n", err.msg);
     vkmm_ops_destroy(b.ops);

@@ -422,6 +422,24 @@ vkmm_status vkmm_op_copy_bytes(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkm
     return vkmm_ops_record(ops, cmd, &pd, b, 2, &pc, sizeof pc, groups, "copy", err);
 }
 
+vkmm_status vkmm_op_fma_rate(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range out, uint32_t groups, uint32_t iters,
+                             uint64_t *flops, vkmm_error *err)
+{
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ELEMENTWISE_WORKGROUP);
+    if (out.size < 4ull * groups * wg)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "fma rate: output of %llu bytes is too small",
+                         (unsigned long long)out.size);
+    struct {
+        uint32_t iters;
+        float a, b;
+    } pc = {iters, 0.999f, 0.5f};
+    vkmm_binding b[1] = {vkmm_ops_bind(ops, out, true, 4, NULL)};
+    vkmm_pipeline_desc pd = {.shader = "fma_f32", .spec = {wg}, .n_spec = 1};
+    uint32_t g[3] = {groups, 1, 1};
+    *flops = 2ull * 16 * iters * groups * wg;
+    return vkmm_ops_record(ops, cmd, &pd, b, 1, &pc, sizeof pc, g, "fma", err);
+}
+
 void vkmm_op_matmul_cost(const vkmm_weight *w, uint32_t n_cols, double *bytes, double *flops)
 {
     *bytes = (double)w->row_bytes * w->rows + 4.0 * n_cols * ((double)w->k + w->rows);

@@ -53,6 +53,11 @@ vkmm_status vkmm_op_patch_embed(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
 vkmm_status vkmm_op_copy_bytes(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkmm_range dst, uint64_t bytes,
                          vkmm_error *err);
 
+/* groups x workgroup-size invocations of `iters` x 16 fp32 multiply-adds each (2 flops apiece), written to out
+ * (4 bytes per invocation): the arithmetic yardstick for benchmarks. */
+vkmm_status vkmm_op_fma_rate(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range out, uint32_t groups, uint32_t iters,
+                             uint64_t *flops, vkmm_error *err);
+
 /* Bytes read/written and flops of one matmul call, for benchmarks. */
 void vkmm_op_matmul_cost(const vkmm_weight *w, uint32_t n_cols, double *bytes, double *flops);
 
