@@ -459,6 +459,11 @@ int vkmm_bench_ops(int argc, char **argv)
         s = bench_matmul(&b, "gemma3-4b ffn_up", VKMM_Q4_K, 2560, 10240, n_pf, &err);
     if (!s && !quick)
         s = bench_matmul(&b, "gemma3-4b ffn_up", VKMM_Q8_0, 2560, 10240, n_pf, &err);
+    /* the vision tower's F16 MLP over a 224-pixel picture's 256 patches */
+    if (!s && !quick)
+        s = bench_matmul(&b, "siglip ffn_up", VKMM_F16, 1152, 4304, 256, &err);
+    if (!s && !quick)
+        s = bench_matmul(&b, "siglip ffn_down", VKMM_F16, 4304, 1152, 256, &err);
     if (!s && !quick) /* the vision tower's widest product: 4096 patches through an F16 MLP */
         s = bench_matmul(&b, "siglip ffn_up", VKMM_F16, 1152, 4304, 4096, &err);
     if (!s)
