@@ -257,6 +257,64 @@ static vkmm_status bench_matmul(bench *b, const char *name, vkmm_dtype type, uin
     return s;
 }
 
+/* ---- the feed-forward's gated unit in one pass ---- */
+
+typedef struct glu_ctx {
+    vkmm_weight g, u;
+    vkmm_range x, y;
+    uint32_t n;
+    bool done;
+} glu_ctx;
+
+static vkmm_status rec_glu(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
+{
+    glu_ctx *c = p;
+    return vkmm_op_matmul_glu(b->ops, cmd, VKMM_ACT_GELU_TANH, &c->g, &c->u, c->x, c->g.k, c->y, c->g.rows, c->n,
+                              &c->done, err);
+}
+
+static vkmm_status bench_glu(bench *b, const char *name, vkmm_dtype type, uint32_t k, uint32_t rows, uint32_t n,
+                             vkmm_error *err)
+{
+    const char *tname = vkmm_dtype_get(type)->name;
+    char full[160];
+    snprintf(full, sizeof full, "%s matvec_glu %s n=%u", name, tname, n);
+    if (b->filter && !strstr(full, b->filter))
+        return VKMM_OK;
+    uint64_t wbytes = vkmm_dtype_row_bytes(type, k) * rows;
+    vkmm_buffer *bg = NULL, *bu = NULL, *bx = NULL, *by = NULL;
+    vkmm_status s = make_buffer(b, wbytes, true, "gate", &bg, err);
+    if (!s)
+        s = make_buffer(b, wbytes, true, "up", &bu, err);
+    if (!s)
+        s = make_buffer(b, 4ull * k * n, true, "x", &bx, err);
+    if (!s)
+        s = make_buffer(b, 4ull * rows * n, false, "y", &by, err);
+    glu_ctx c = {.n = n};
+    if (!s) {
+        c.x = vkmm_range_whole(bx);
+        c.y = vkmm_range_whole(by);
+        s = vkmm_weight_view(b->ops, vkmm_range_whole(bg), type, k, rows, &c.g, err);
+    }
+    if (!s)
+        s = vkmm_weight_view(b->ops, vkmm_range_whole(bu), type, k, rows, &c.u, err);
+    double ms = 0;
+    if (!s)
+        s = time_op(b, rec_glu, &c, &ms, err);
+    if (!s && c.done) { /* devices without the fused kernel print nothing here */
+        double bytes, flops;
+        vkmm_op_matmul_cost(&c.g, n, &bytes, &flops);
+        char shape[48];
+        snprintf(shape, sizeof shape, "2x %ux%u n=%u", k, rows, n);
+        print_row(b, name, tname, shape, ms, 2 * bytes, 2 * flops);
+    }
+    vkmm_buffer_destroy(bg);
+    vkmm_buffer_destroy(bu);
+    vkmm_buffer_destroy(bx);
+    vkmm_buffer_destroy(by);
+    return s;
+}
+
 /* ---- patch embedding ---- */
 
 typedef struct pe_ctx {
@@ -433,6 +491,9 @@ int vkmm_bench_ops(int argc, char **argv)
             snprintf(name, sizeof name, "lm_head %ux262144", head_k[i]);
             s = bench_matmul(&b, name, mv_types[t], head_k[i], 262144, 1, &err);
         }
+    /* gate and up with the gated unit in one pass, beside the two mat-vecs above */
+    if (!s)
+        s = bench_glu(&b, "ffn 4096x14336 gate+up", VKMM_Q4_0, 4096, 14336, 1, &err);
     /* batched decode: one column per sequence; W is read once for all of them */
     static const uint32_t batch[] = {2, 4, 8};
     for (size_t i = 0; i < 3 && !s && !quick; i++) {

@@ -182,6 +182,30 @@ static bool lanes_type(vkmm_dtype type, uint32_t k)
     }
 }
 
+/* Joins pieces that follow each other in one buffer while the joined range can still be one texel view (offsets
+ * in the shader are 32-bit bytes: at most 2 GiB). */
+static void merge_pieces(const vkmm_ops *ops, vkmm_weight *w)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->n_pieces; i++) {
+        if (n) {
+            vkmm_range *a = &w->piece[n - 1].range;
+            const vkmm_range *b = &w->piece[i].range;
+            vkmm_binding tb;
+            uint32_t off;
+            vkmm_range joined = {a->buf, a->offset, a->size + b->size};
+            if (b->buf == a->buf && b->offset == a->offset + a->size && joined.size < (1ull << 31) &&
+                vkmm_ops_bind_texels(ops, joined, &tb, &off)) {
+                *a = joined;
+                w->piece[n - 1].rows += w->piece[i].rows;
+                continue;
+            }
+        }
+        w->piece[n++] = w->piece[i];
+    }
+    w->n_pieces = n;
+}
+
 /* Records the lanes mat-vec of w (and with up, the gated unit act(w·x) · (up·x), up shaped and split like w) in
  * column chunks of `per`; *done stays false (nothing recorded) where the layout does not apply. */
 static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, const vkmm_weight *up,
@@ -194,6 +218,16 @@ static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
         (ops->dev->subgroup_ops & need) != need || !lanes_type(w->type, w->k))
         return VKMM_OK;
     if (up && (up->type != w->type || up->k != w->k || up->rows != w->rows || up->n_pieces != w->n_pieces))
+        return VKMM_OK;
+    /* A texel view may be far larger than a storage binding: pieces that follow each other in memory become one
+     * dispatch (a 262144-row output head is one, not two). */
+    vkmm_weight wm = *w, um = up ? *up : *w;
+    merge_pieces(ops, &wm);
+    if (up)
+        merge_pieces(ops, &um);
+    w = &wm;
+    up = up ? &um : NULL;
+    if (up && up->n_pieces != w->n_pieces)
         return VKMM_OK;
     /* bind everything first: any range that cannot be a texel view sends the whole call to the other kernel */
     vkmm_binding bx, bw[VKMM_WEIGHT_MAX_PIECES], bu[VKMM_WEIGHT_MAX_PIECES];
