@@ -1,6 +1,7 @@
 /* runtime/ops/softmax.c — host side of shaders/softmax: row softmax, and the two-pass logits helpers (top-k,
  * argmax, log-sum-exp) with their chunking and scratch layout: rows × chunks × k entries of 8 bytes. */
 #include <stdio.h>
+#include <string.h>
 
 #include "runtime/ops/softmax.h"
 
@@ -116,6 +117,13 @@ static vkmm_status logits_pass(vkmm_ops *ops, vkmm_cmd *cmd, const char *base, v
                             vkmm_ops_bind(ops, dst, true, dst_elem, &pc.o_off)};
     char name[32];
     vkmm_pipeline_desc pd = pipeline(ops, base, name, sizeof name);
+    /* first passes read the logits as texels where the table asks for it and the range can be viewed */
+    uint32_t byte;
+    if (base[strlen(base) - 1] == '1' && vkmm_ops_tune(ops, VKMM_TUNE_SOFTMAX_TEXEL) &&
+        vkmm_ops_bind_texels(ops, src, &bind[0], &byte) && byte % 4 == 0) {
+        pc.x_off = byte / 4;
+        snprintf(name, sizeof name, "%s_f32_tx%s", base, use_subgroup(ops) ? "" : "_nosg");
+    }
     uint32_t groups[3] = {groups_x, rows, 1};
     return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, base, err);
 }

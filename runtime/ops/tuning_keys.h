@@ -37,6 +37,7 @@
     X(SOFTMAX_WORKGROUP, "softmax", "workgroup")                                                                  \
     X(SOFTMAX_SUBGROUP, "softmax", "subgroup")                                                                    \
     X(SOFTMAX_CHUNK, "softmax", "chunk")                                                                          \
+    X(SOFTMAX_TEXEL, "softmax", "texel")                                                                          \
     X(GET_ROWS_WORKGROUP, "get_rows", "workgroup")                                                                \
     X(GET_ROWS_PER_ELEMENT, "get_rows", "per_element")                                                            \
     X(LAYOUT_WORKGROUP, "layout", "workgroup")                                                                    \

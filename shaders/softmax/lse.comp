@@ -5,10 +5,20 @@
 // Rows of only −inf give −inf, rows with a +inf give +inf; NaN logits are skipped.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
+#ifndef TEXEL
+#define TEXEL 0
+#endif
 #include "reduce.glsl"
 
 #if PASS == 1
+#if TEXEL
+// logits through a texel buffer: on lavapipe a texel fetch is a few vector loads, a storage load a loop over lanes
+layout(binding = 0) uniform samplerBuffer xt;
+float x_at(uint i) { return texelFetch(xt, int(i >> 2))[i & 3u]; }
+#else
 layout(std430, binding = 0) readonly buffer X { float x[]; };
+float x_at(uint i) { return x[i]; }
+#endif
 layout(std430, binding = 1) writeonly buffer Part { vec2 part[]; };   // (m, s) per chunk
 #else
 layout(std430, binding = 0) readonly buffer Part { vec2 part[]; };
@@ -50,7 +60,7 @@ void main()
         uint i1 = min((g + 1u) * p.chunk, p.n);
         float m = NEG_INF, s = 0.0;
         for (uint i = g * p.chunk + tid; i < i1; i += wg)
-            lse_add(m, s, p.scale * x[xb + i], 1.0);
+            lse_add(m, s, p.scale * x_at(xb + i), 1.0);
         vec2 r = merge(m, s);
         if (tid == 0u)
             part[p.o_off + row * p.n_chunks + g] = r;

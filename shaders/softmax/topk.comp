@@ -8,13 +8,21 @@
 // missing entries (a chunk shorter than k) are (0xffffffff, −inf) and rank after every real entry.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
+#ifndef TEXEL
+#define TEXEL 0
+#endif
 #if USE_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 
-#if PASS == 1
+#if PASS == 1 && TEXEL
+// logits through a texel buffer: on lavapipe a texel fetch is a few vector loads, a storage load a loop over lanes
+layout(binding = 0) uniform samplerBuffer xt;
+float x_at(uint i) { return texelFetch(xt, int(i >> 2))[i & 3u]; }
+#elif PASS == 1
 layout(std430, binding = 0) readonly buffer X { float x[]; };
+float x_at(uint i) { return x[i]; }
 #else
 layout(std430, binding = 0) readonly buffer C { uvec2 cand[]; };
 #endif
@@ -77,7 +85,7 @@ void wg_best(inout float v, inout uint id)
 void item(uint base, uint id0, uint j, out float v, out uint id)
 {
 #if PASS == 1
-    v = x[base + j];
+    v = x_at(base + j);
     if (isnan(v))
         v = NEG_INF;
     id = id0 + j;

@@ -157,6 +157,7 @@ int main(void)
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_WORKGROUP, settings[si].wg);
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_SUBGROUP, settings[si].sg);
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_CHUNK, settings[si].chunk);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_TEXEL, si != 0); /* first passes as texels in all but the first */
         check_softmax(&c, 1, 1, 1.0f, false);
         check_softmax(&c, 7, 33, 0.125f, true);
         check_softmax(&c, 32, 1152, 1.0f, false);
