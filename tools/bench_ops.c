@@ -12,6 +12,7 @@
 #include "loader/dtype_table.h"
 #include "runtime/ops/attention.h"
 #include "runtime/ops/matmul.h"
+#include "runtime/ops/softmax.h"
 
 typedef struct bench {
     vkmm_gpu *gpu;
@@ -362,6 +363,52 @@ static vkmm_status bench_patch(bench *b, uint32_t size, uint32_t patch, uint32_t
     return s;
 }
 
+/* ---- the logits helpers of every decoded token: top-k and log-sum-exp over the vocabulary ---- */
+
+typedef struct logits_ctx {
+    vkmm_range logits, scratch, out;
+    uint32_t n, k;
+    bool lse;
+} logits_ctx;
+
+static vkmm_status rec_logits(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
+{
+    logits_ctx *c = p;
+    if (c->lse)
+        return vkmm_op_logsumexp(b->ops, cmd, c->logits, c->scratch, c->out, c->n, 1, 1.0f, err);
+    return vkmm_op_topk(b->ops, cmd, c->logits, c->scratch, c->out, c->n, 1, c->k, err);
+}
+
+static vkmm_status bench_logits(bench *b, uint32_t n, uint32_t k, vkmm_error *err)
+{
+    const char *names[2] = {"logits topk", "logits lse"};
+    vkmm_buffer *bl = NULL, *bs = NULL, *bo = NULL;
+    uint64_t scratch = vkmm_op_logits_scratch_bytes(b->ops, n, 1, k);
+    vkmm_status s = make_buffer(b, 4ull * n, true, "logits", &bl, err);
+    if (!s)
+        s = make_buffer(b, scratch < 64 ? 64 : scratch, false, "scratch", &bs, err);
+    if (!s)
+        s = make_buffer(b, 8ull * VKMM_TOPK_MAX, false, "out", &bo, err);
+    for (int i = 0; i < 2 && !s; i++) {
+        char full[96];
+        snprintf(full, sizeof full, "%s F32 n=1", names[i]);
+        if (b->filter && !strstr(full, b->filter))
+            continue;
+        logits_ctx c = {vkmm_range_whole(bl), vkmm_range_whole(bs), vkmm_range_whole(bo), n, k, i == 1};
+        double ms;
+        s = time_op(b, rec_logits, &c, &ms, err);
+        if (!s) {
+            char shape[48];
+            snprintf(shape, sizeof shape, "%u%s", n, i ? "" : " k=40");
+            print_row(b, names[i], "F32", shape, ms, 4.0 * n, 0);
+        }
+    }
+    vkmm_buffer_destroy(bl);
+    vkmm_buffer_destroy(bs);
+    vkmm_buffer_destroy(bo);
+    return s;
+}
+
 /* ---- attention ---- */
 
 typedef struct attn_ctx {
@@ -529,6 +576,8 @@ int vkmm_bench_ops(int argc, char **argv)
         s = bench_matmul(&b, "siglip ffn_up", VKMM_F16, 1152, 4304, 4096, &err);
     if (!s)
         s = bench_patch(&b, quick ? 224 : 896, 14, 1152, &err);
+    if (!s)
+        s = bench_logits(&b, 262144, 40, &err);
     /* attention: Gemma 3 4B (head_dim 256) decode and a prefill chunk at 4k context, SigLIP's 4096 patches */
     if (!s)
         s = bench_attention(&b, "gemma3-4b attn decode", 256, 8, 4, quick ? 1024 : 4096, 1, true, &err);
