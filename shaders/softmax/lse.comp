@@ -29,6 +29,7 @@ layout(push_constant) uniform P {
     uint n, chunk, n_chunks, k;    // row length, elements per chunk, chunks per row; k unused (shared layout)
     uint x_off, x_stride, o_off;   // x_stride: floats between rows
     float scale;
+    uint o_stride;                 // entries between rows of the output
 } p;
 
 const float NEG_INF = -1.0 / 0.0;
@@ -63,7 +64,7 @@ void main()
             lse_add(m, s, p.scale * x_at(xb + i), 1.0);
         vec2 r = merge(m, s);
         if (tid == 0u)
-            part[p.o_off + row * p.n_chunks + g] = r;
+            part[p.o_off + row * p.o_stride + g] = r;
     }
 #else
     float m = NEG_INF, s = 0.0;
@@ -73,6 +74,6 @@ void main()
     }
     vec2 r = merge(m, s);
     if (tid == 0u)
-        lse[p.o_off + row] = isinf(r.x) ? r.x : r.x + log(r.y);
+        lse[p.o_off + row * p.o_stride] = isinf(r.x) ? r.x : r.x + log(r.y);
 #endif
 }

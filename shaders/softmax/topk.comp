@@ -33,6 +33,7 @@ layout(push_constant) uniform P {
     uint x_off, x_stride;          // PASS 1: floats between rows (PASS 2: x_off in candidates)
     uint o_off;
     float scale;                   // unused (the layout is shared with lse.comp)
+    uint o_stride;                 // entries between rows of the output (PASS 1: of its output)
 } p;
 
 const float NEG_INF = -1.0 / 0.0;
@@ -119,12 +120,12 @@ void main()
     for (uint g = gl_WorkGroupID.x; g < p.n_chunks; g += gl_NumWorkGroups.x) {
         uint id0 = g * p.chunk, count = min(p.chunk, p.n - id0);
         uint base = p.x_off + row * p.x_stride + id0;
-        uint ob = p.o_off + (row * p.n_chunks + g) * p.k;
+        uint ob = p.o_off + row * p.o_stride + g * p.k;
 #else
     {
         uint id0 = 0u, count = p.n_chunks * p.k;
         uint base = p.x_off + row * count;
-        uint ob = p.o_off + row * p.k;
+        uint ob = p.o_off + row * p.o_stride;
 #endif
         float mv;
         uint mi;
