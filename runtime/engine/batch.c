@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "runtime/engine/batch.h"
 #include "runtime/engine/kv_pool.h"
 #include "runtime/engine/session.h"
@@ -208,6 +209,8 @@ static vkmm_status record(vkmm_batcher *b, vkmm_model *m, uint32_t n, uint32_t k
         st = vkmm_cmd_end(r->cmd, err);
     if (st)
         return st;
+    vkmm_debug("decode step of %u sequence(s) recorded: %u dispatches, %u barriers", n,
+               vkmm_cmd_dispatch_count(r->cmd), vkmm_cmd_barrier_count(r->cmd));
     r->k = k;
     r->max_ctx = b->max_ctx;
     r->ok = true;
