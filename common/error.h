@@ -1,11 +1,12 @@
 /* common/error.h — errors are values: a status code plus a message naming the file and the problem.
- * The types themselves live in the public vkmm.h so that every layer and every user shares them. */
+ * The types themselves are public (vkmm_status.h, installed beside vkmm.h) so that every layer and every user
+ * shares them. */
 #ifndef VKMM_COMMON_ERROR_H
 #define VKMM_COMMON_ERROR_H
 
 #include <stdarg.h>
 
-#include "vkmm.h"
+#include "vkmm_status.h"
 
 /* Sets err (if non-NULL) and returns code, so callers can write `return vkmm_fail(err, ...)`. */
 vkmm_status vkmm_fail(vkmm_error *err, vkmm_status code, const char *fmt, ...)

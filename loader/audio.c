@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/audio.h"
-#include "loader/image.h"
+#include "audio.h"
+#include "image.h"
 
 #define MAX_CHANNELS 64
 #define MIN_RATE 1000

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/audio.h"
+#include "audio.h"
 
 vkmm_mel_params vkmm_mel_params_gemma4(void)
 {

@@ -3,7 +3,7 @@
 #include <soxr.h>
 #include <stdlib.h>
 
-#include "loader/audio.h"
+#include "audio.h"
 
 vkmm_status vkmm_audio_resample(const float *in, uint64_t n, uint32_t from, uint32_t to, float **out,
                                 uint64_t *n_out, vkmm_error *err)

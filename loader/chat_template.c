@@ -1,13 +1,14 @@
-/* loader/chat_template.c — renders Gemma 3 and Mistral v7 chats exactly as their Hugging Face Jinja templates
- * do (Gemma: trimmed text, system text + "\n\n" prefixed to the first user turn; Mistral: untrimmed text, no
- * default system prompt, as llama.cpp's built-in handler), into text and image segments. */
-#include "loader/chat_template.h"
+/* loader/chat_template.c — renders Gemma 3, Gemma 4 and Mistral v7 chats exactly as their Hugging Face Jinja
+ * templates do (Gemma 3: trimmed text, system text + "\n\n" prefixed to the first user turn; Gemma 4: trimmed
+ * text, a system turn of its own, earlier thoughts stripped; Mistral: untrimmed text, no default system prompt,
+ * as llama.cpp's built-in handler), into text and image segments. */
+#include "chat_template.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "loader/unicode.h"
+#include "unicode.h"
 
 const char *vkmm_chat_format_name(vkmm_chat_format f)
 {
@@ -15,6 +16,8 @@ const char *vkmm_chat_format_name(vkmm_chat_format f)
     case VKMM_CHAT_GEMMA3: return "gemma3";
     case VKMM_CHAT_MISTRAL_V7_TEKKEN: return "mistral-v7-tekken";
     case VKMM_CHAT_MISTRAL_V7: return "mistral-v7";
+    case VKMM_CHAT_GEMMA4: return "gemma4";
+    case VKMM_CHAT_GEMMA4_EMPTY_THOUGHT: return "gemma4-empty-thought";
     case VKMM_CHAT_NONE: break;
     }
     return "none";
@@ -30,6 +33,10 @@ bool vkmm_chat_format_from_name(const char *name, vkmm_chat_format *out)
         *out = VKMM_CHAT_MISTRAL_V7_TEKKEN;
     else if (!strcmp(name, "mistral-v7"))
         *out = VKMM_CHAT_MISTRAL_V7;
+    else if (!strcmp(name, "gemma4"))
+        *out = VKMM_CHAT_GEMMA4;
+    else if (!strcmp(name, "gemma4-empty-thought"))
+        *out = VKMM_CHAT_GEMMA4_EMPTY_THOUGHT;
     else
         return false;
     return true;
@@ -41,6 +48,9 @@ vkmm_chat_format vkmm_chat_format_detect(const char *t)
         return VKMM_CHAT_NONE;
     if (strstr(t, "<start_of_turn>"))
         return VKMM_CHAT_GEMMA3;
+    /* the 26B/31B templates close an empty thought channel after "<|turn>model\n" when thinking is off */
+    if (strstr(t, "<|turn>"))
+        return strstr(t, "'<|channel>thought\\n<channel|>'") ? VKMM_CHAT_GEMMA4_EMPTY_THOUGHT : VKMM_CHAT_GEMMA4;
     if (strstr(t, "[SYSTEM_PROMPT]") && strstr(t, "[INST]"))
         return strstr(t, "[INST] ") ? VKMM_CHAT_MISTRAL_V7 : VKMM_CHAT_MISTRAL_V7_TEKKEN;
     return VKMM_CHAT_NONE;
@@ -53,7 +63,8 @@ vkmm_status vkmm_chat_format_pick(const char *name, const vkmm_vocab *vocab, con
         if (vkmm_chat_format_from_name(name, out))
             return VKMM_OK;
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG,
-                         "unknown chat template '%s' (vkmm knows gemma3, mistral-v7-tekken, mistral-v7)", name);
+                         "unknown chat template '%s' (vkmm knows gemma3, gemma4, gemma4-empty-thought, "
+                         "mistral-v7-tekken, mistral-v7)", name);
     }
     *out = vkmm_chat_format_detect(vocab ? vocab->chat_template : NULL);
     if (*out != VKMM_CHAT_NONE)
@@ -66,7 +77,7 @@ vkmm_status vkmm_chat_format_pick(const char *name, const vkmm_vocab *vocab, con
     }
     return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,
                      "the model's chat template %s and its architecture names none; pass --chat-template "
-                     "gemma3|mistral-v7-tekken|mistral-v7",
+                     "gemma3|gemma4|gemma4-empty-thought|mistral-v7-tekken|mistral-v7",
                      why);
 }
 
@@ -200,6 +211,96 @@ static vkmm_status render_gemma3(builder *b, const vkmm_chat_message *m, size_t 
     return VKMM_OK;
 }
 
+/* The concatenated text parts of a message (for Gemma 4's system turn: its template trims the content whole). */
+static char *joined_text(const vkmm_chat_message *m)
+{
+    size_t n = 1;
+    for (size_t k = 0; k < m->n_parts; k++)
+        n += strlen(part_text(&m->parts[k]));
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    s[0] = 0;
+    for (size_t k = 0; k < m->n_parts; k++)
+        strcat(s, part_text(&m->parts[k]));
+    return s;
+}
+
+/* Gemma 4's strip_thinking: what lies between <|channel> and the next <channel|> goes, then the rest is trimmed. */
+static void append_stripped(builder *b, const char *text)
+{
+    static const char open[] = "<|channel>", close[] = "<channel|>";
+    size_t n = strlen(text);
+    char *kept = malloc(n + 1);
+    if (!kept) {
+        b->failed = true;
+        return;
+    }
+    size_t k = 0;
+    for (const char *p = text; *p;) {
+        const char *c = strstr(p, close), *end = c ? c : p + strlen(p);
+        const char *o = strstr(p, open);
+        const char *stop = o && o < end ? o : end; /* a part holding <|channel> keeps what precedes it */
+        memcpy(kept + k, p, (size_t)(stop - p));
+        k += (size_t)(stop - p);
+        p = c ? c + sizeof close - 1 : end;
+    }
+    kept[k] = 0;
+    const char *t;
+    size_t l;
+    trimmed(kept, &t, &l);
+    append(b, t, l);
+    free(kept);
+}
+
+static vkmm_status render_gemma4(builder *b, const vkmm_chat_message *m, size_t n, const vkmm_chat_options *o,
+                                 bool empty_thought)
+{
+    if (o->include_bos)
+        appends(b, "<bos>");
+    if (n && (!strcmp(m[0].role, "system") || !strcmp(m[0].role, "developer"))) {
+        char *sys = joined_text(&m[0]);
+        const char *t;
+        size_t l;
+        if (!sys)
+            return vkmm_fail(b->err, VKMM_ERR_HOST_MEMORY, "chat: out of memory");
+        trimmed(sys, &t, &l);
+        appends(b, "<|turn>system\n");
+        append(b, t, l);
+        appends(b, "<turn|>\n");
+        free(sys);
+        m++;
+        n--;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool model = !strcmp(m[i].role, "assistant");
+        if (!model && strcmp(m[i].role, "user") && strcmp(m[i].role, "system"))
+            return vkmm_fail(b->err, VKMM_ERR_INVALID_ARG,
+                             "gemma4 chat: message %zu has role '%s' (system, user or assistant)", i, m[i].role);
+        if (!(model && i > 0 && !strcmp(m[i - 1].role, "assistant"))) { /* the template continues a model turn */
+            appends(b, "<|turn>");
+            appends(b, model ? "model" : m[i].role);
+            appends(b, "\n");
+        }
+        for (size_t k = 0; k < m[i].n_parts; k++) {
+            if (m[i].parts[k].kind == VKMM_CHAT_IMAGE) {
+                image(b, "<|image|>");
+            } else if (model) {
+                append_stripped(b, part_text(&m[i].parts[k]));
+            } else {
+                const char *t;
+                size_t l;
+                trimmed(part_text(&m[i].parts[k]), &t, &l);
+                append(b, t, l);
+            }
+        }
+        appends(b, "<turn|>\n");
+    }
+    if (o->add_generation_prompt)
+        appends(b, empty_thought ? "<|turn>model\n<|channel>thought\n<channel|>" : "<|turn>model\n");
+    return VKMM_OK;
+}
+
 static vkmm_status render_mistral(builder *b, const vkmm_chat_message *m, size_t n, const vkmm_chat_options *o,
                                   bool spaced)
 {
@@ -246,6 +347,8 @@ vkmm_status vkmm_chat_render(vkmm_chat_format f, const vkmm_chat_message *msgs, 
     case VKMM_CHAT_GEMMA3: s = render_gemma3(&b, msgs, n, &o); break;
     case VKMM_CHAT_MISTRAL_V7_TEKKEN: s = render_mistral(&b, msgs, n, &o, false); break;
     case VKMM_CHAT_MISTRAL_V7: s = render_mistral(&b, msgs, n, &o, true); break;
+    case VKMM_CHAT_GEMMA4: s = render_gemma4(&b, msgs, n, &o, false); break;
+    case VKMM_CHAT_GEMMA4_EMPTY_THOUGHT: s = render_gemma4(&b, msgs, n, &o, true); break;
     default: s = vkmm_fail(err, VKMM_ERR_INVALID_ARG, "chat: no chat format chosen"); break;
     }
     if (!s && b.failed)

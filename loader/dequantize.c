@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "f16.h"
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 
 static const int8_t iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 

@@ -1,12 +1,12 @@
 /* loader/detokenize.c — token bytes (U+2581 back to space, <0xNN> to its byte, the byte-level alphabet back
  * to bytes) and the streaming decoder that only ever emits whole UTF-8 characters. */
-#include "loader/detokenize.h"
+#include "detokenize.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/tokenizer_internal.h"
-#include "loader/unicode.h"
+#include "tokenizer_internal.h"
+#include "unicode.h"
 
 vkmm_status vkmm_text_append(vkmm_text *t, const char *s, size_t n)
 {
@@ -61,7 +61,7 @@ vkmm_status vkmm_token_bytes(const vkmm_tokenizer *tok, int32_t id, bool render_
                hexval(t->s[3]) >= 0 && hexval(t->s[4]) >= 0) {
         char b = (char)(hexval(t->s[3]) << 4 | hexval(t->s[4]));
         s = vkmm_text_append(out, &b, 1);
-    } else if (tok->kind == VKMM_TOKENIZER_SPM) {
+    } else if (tok->kind == VKMM_TOKENIZER_SPM || tok->kind == VKMM_TOKENIZER_BPE_CHARS) {
         /* U+2581 stands for a space */
         size_t i = 0, from = 0;
         while (!s && i < t->len) {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "loader/tokenizer.h"
+#include "tokenizer.h"
 
 /* A growable byte string, always NUL-terminated once non-empty. */
 typedef struct vkmm_text {

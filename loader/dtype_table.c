@@ -3,7 +3,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 
 #define T(id, nm, blk, bytes, sup) [id] = {nm, blk, bytes, sup}
 

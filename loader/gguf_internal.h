@@ -3,7 +3,7 @@
 #ifndef VKMM_LOADER_GGUF_INTERNAL_H
 #define VKMM_LOADER_GGUF_INTERNAL_H
 
-#include "loader/gguf.h"
+#include "gguf.h"
 
 /* Every allocation of an open file comes from its arena and dies with it: parse errors then need no
  * unwinding, whatever depth they happen at. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/gguf_internal.h"
+#include "gguf_internal.h"
 
 static const struct {
     const char *name;

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "loader/dtype_table.h"
-#include "loader/gguf_internal.h"
+#include "dtype_table.h"
+#include "gguf_internal.h"
 
 /* Smallest encodings, used to refuse counts the remaining bytes cannot hold before allocating for them. */
 #define MIN_KV_BYTES 14          /* u64 key length, 1 key byte, u32 type, 1 value byte */

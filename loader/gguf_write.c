@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loader/dtype_table.h"
-#include "loader/gguf.h"
+#include "dtype_table.h"
+#include "gguf.h"
 
 #define FILL_CHUNK_BYTES (4u << 20) /* rows handed to a fill callback at once */
 #define SINK_BUFFER_BYTES (1u << 16)

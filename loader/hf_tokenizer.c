@@ -1,12 +1,12 @@
 /* loader/hf_tokenizer.c — Hugging Face tokenizer.json (+ tokenizer_config.json) to a GGUF-shaped vocabulary:
  * token texts, types and scores as llama.cpp's converter would write them, ids as Hugging Face assigns them. */
-#include "loader/hf_tokenizer.h"
+#include "hf_tokenizer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/tokenizer_internal.h"
+#include "tokenizer_internal.h"
 
 #define TEKKEN_PATTERN                                                                                          \
     "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|[^\\r\\n\\p{L}\\p{N}]?" \
@@ -404,10 +404,20 @@ fail:
 vkmm_status vkmm_vocab_from_hf_file(vkmm_vocab *out, const char *tokenizer_path, const char *config_path,
                                     vkmm_error *err)
 {
-    vkmm_json_doc *tok = NULL, *cfg = NULL;
+    vkmm_json_doc *tok = NULL;
     vkmm_status s = vkmm_json_parse_file(tokenizer_path, NULL, &tok, err);
     if (s)
         return s;
+    s = vkmm_vocab_from_hf_parsed(out, vkmm_json_root(tok), tokenizer_path, config_path, err);
+    vkmm_json_free(tok);
+    return s;
+}
+
+vkmm_status vkmm_vocab_from_hf_parsed(vkmm_vocab *out, const vkmm_json *tok, const char *tokenizer_path,
+                                      const char *config_path, vkmm_error *err)
+{
+    vkmm_json_doc *cfg = NULL;
+    vkmm_status s;
     char beside[4096];
     if (!config_path) {
         const char *slash = strrchr(tokenizer_path, '/');
@@ -422,12 +432,57 @@ vkmm_status vkmm_vocab_from_hf_file(vkmm_vocab *out, const char *tokenizer_path,
             }
         }
     }
-    if (config_path && (s = vkmm_json_parse_file(config_path, NULL, &cfg, err))) {
-        vkmm_json_free(tok);
+    if (config_path && (s = vkmm_json_parse_file(config_path, NULL, &cfg, err)))
+        return s;
+    s = vkmm_vocab_from_hf_json(out, tok, cfg ? vkmm_json_root(cfg) : NULL, tokenizer_path, err);
+    vkmm_json_free(cfg);
+    return s;
+}
+
+vkmm_status vkmm_vocab_gemma4_from_hf_file(vkmm_vocab *out, const char *tokenizer_path, uint32_t n_tokens,
+                                           vkmm_error *err)
+{
+    vkmm_json_doc *doc = NULL;
+    vkmm_status s = vkmm_json_parse_file(tokenizer_path, NULL, &doc, err);
+    if (s)
+        return s;
+    vkmm_vocab sp;
+    vkmm_vocab_init(out);
+    s = vkmm_vocab_from_hf_parsed(&sp, vkmm_json_root(doc), tokenizer_path, NULL, err);
+    if (s) {
+        vkmm_json_free(doc);
         return s;
     }
-    s = vkmm_vocab_from_hf_json(out, vkmm_json_root(tok), cfg ? vkmm_json_root(cfg) : NULL, tokenizer_path, err);
-    vkmm_json_free(tok);
-    vkmm_json_free(cfg);
+    const vkmm_json *merges = vkmm_json_get(vkmm_json_get(vkmm_json_root(doc), "model"), "merges");
+    uint32_t n_merges = merges && merges->type == VKMM_JSON_ARRAY ? (uint32_t)merges->u.arr.n : 0;
+    if (strcmp(sp.model, "llama") || !n_merges)
+        s = vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: not a SentencePiece-style BPE tokenizer with merges",
+                      tokenizer_path);
+    uint32_t n = n_tokens ? n_tokens : sp.n_tokens;
+    if (!s)
+        s = vkmm_vocab_reserve(out, n, false, true, n_merges, err);
+    for (uint32_t i = 0; i < n && !s; i++) {
+        char pad[32];
+        int len = snprintf(pad, sizeof pad, "[PAD%u]", i); /* as llama.cpp fills ids nothing names */
+        s = i < sp.n_tokens ? vkmm_vocab_set_token(out, i, sp.tokens[i].s, sp.tokens[i].len, 0.0f,
+                                                   vkmm_vocab_type(&sp, i), err)
+                            : vkmm_vocab_set_token(out, i, pad, (size_t)len, 0.0f, VKMM_TOKEN_UNUSED, err);
+    }
+    if (!s) s = copy_merges(out, merges, tokenizer_path, err);
+    if (!s) s = vkmm_vocab_set_string(out, &out->model, "gemma4", err);
+    if (!s) s = vkmm_vocab_set_string(out, &out->pre, "gemma4", err);
+    if (!s && sp.chat_template) s = vkmm_vocab_set_string(out, &out->chat_template, sp.chat_template, err);
+    out->bos_id = sp.bos_id < n ? sp.bos_id : -1;
+    out->eos_id = sp.eos_id < n ? sp.eos_id : -1;
+    out->unk_id = sp.unk_id < n ? sp.unk_id : -1;
+    out->pad_id = sp.pad_id < n ? sp.pad_id : -1;
+    out->add_bos = sp.add_bos;
+    out->add_eos = sp.add_eos;
+    vkmm_vocab_free(&sp);
+    vkmm_json_free(doc);
+    if (!s)
+        s = vkmm_vocab_validate(out, tokenizer_path, err);
+    if (s)
+        vkmm_vocab_free(out);
     return s;
 }

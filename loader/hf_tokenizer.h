@@ -4,8 +4,8 @@
 #define VKMM_LOADER_HF_TOKENIZER_H
 
 #include "error.h"
-#include "loader/json.h"
-#include "loader/vocab.h"
+#include "json.h"
+#include "vocab.h"
 
 /* A Hugging Face tokenizer.json with a BPE model, either SentencePiece-style (U+2581 spaces, byte fallback:
  * Gemma 3, Llama 2, Mistral v1) -> model "llama", or byte-level (ByteLevel pre-tokenizer) -> model "gpt2"
@@ -20,6 +20,15 @@ vkmm_status vkmm_vocab_from_hf_json(vkmm_vocab *out, const vkmm_json *tokenizer,
  * present). */
 vkmm_status vkmm_vocab_from_hf_file(vkmm_vocab *out, const char *tokenizer_path, const char *config_path,
                                     vkmm_error *err);
+/* The same for a tokenizer.json already parsed (tok, read from tokenizer_path). */
+vkmm_status vkmm_vocab_from_hf_parsed(vkmm_vocab *out, const vkmm_json *tok, const char *tokenizer_path,
+                                      const char *config_path, vkmm_error *err);
+
+/* A SentencePiece-style BPE tokenizer.json written as Gemma 4's GGUF vocabulary (llama.cpp's "gemma4" model):
+ * the same tokens and types, the file's merges in their rank order instead of scores derived from them;
+ * n_tokens > 0 cuts or pads (with "[PADn]" unused tokens) the table to that many ids. */
+vkmm_status vkmm_vocab_gemma4_from_hf_file(vkmm_vocab *out, const char *tokenizer_path, uint32_t n_tokens,
+                                           vkmm_error *err);
 
 /* Mistral's tekken.json, as mistral-common ships it (vocab of {rank, token_bytes}, special_tokens) or in the
  * compact js-tiktoken form ("bpe_ranks": "! offset base64 ..."). Writes the GGUF layout llama.cpp writes:

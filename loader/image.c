@@ -2,14 +2,15 @@
  * checks, header dimensions checked against the caps before decoding, then stb_image, then alpha composited
  * onto the background and grey expanded, the way HF's convert_to_rgb (Pillow's alpha_composite) does it. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "loader/image.h"
-#include "loader/image_check.h"
-#include "loader/image_stb.h"
+#include "image.h"
+#include "image_check.h"
+#include "image_stb.h"
 
 vkmm_image_options vkmm_image_options_default(void)
 {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "loader/resample.h"
+#include "resample.h"
 
 /* Caps and conversion settings for loading; start from vkmm_image_options_default(). */
 typedef struct vkmm_image_options {
@@ -57,14 +57,18 @@ typedef enum vkmm_image_prep_mode {
      * area kept within [min_tokens, max_tokens] × patch², the image resized keeping its aspect ratio inside
      * that canvas and centred on black. Differs from HF in size, filter and padding. */
     VKMM_PREP_LLAMA_DYN,
+    /* Gemma 4 (HF Gemma4ImageProcessor): keep the aspect ratio and scale the area to max_tokens × patch² (patch =
+     * the side of one output token: 16-pixel patches pooled 3 × 3, 48), each side floored to a multiple of
+     * `patch`; a side that floors to 0 becomes one patch and the other floor(ratio) patches, at most max_tokens. */
+    VKMM_PREP_TOKEN_BUDGET,
 } vkmm_image_prep_mode;
 
 typedef struct vkmm_image_prep {
     vkmm_image_prep_mode mode;
     vkmm_resample_filter filter;
     uint32_t size;        /* SQUARE: the side; LONGEST_EDGE: the longest edge (mmproj clip.vision.image_size) */
-    uint32_t patch;       /* LONGEST_EDGE and LLAMA_DYN: sides become multiples of this */
-    uint32_t min_tokens;  /* LLAMA_DYN: area bounds in units of patch² */
+    uint32_t patch;       /* LONGEST_EDGE, LLAMA_DYN and TOKEN_BUDGET: sides become multiples of this */
+    uint32_t min_tokens;  /* LLAMA_DYN: area bounds in units of patch²; TOKEN_BUDGET: max_tokens only */
     uint32_t max_tokens;
     float mean[3], std[3]; /* mmproj clip.vision.image_mean / image_std */
 } vkmm_image_prep;
@@ -81,6 +85,11 @@ vkmm_image_prep vkmm_image_prep_gemma3(uint32_t size);
 vkmm_image_prep vkmm_image_prep_pixtral(uint32_t longest_edge);
 /* Pixtral as llama.cpp does it: LLAMA_DYN, patch 28, tokens in [8, max_tokens], 2-tap bilinear, CLIP mean/std. */
 vkmm_image_prep vkmm_image_prep_pixtral_llama(uint32_t max_tokens);
+
+/* Gemma 4 as HF does it: TOKEN_BUDGET, PIL bicubic, patch 48 (16 × pooling 3), mean = std = 0.5: the processor's
+ * [0, 1] pixels then the tower's own 2x − 1, which (x − 0.5)/0.5 computes with the same single rounding as HF's
+ * 2 · (x − 0.5). */
+vkmm_image_prep vkmm_image_prep_gemma4(uint32_t max_tokens);
 
 /* The output width and height prep gives for a w × h image. */
 vkmm_status vkmm_image_prep_size(const vkmm_image_prep *prep, uint32_t w, uint32_t h, uint32_t *out_w,

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "loader/image_check.h"
+#include "image_check.h"
 
 static const vkmm_image_kind kinds[] = {
     {"png", "PNG", 1},   {"jpeg", "JPEG", 1}, {"bmp", "BMP", 1},       {"gif", "GIF", 0},

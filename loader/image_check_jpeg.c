@@ -6,7 +6,7 @@
  * DHT defined; the last two were found by fuzzing (tests/fuzz/regressions/image/). */
 #include <stdbool.h>
 
-#include "loader/image_check.h"
+#include "image_check.h"
 
 typedef struct jpeg_state {
     const char *name;

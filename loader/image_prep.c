@@ -1,11 +1,12 @@
 /* loader/image_prep.c — from decoded RGB to the model's input tensor: the output size rule of each processor
- * (Gemma 3 square, Pixtral longest edge + patch multiple, or llama.cpp's Pixtral rule), the resize, then
+ * (Gemma 3 square, Pixtral longest edge + patch multiple, llama.cpp's Pixtral rule, Gemma 4's token budget), the
+ * resize, then
  * ×1/255 and (x − mean)/std in the same float precision HF uses, channel-planar. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/image.h"
+#include "image.h"
 
 #define MAX_OUT_SIDE 16384u /* larger outputs are a caller mistake, not an image a vision tower can take */
 
@@ -36,6 +37,36 @@ vkmm_image_prep vkmm_image_prep_pixtral_llama(uint32_t max_tokens)
     return p;
 }
 
+vkmm_image_prep vkmm_image_prep_gemma4(uint32_t max_tokens)
+{
+    return (vkmm_image_prep){.mode = VKMM_PREP_TOKEN_BUDGET, .filter = VKMM_FILTER_PIL_BICUBIC, .patch = 48,
+                             .max_tokens = max_tokens, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.5f, 0.5f, 0.5f}};
+}
+
+/* HF Gemma 4's get_aspect_ratio_preserving_size in units of a = one token's side (Python's float arithmetic is
+ * IEEE double, as here). */
+static vkmm_status token_budget_size(double w, double h, double a, double tokens, double *ow, double *oh,
+                                     vkmm_error *err)
+{
+    double target_px = tokens * a * a, factor = sqrt(target_px / (w * h));
+    double H = floor(factor * h / a) * a, W = floor(factor * w / a) * a, max_side = tokens * a;
+    if (H == 0 && W == 0)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "preprocess: a %.0f x %.0f image gives no %.0f-pixel tokens", w,
+                         h, a);
+    if (H == 0) {
+        H = a;
+        W = fmin(floor(w / h) * a, max_side);
+    } else if (W == 0) {
+        W = a;
+        H = fmin(floor(h / w) * a, max_side);
+    }
+    if (H * W > target_px)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "preprocess: %.0f x %.0f exceeds %.0f tokens", W, H, tokens);
+    *ow = W;
+    *oh = H;
+    return VKMM_OK;
+}
+
 /* llama.cpp's canvas: sides rounded to the nearest multiple of a, then the area pulled into
  * [min, max] × a² by a common factor, flooring when shrinking and ceiling when growing. */
 static void llama_canvas(double w, double h, double a, double min_px, double max_px, double *cw, double *ch)
@@ -59,7 +90,7 @@ vkmm_status vkmm_image_prep_size(const vkmm_image_prep *p, uint32_t w, uint32_t 
 {
     if (!w || !h)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "preprocess: empty %u x %u image", w, h);
-    double W, H;
+    double W = 0, H = 0;
     switch (p->mode) {
     case VKMM_PREP_SQUARE:
         if (!p->size)
@@ -89,6 +120,14 @@ vkmm_status vkmm_image_prep_size(const vkmm_image_prep *p, uint32_t w, uint32_t 
                              p->min_tokens, p->max_tokens);
         double a2 = (double)p->patch * p->patch;
         llama_canvas(w, h, p->patch, p->min_tokens * a2, p->max_tokens * a2, &W, &H);
+        break;
+    }
+    case VKMM_PREP_TOKEN_BUDGET: {
+        if (!p->patch || !p->max_tokens || p->max_tokens > (1u << 20))
+            return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "preprocess: patch %u, %u tokens", p->patch, p->max_tokens);
+        vkmm_status s = token_budget_size(w, h, p->patch, p->max_tokens, &W, &H, err);
+        if (s)
+            return s;
         break;
     }
     default: return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "preprocess: unknown mode %d", (int)p->mode);

@@ -1,6 +1,6 @@
 /* loader/json.c — the strict JSON reader of json.h. Recursive descent with an explicit depth limit; finished
  * arrays and objects are copied from a scratch stack into one arena, so the tree costs a few allocations. */
-#include "loader/json.h"
+#include "json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/unicode.h"
+#include "unicode.h"
 
 /* ---- arena: large blocks, freed together ---- */
 

@@ -3,6 +3,7 @@
  * appear once, and every value is type- and range-checked. Errors name the file and the line. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -11,8 +12,8 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#include "loader/image.h"
-#include "loader/manifest.h"
+#include "image.h"
+#include "manifest.h"
 
 typedef enum { F_PATH, F_NAME, F_REPO, F_TEXT, F_UINT, F_INT, F_FLOAT, F_U64, F_SAMPLING } ftype;
 

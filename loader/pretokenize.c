@@ -1,13 +1,13 @@
 /* loader/pretokenize.c — hand-written equivalents of the Tekken, Llama 3 and GPT-2 split regexes. The text
  * is decoded once into per-character class bits and run lengths (computed right to left), so each
  * alternative is decided in constant time and a whole split stays linear in the input. */
-#include "loader/pretokenize.h"
+#include "pretokenize.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/unicode.h"
+#include "unicode.h"
 
 enum {
     C_L = 1 << 0,    /* \p{L} */

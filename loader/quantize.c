@@ -1,11 +1,11 @@
 /* loader/quantize.c — straightforward quantizers for every type vkmm reads: round-to-nearest codes with
- * per-block scales (not the error-minimising searches of other tools). They feed `vkmm synth` and the tests;
+ * per-block scales (not the error-minimising searches of other tools). They feed `vkmm-dev synth` and the tests;
  * each writes exactly the bit layout that loader/dequantize.c reads back. */
 #include <math.h>
 #include <string.h>
 
 #include "f16.h"
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 
 static const int8_t iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/resample.h"
+#include "resample.h"
 
 #define FIXED_BITS 22 /* 32 − 8 bits of pixel − 2 bits of headroom, as Pillow */
 

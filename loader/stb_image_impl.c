@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "loader/image_stb.h"
+#include "image_stb.h"
 
 static void *stb_malloc_capped(size_t n)
 {

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/hf_tokenizer.h"
-#include "loader/tokenizer_internal.h"
-#include "loader/unicode.h"
+#include "hf_tokenizer.h"
+#include "tokenizer_internal.h"
+#include "unicode.h"
 
 /* The v7 layout (Mistral Small 3.1) for files that do not list their special tokens. */
 static const char *const v7_specials[] = {

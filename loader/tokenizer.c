@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "loader/tokenizer_internal.h"
+#include "tokenizer_internal.h"
 
 vkmm_status vkmm_tokens_push(vkmm_tokens *t, int32_t id)
 {
@@ -129,8 +129,10 @@ static size_t match_special(const vkmm_tokenizer *t, const unsigned char *s, siz
     return best;
 }
 
+/* Gemma 4 ends a generation at <turn|> and at <|tool_response>, where a tool's answer is to be inserted
+ * (gemma4.md §3) */
 static const char *const eog_texts[] = {"<end_of_turn>", "<|eot_id|>", "<|im_end|>", "<|end|>", "<EOT>",
-                                         "<|endoftext|>"};
+                                         "<|endoftext|>", "<turn|>", "<|tool_response>"};
 
 vkmm_status vkmm_tokenizer_create(const vkmm_vocab *vocab, vkmm_tokenizer **out, vkmm_error *err)
 {
@@ -160,25 +162,31 @@ vkmm_status vkmm_tokenizer_create(const vkmm_vocab *vocab, vkmm_tokenizer **out,
          * (llama-bpe, llama3, pixtral, tekken): a GGUF without the key still gets its BOS. */
         t->ignore_merges = t->pretok == VKMM_PRETOK_TEKKEN || t->pretok == VKMM_PRETOK_LLAMA3;
         default_bos = t->ignore_merges;
+    } else if (!strcmp(vocab->model, "gemma4")) {
+        /* llama.cpp splits runs of newlines from the rest and merges what the file's merges say; it adds BOS
+         * whatever the file states (llama-vocab.cpp, gemma4.md §3) */
+        t->kind = VKMM_TOKENIZER_BPE_CHARS;
+        default_bos = true;
     } else {
         free(t);
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,
-                         "tokenizer: model '%s' is not supported (vkmm knows 'llama' and 'gpt2')", vocab->model);
+                         "tokenizer: model '%s' is not supported (vkmm knows 'llama', 'gpt2' and 'gemma4')",
+                         vocab->model);
     }
     t->bos = (int32_t)vocab->bos_id;
     t->eos = (int32_t)vocab->eos_id;
     t->unk = (int32_t)vocab->unk_id;
     t->add_bos = vocab->add_bos == VKMM_FLAG_UNSET ? default_bos : vocab->add_bos == VKMM_FLAG_TRUE;
     t->add_eos = vocab->add_eos == VKMM_FLAG_TRUE;
-    if (t->pretok == VKMM_PRETOK_TEKKEN)
-        t->add_bos = true; /* as llama.cpp does for Tekken, whose files may say otherwise */
+    if (t->pretok == VKMM_PRETOK_TEKKEN || t->kind == VKMM_TOKENIZER_BPE_CHARS)
+        t->add_bos = true; /* as llama.cpp does for Tekken and Gemma 4, whose files may say otherwise */
     for (int i = 0; i < 256; i++)
         t->byte_token[i] = -1;
 
     if ((s = vkmm_text_map_build(&t->text_map, vocab, text_reachable, err)) ||
         (s = vkmm_text_map_build(&t->all_map, vocab, NULL, err)) || (s = build_trie(t, err)))
         goto fail;
-    if (t->kind == VKMM_TOKENIZER_SPM) {
+    if (t->kind != VKMM_TOKENIZER_BPE) { /* byte fallback through <0xNN> pieces */
         for (int b = 0; b < 256; b++) {
             static const char hex[] = "0123456789ABCDEF";
             char name[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
@@ -187,9 +195,9 @@ vkmm_status vkmm_tokenizer_create(const vkmm_vocab *vocab, vkmm_tokenizer **out,
             if (t->byte_token[b] < 0)
                 t->byte_token[b] = id; /* vocabularies without types still name their byte pieces */
         }
-    } else if ((s = vkmm_bpe_prepare(t, err))) {
-        goto fail;
     }
+    if (t->kind != VKMM_TOKENIZER_SPM && (s = vkmm_bpe_prepare(t, err)))
+        goto fail;
 
     t->eog = malloc((2 + sizeof eog_texts / sizeof eog_texts[0]) * sizeof *t->eog);
     if (!t->eog) {
@@ -227,6 +235,8 @@ static vkmm_status encode_fragment(const vkmm_tokenizer *t, const char *s, size_
 {
     if (t->kind == VKMM_TOKENIZER_SPM)
         return vkmm_spm_encode(t, s, n, t->add_space_prefix && after_special, out, err);
+    if (t->kind == VKMM_TOKENIZER_BPE_CHARS)
+        return vkmm_bpe_chars_encode(t, s, n, out, err);
     return vkmm_bpe_encode(t, s, n, out, err);
 }
 

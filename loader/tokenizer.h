@@ -1,6 +1,7 @@
 /* loader/tokenizer.h — text to token ids and back, built from a vkmm_vocab: SentencePiece-style BPE by piece
- * score with byte fallback (tokenizer.ggml.model = "llama") and byte-level BPE with merges and a named
- * pre-tokenizer (model = "gpt2"; pre = "tekken", "llama-bpe"/"llama3", "gpt-2"/"default"). */
+ * score with byte fallback (tokenizer.ggml.model = "llama"), byte-level BPE with merges and a named
+ * pre-tokenizer (model = "gpt2"; pre = "tekken", "llama-bpe"/"llama3", "gpt-2"/"default"), and Gemma 4's BPE
+ * over UTF-8 characters with merges, U+2581 spaces and byte fallback (model = "gemma4"). */
 #ifndef VKMM_LOADER_TOKENIZER_H
 #define VKMM_LOADER_TOKENIZER_H
 
@@ -9,7 +10,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "loader/vocab.h"
+#include "vocab.h"
 
 typedef struct vkmm_tokenizer vkmm_tokenizer;
 
@@ -31,6 +32,7 @@ enum {
 typedef enum vkmm_tokenizer_kind {
     VKMM_TOKENIZER_SPM = 1, /* SentencePiece-style BPE by score, byte fallback */
     VKMM_TOKENIZER_BPE,     /* byte-level BPE with merges */
+    VKMM_TOKENIZER_BPE_CHARS, /* BPE merges over UTF-8 characters, U+2581 spaces, byte fallback (Gemma 4) */
 } vkmm_tokenizer_kind;
 
 /* Builds the lookup structures (text -> id hash, merge ranks, special-token trie). The tokenizer keeps

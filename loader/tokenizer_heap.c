@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/tokenizer_internal.h"
+#include "tokenizer_internal.h"
 
 void vkmm_heap_init(vkmm_heap *h, size_t item, bool (*before)(const void *a, const void *b))
 {

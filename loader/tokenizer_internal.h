@@ -3,8 +3,8 @@
 #ifndef VKMM_LOADER_TOKENIZER_INTERNAL_H
 #define VKMM_LOADER_TOKENIZER_INTERNAL_H
 
-#include "loader/pretokenize.h"
-#include "loader/tokenizer.h"
+#include "pretokenize.h"
+#include "tokenizer.h"
 
 /* Open-addressing map from token text to id (the texts live in the vocab). */
 typedef struct vkmm_text_map {
@@ -36,7 +36,8 @@ struct vkmm_tokenizer {
     vkmm_text_map text_map;  /* texts that plain text may turn into (not CONTROL / UNKNOWN / BYTE) */
     vkmm_text_map all_map;   /* every token */
     vkmm_pair_map merges;    /* BPE only */
-    int32_t byte_token[256]; /* SPM: <0xNN>; BPE: the token of each byte's alphabet character; -1 if none */
+    int32_t byte_token[256]; /* SPM, BPE_CHARS: <0xNN>; BPE: the token of each byte's alphabet character; -1 if
+                              * none */
     vkmm_trie_node *trie;    /* node 0 is the root */
     uint32_t n_trie, cap_trie;
     int32_t root_child[256];
@@ -71,12 +72,19 @@ bool vkmm_heap_push(vkmm_heap *h, const void *x);
 void vkmm_heap_pop(vkmm_heap *h, void *top); /* h must not be empty */
 void vkmm_heap_free(vkmm_heap *h);
 
+/* text with every space written as U+2581 (and one more in front with prefix), malloc'ed (NULL when empty). */
+vkmm_status vkmm_escape_spaces(const char *text, size_t len, bool prefix, char **out, size_t *out_len,
+                               vkmm_error *err);
 /* Encode one fragment of raw text (no special tokens in it) and append its ids. */
 vkmm_status vkmm_spm_encode(const vkmm_tokenizer *tok, const char *text, size_t len, bool space_prefix,
                             vkmm_tokens *out, vkmm_error *err);
 vkmm_status vkmm_bpe_encode(const vkmm_tokenizer *tok, const char *text, size_t len, vkmm_tokens *out,
                             vkmm_error *err);
-/* BPE set-up: the byte alphabet tokens and the merge ranks. */
+/* Gemma 4: spaces become U+2581, runs of newlines split from the rest, characters merge by rank, a symbol
+ * left out of the vocabulary becomes its <0xNN> bytes. */
+vkmm_status vkmm_bpe_chars_encode(const vkmm_tokenizer *tok, const char *text, size_t len, vkmm_tokens *out,
+                                  vkmm_error *err);
+/* BPE set-up: the merge ranks, and for byte-level BPE the byte alphabet tokens. */
 vkmm_status vkmm_bpe_prepare(vkmm_tokenizer *tok, vkmm_error *err);
 
 /* The GPT-2 byte-to-unicode alphabet: code point standing for byte b, and back (-1 if not in it). */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/tokenizer_internal.h"
+#include "tokenizer_internal.h"
 
 static uint64_t hash_bytes(const char *s, size_t len)
 {

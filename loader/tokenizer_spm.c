@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/tokenizer_internal.h"
-#include "loader/unicode.h"
+#include "tokenizer_internal.h"
+#include "unicode.h"
 
 typedef struct sym {
     int32_t prev, next;
@@ -48,27 +48,25 @@ static bool try_bigram(spm_state *st, int32_t left, int32_t right)
     return vkmm_heap_push(&st->q, &b);
 }
 
-vkmm_status vkmm_spm_encode(const vkmm_tokenizer *tok, const char *text, size_t len, bool space_prefix,
-                            vkmm_tokens *out, vkmm_error *err)
+vkmm_status vkmm_escape_spaces(const char *text, size_t len, bool prefix, char **out, size_t *out_len,
+                               vkmm_error *err)
 {
     static const char sp[3] = {'\xE2', '\x96', '\x81'}; /* U+2581 */
     size_t spaces = 0;
     for (size_t i = 0; i < len; i++)
         spaces += text[i] == ' ';
-    size_t blen = len + 2 * spaces + (space_prefix ? 3 : 0); /* each space grows to 3 bytes */
+    size_t blen = len + 2 * spaces + (prefix ? 3 : 0); /* each space grows to 3 bytes */
+    *out = NULL;
+    *out_len = blen;
     if (blen == 0)
         return VKMM_OK;
     if (blen > UINT32_MAX / 2)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "tokenize: %zu bytes of text is too long", len);
     char *buf = malloc(blen);
-    sym *syms = malloc(blen * sizeof *syms);
-    spm_state st = {.tok = tok, .buf = buf, .syms = syms};
-    vkmm_heap_init(&st.q, sizeof(bigram), before);
-    vkmm_status s = VKMM_OK;
-    if (!buf || !syms)
-        goto oom;
+    if (!buf)
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "tokenize: out of memory for %zu bytes of text", len);
     size_t o = 0;
-    if (space_prefix) {
+    if (prefix) {
         memcpy(buf, sp, 3);
         o = 3;
     }
@@ -80,6 +78,23 @@ vkmm_status vkmm_spm_encode(const vkmm_tokenizer *tok, const char *text, size_t 
             buf[o++] = text[i];
         }
     }
+    *out = buf;
+    return VKMM_OK;
+}
+
+vkmm_status vkmm_spm_encode(const vkmm_tokenizer *tok, const char *text, size_t len, bool space_prefix,
+                            vkmm_tokens *out, vkmm_error *err)
+{
+    char *buf;
+    size_t blen;
+    vkmm_status s = vkmm_escape_spaces(text, len, space_prefix, &buf, &blen, err);
+    if (s || blen == 0)
+        return s;
+    sym *syms = malloc(blen * sizeof *syms);
+    spm_state st = {.tok = tok, .buf = buf, .syms = syms};
+    vkmm_heap_init(&st.q, sizeof(bigram), before);
+    if (!syms)
+        goto oom;
     int32_t n = 0;
     for (size_t i = 0; i < blen;) {
         size_t l;

@@ -1,6 +1,6 @@
 /* loader/unicode.c — UTF-8 decoding and category lookup over the generated run table (binary search, with a
  * direct table for ASCII, which is most of any text). */
-#include "loader/unicode.h"
+#include "unicode.h"
 
 uint32_t vkmm_utf8_decode(const unsigned char *s, size_t n, size_t *len)
 {

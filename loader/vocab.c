@@ -1,6 +1,6 @@
 /* loader/vocab.c — storage of a GGUF-shaped vocabulary: one string pool that owns every text, the tables,
  * and a validation pass that tokenizers rely on. */
-#include "loader/vocab.h"
+#include "vocab.h"
 
 #include <stdlib.h>
 #include <string.h>

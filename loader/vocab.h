@@ -1,5 +1,5 @@
 /* loader/vocab.h — a tokenizer vocabulary exactly as a GGUF stores it (the tokenizer.ggml.* keys and
- * tokenizer.chat_template). The GGUF adapter, the tokenizer.json / tekken.json converters and `vkmm synth`
+ * tokenizer.chat_template). The GGUF adapter, the tokenizer.json / tekken.json converters and `vkmm-dev synth`
  * all meet here; tokenizers are built from this struct, never from a file. */
 #ifndef VKMM_LOADER_VOCAB_H
 #define VKMM_LOADER_VOCAB_H

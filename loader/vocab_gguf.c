@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/vocab_gguf.h"
+#include "vocab_gguf.h"
 
 static vkmm_status get_flag(const vkmm_gguf *g, const char *key, vkmm_vocab_flag *out, vkmm_error *err)
 {

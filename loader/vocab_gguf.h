@@ -2,8 +2,8 @@
 #ifndef VKMM_LOADER_VOCAB_GGUF_H
 #define VKMM_LOADER_VOCAB_GGUF_H
 
-#include "loader/gguf.h"
-#include "loader/vocab.h"
+#include "gguf.h"
+#include "vocab.h"
 
 /* Reads the vocabulary of a model file; errors name the file and the key. */
 vkmm_status vkmm_vocab_from_gguf(vkmm_vocab *v, const vkmm_gguf *g, vkmm_error *err);

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "runtime/gpu/gpu.h"
+#include "gpu.h"
 
 extern int test_failures;
 

@@ -1,4 +1,4 @@
-/* tools/bench_json.c — `vkmm bench json FILE...`: parses JSON files (tokenizer.json, tekken.json) with vkmm's own
+/* tools/bench_json.c — `vkmm-dev bench-json FILE...`: parses JSON files (tokenizer.json, tekken.json) with vkmm's own
  * reader (loader/json.c) and with jansson, best of N runs each, to keep the choice between them measured.
  * A developer tool: it calls loader/json.h directly. */
 #include <jansson.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "loader/json.h"
+#include "dev.h"
+#include "json.h"
 
 static double now_ms(void)
 {
@@ -17,7 +17,7 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-int vkmm_bench_json(int argc, char **argv)
+int vkmm_dev_bench_json(int argc, char **argv)
 {
     int reps = 5, first = 1;
     if (argc >= 3 && !strcmp(argv[1], "-r")) {
@@ -25,7 +25,7 @@ int vkmm_bench_json(int argc, char **argv)
         first = 3;
     }
     if (first >= argc || reps < 1) {
-        fprintf(stderr, "usage: vkmm bench json [-r RUNS] FILE.json...\n"
+        fprintf(stderr, "usage: vkmm-dev bench-json [-r RUNS] FILE.json...\n"
                         "  parses each file with loader/json.c and with jansson; prints the best time of each\n");
         return 2;
     }
@@ -34,7 +34,7 @@ int vkmm_bench_json(int argc, char **argv)
         size_t len;
         vkmm_error err;
         if (vkmm_read_file(argv[a], (size_t)1 << 30, &text, &len, &err)) {
-            fprintf(stderr, "vkmm bench json: %s\n", err.msg);
+            fprintf(stderr, "vkmm-dev bench-json: %s\n", err.msg);
             return 1;
         }
         double best_own = 1e30, best_jansson = 1e30;
@@ -42,7 +42,7 @@ int vkmm_bench_json(int argc, char **argv)
             double t0 = now_ms();
             vkmm_json_doc *doc;
             if (vkmm_json_parse(text, len, argv[a], NULL, &doc, &err)) {
-                fprintf(stderr, "vkmm bench json: %s\n", err.msg);
+                fprintf(stderr, "vkmm-dev bench-json: %s\n", err.msg);
                 free(text);
                 return 1;
             }
@@ -53,7 +53,7 @@ int vkmm_bench_json(int argc, char **argv)
             json_t *j = json_loadb(text, len, 0, &je);
             double t3 = now_ms();
             if (!j) {
-                fprintf(stderr, "vkmm bench json: jansson: %s:%d:%d: %s\n", argv[a], je.line, je.column, je.text);
+                fprintf(stderr, "vkmm-dev bench-json: jansson: %s:%d:%d: %s\n", argv[a], je.line, je.column, je.text);
                 free(text);
                 return 1;
             }

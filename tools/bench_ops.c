@@ -1,4 +1,4 @@
-/* tools/bench_ops.c — `vkmm bench ops`: times each kernel family on real model shapes and prints time, GB/s and
+/* tools/bench_ops.c — `vkmm-dev bench-ops`: times each kernel family on real model shapes and prints time, GB/s and
  * GFLOP/s next to the device's own copy bandwidth measured by a copy shader in the same run.
  * A developer tool: it drives runtime/ops directly rather than the public API. */
 #include <math.h>
@@ -8,11 +8,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "cli.h"
-#include "loader/dtype_table.h"
-#include "runtime/ops/attention.h"
-#include "runtime/ops/matmul.h"
-#include "runtime/ops/softmax.h"
+#include "dev.h"
+#include "dtype_table.h"
+#include "attention.h"
+#include "matmul.h"
+#include "softmax.h"
 
 typedef struct bench {
     vkmm_gpu *gpu;
@@ -461,13 +461,13 @@ static vkmm_status bench_attention(bench *b, const char *name, uint32_t hd, uint
 
 static int usage(void)
 {
-    printf("usage: vkmm bench ops [--json] [-r REPS] [--filter TEXT] [--device N] [--quick]\n"
+    printf("usage: vkmm-dev bench-ops [--json] [-r REPS] [--filter TEXT] [--device N] [--quick]\n"
            "  --filter: only rows whose \"op type n=N\" contains TEXT\n"
            "  times each kernel on Gemma 3 / Mistral shapes, next to a copy shader's bandwidth\n");
     return 0;
 }
 
-int vkmm_bench_ops(int argc, char **argv)
+int vkmm_dev_bench_ops(int argc, char **argv)
 {
     bench b = {.reps = 5, .first_row = true, .seed = 1};
     vkmm_gpu_options go = {.validation = -1};
@@ -486,7 +486,7 @@ int vkmm_bench_ops(int argc, char **argv)
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return usage();
         else {
-            fprintf(stderr, "vkmm bench ops: unknown option '%s'\n", argv[i]);
+            fprintf(stderr, "vkmm-dev bench-ops: unknown option '%s'\n", argv[i]);
             return 2;
         }
     }
@@ -494,7 +494,7 @@ int vkmm_bench_ops(int argc, char **argv)
         b.reps = 1;
     vkmm_error err;
     if (vkmm_gpu_create(&go, &b.gpu, &err) || vkmm_ops_create(b.gpu, NULL, &b.ops, &err)) {
-        fprintf(stderr, "vkmm bench ops: %s\n", err.msg);
+        fprintf(stderr, "vkmm-dev bench-ops: %s\n", err.msg);
         vkmm_gpu_destroy(b.gpu);
         return 1;
     }
@@ -502,9 +502,9 @@ int vkmm_bench_ops(int argc, char **argv)
     b.cpu_device = d->kind == VKMM_DEVICE_CPU;
     if (b.json) {
         printf("{\"device\": ");
-        vkmm_cli_json_string(stdout, d->name);
+        vkmm_json_write_string(stdout, d->name);
         printf(", \"driver\": ");
-        vkmm_cli_json_string(stdout, d->driver_info);
+        vkmm_json_write_string(stdout, d->driver_info);
         printf(", \"reps\": %d, \"results\": [", b.reps);
     } else {
         printf("device: %s (%s), median of %d\n", d->name, d->driver_info, b.reps);
@@ -588,7 +588,7 @@ int vkmm_bench_ops(int argc, char **argv)
     if (b.json)
         printf("\n], \"copy_gb_per_s\": %.2f, \"fma_gflop_per_s\": %.2f}\n", b.copy_gbs, b.fma_gfs);
     if (s)
-        fprintf(stderr, "vkmm bench ops: %s\n", err.msg);
+        fprintf(stderr, "vkmm-dev bench-ops: %s\n", err.msg);
     vkmm_ops_destroy(b.ops);
     vkmm_gpu_destroy(b.gpu);
     return s ? 1 : 0;

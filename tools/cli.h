@@ -1,10 +1,14 @@
-/* tools/cli.h — the subcommands of the `vkmm` command and the little they share. */
+/* tools/cli.h — the subcommands of the `vkmm` command and the little they share. They reach vkmm through the
+ * public API only (vkmm.h, the shared library); tools/dev.h lists the developer tool's. */
 #ifndef VKMM_TOOLS_CLI_H
 #define VKMM_TOOLS_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "text_out.h" /* common/text: vkmm_clean_text, vkmm_json_write_string */
 
 typedef struct vkmm_cli_command {
     const char *name;
@@ -14,31 +18,15 @@ typedef struct vkmm_cli_command {
 
 /* One line per subcommand file: */
 int vkmm_cmd_devices(int argc, char **argv);
-int vkmm_cmd_bench(int argc, char **argv);
-int vkmm_bench_ops(int argc, char **argv);
-int vkmm_bench_json(int argc, char **argv);   /* tools/bench_json.c: loader/json.c against jansson */
 int vkmm_cmd_bench_model(int argc, char **argv);
 int vkmm_cmd_run(int argc, char **argv);
 int vkmm_cmd_chat(int argc, char **argv);
 int vkmm_cmd_serve(int argc, char **argv);    /* tools/serve/cmd_serve.c */
 int vkmm_cmd_tokenize(int argc, char **argv);
 int vkmm_cmd_info(int argc, char **argv);
-int vkmm_cmd_synth(int argc, char **argv);
 int vkmm_cmd_models(int argc, char **argv);
-int vkmm_info_image(int argc, char **argv);    /* tools/info_inputs.c: `vkmm info --image FILE` */
-int vkmm_info_manifest(int argc, char **argv); /* tools/info_inputs.c: `vkmm info --model-file FILE.yaml` */
-int vkmm_info_audio(int argc, char **argv);    /* tools/info_audio.c: `vkmm info --audio FILE` */
 
-/* JSON string output with escaping. */
-void vkmm_cli_json_string(FILE *f, const char *s);
-
-/* Text from untrusted files (tools/text.c). */
-/* A malloc'ed copy of at most max bytes of s as valid UTF-8 with no NUL (bad bytes become U+FFFD), "..." when
- * cut; with escape, control characters become \n, \t, \r or \xNN so the text stays on one line. */
-char *vkmm_cli_clean_text(const char *s, uint64_t len, size_t max, bool escape);
-/* The shortest decimal that reads back as v (as a float when f32); "nan", "inf", "-inf" otherwise. */
-void vkmm_cli_format_float(char *buf, size_t size, double v, bool f32);
-/* "123 bytes", "1.50 MiB", ... */
-void vkmm_cli_format_bytes(char *buf, size_t size, uint64_t bytes);
+/* tools/cli.c: runs the subcommand argv[1] names (with --help, --version and a usage of them all); the exit status. */
+int vkmm_cli_main(const char *prog, const char *title, const vkmm_cli_command *cmds, size_t n, int argc, char **argv);
 
 #endif

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "tools/run_opts.h"
+#include "run_opts.h"
 
 typedef struct series {
     double v[64];
@@ -66,6 +66,7 @@ typedef struct par_job {
     pthread_barrier_t *ready;  /* everyone's prefill done: the decode phase starts together */
     double prefill_end, decode_start, decode_end;
     uint32_t n_gen;
+    bool print_profile;        /* --profile: this sequence's GPU profile (its batched steps) after the run */
     vkmm_status st;
     vkmm_error err;
 } par_job;
@@ -93,6 +94,8 @@ static void *par_run(void *arg)
     }
     j->decode_end = now_ms();
     vkmm_session_end(s, NULL);
+    if (j->print_profile && !j->st)
+        vkmm_session_profile_print(s, stderr, 20);
     vkmm_session_free(s);
     return NULL;
 }
@@ -105,7 +108,7 @@ typedef struct par_result {
 /* One repetition at P sequences: prefill throughput (all prompts, from the start to the last prefill done) and
  * decode throughput (tokens after the first, from the common start to the last one), aggregate and per sequence. */
 static vkmm_status par_round(vkmm_model *m, uint32_t P, const vkmm_session_params *sp, const int32_t *ids,
-                             uint32_t pp, uint32_t tg, par_result *out, bool timed, vkmm_error *err)
+                             uint32_t pp, uint32_t tg, par_result *out, bool timed, bool profile, vkmm_error *err)
 {
     par_job *jobs = calloc(P, sizeof *jobs);
     pthread_t *th = calloc(P, sizeof *th);
@@ -113,7 +116,9 @@ static vkmm_status par_round(vkmm_model *m, uint32_t P, const vkmm_session_param
     pthread_barrier_init(&ready, NULL, P);
     double t0 = now_ms();
     for (uint32_t i = 0; i < P; i++) {
-        jobs[i] = (par_job){.m = m, .sp = *sp, .ids = ids + (size_t)i * pp, .pp = pp, .tg = tg, .ready = &ready};
+        jobs[i] = (par_job){.m = m, .sp = *sp, .ids = ids + (size_t)i * pp, .pp = pp, .tg = tg, .ready = &ready,
+                            .print_profile = profile && i == 0};
+        jobs[i].sp.profile = profile && i == 0;
         pthread_create(&th[i], NULL, par_run, &jobs[i]);
     }
     for (uint32_t i = 0; i < P; i++)
@@ -178,7 +183,7 @@ static int bench_parallel(vkmm_model *m, const run_opts *o, const char *levels, 
     vkmm_status st = VKMM_OK;
     for (uint32_t l = 0; l < n_levels && !st; l++)
         for (uint32_t r = 0; r <= reps && !st; r++) /* an untimed round first at each level */
-            st = par_round(m, res[l].level, &sp, ids, pp, tg, &res[l], r > 0, &err);
+            st = par_round(m, res[l].level, &sp, ids, pp, tg, &res[l], r > 0, o->profile && r == reps, &err);
     free(ids);
     if (st) {
         fprintf(stderr, "vkmm bench: %s\n", err.msg);
@@ -226,7 +231,7 @@ int vkmm_cmd_bench_model(int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: vkmm bench -m model.gguf [--mmproj mmproj.gguf] [-p 512] [-n 128] [-r 5] [--json]\n"
                    "                  [--parallel 1,2,4,8]  (that many conversations at once, on threads)\n"
-                   "       vkmm bench ops [...]   (kernels; see vkmm bench ops --help)\n");
+                   "(kernels alone: vkmm-dev bench-ops, a developer tool)\n");
             return 0;
         }
         int r = run_opts_parse(&o, argc, argv, &i);
@@ -306,12 +311,14 @@ int vkmm_cmd_bench_model(int argc, char **argv)
         mean_sd(&s_img, &e, &f);
         if (json) {
             printf("{\"model\": ");
-            vkmm_cli_json_string(stdout, o.model);
+            vkmm_json_write_string(stdout, o.model);
             printf(", \"arch\": \"%s\", \"device\": ", info.arch);
-            vkmm_cli_json_string(stdout, info.device);
-            printf(", \"weight_bytes\": %llu, \"reps\": %u, \"pp\": %u, \"pp_tok_s\": %.2f, \"pp_sd\": %.2f, \"tg\": %u, "
-                   "\"tg_tok_s\": %.2f, \"tg_sd\": %.2f, \"image_ms\": %.2f, \"image_sd\": %.2f}\n",
-                   (unsigned long long)info.weight_bytes, reps, pp, a, b, tg, c, d, pixels ? e : 0, pixels ? f : 0);
+            vkmm_json_write_string(stdout, info.device);
+            printf(", \"weight_bytes\": %llu, \"n_expert\": %u, \"n_expert_used\": %u, \"reps\": %u, \"pp\": %u, "
+                   "\"pp_tok_s\": %.2f, \"pp_sd\": %.2f, \"tg\": %u, \"tg_tok_s\": %.2f, \"tg_sd\": %.2f, "
+                   "\"image_ms\": %.2f, \"image_sd\": %.2f}\n",
+                   (unsigned long long)info.weight_bytes, info.n_expert, info.n_expert_used, reps, pp, a, b, tg, c, d,
+                   pixels ? e : 0, pixels ? f : 0);
         } else {
             printf("| %-28s | %-9s | %-22s | %-14s | %16s |\n", "model", "size", "device", "test", "t/s");
             printf("| %.28s | %-9s | %.22s | %-14s | %16s |\n", "----------------------------", "---------",
@@ -323,8 +330,15 @@ int vkmm_cmd_bench_model(int argc, char **argv)
             snprintf(name, sizeof name, "%s", base ? base + 1 : o.model);
             if (pp)
                 printf("| %-28s | %-9s | %-22.22s | pp%-12u | %9.2f ± %5.2f |\n", name, size, info.device, pp, a, b);
-            if (tg)
-                printf("| %-28s | %-9s | %-22.22s | tg%-12u | %9.2f ± %5.2f |\n", name, size, info.device, tg, c, d);
+            if (tg) {
+                /* a mixture of experts decodes reading only the experts each token is routed to */
+                char test[32];
+                if (info.n_expert)
+                    snprintf(test, sizeof test, "tg%u %u/%ue", tg, info.n_expert_used, info.n_expert);
+                else
+                    snprintf(test, sizeof test, "tg%u", tg);
+                printf("| %-28s | %-9s | %-22.22s | %-14s | %9.2f ± %5.2f |\n", name, size, info.device, test, c, d);
+            }
             if (pixels)
                 printf("| %-28s | %-9s | %-22.22s | %-14s | %6.1f ± %5.1f ms |\n", name, size, info.device,
                        "image 1024x768", e, f);

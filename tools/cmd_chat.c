@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "tools/run_opts.h"
+#include "run_opts.h"
 
 static bool on_token(const vkmm_token_event *ev, void *user)
 {

@@ -42,7 +42,7 @@ static double mib(uint64_t b)
 static void print_table(const vkmm_device_info *d, int n)
 {
     for (int i = 0; i < n; i++) {
-        const vkmm_device_info *x = &d[i];
+        const vkmm_device_info *x = vkmm_device_at(d, i);
         char sg[160], uuid[33];
         subgroup_ops_str(x->subgroup_ops, sg, sizeof sg);
         uuid_str(x->device_uuid, uuid);
@@ -85,19 +85,19 @@ static void print_json(const vkmm_device_info *d, int n)
 {
     printf("[");
     for (int i = 0; i < n; i++) {
-        const vkmm_device_info *x = &d[i];
+        const vkmm_device_info *x = vkmm_device_at(d, i);
         char uuid[33], sg[160];
         uuid_str(x->device_uuid, uuid);
         subgroup_ops_str(x->subgroup_ops, sg, sizeof sg);
         printf("%s\n  {\"index\": %d, \"name\": ", i ? "," : "", x->index);
-        vkmm_cli_json_string(stdout, x->name);
+        vkmm_json_write_string(stdout, x->name);
         printf(", \"vendor\": ");
-        vkmm_cli_json_string(stdout, x->vendor);
+        vkmm_json_write_string(stdout, x->vendor);
         printf(", \"vendor_id\": %u, \"device_id\": %u, \"kind\": \"%s\", \"driver_name\": ", x->vendor_id,
                x->device_id, kind_name(x->kind));
-        vkmm_cli_json_string(stdout, x->driver_name);
+        vkmm_json_write_string(stdout, x->driver_name);
         printf(", \"driver_info\": ");
-        vkmm_cli_json_string(stdout, x->driver_info);
+        vkmm_json_write_string(stdout, x->driver_info);
         printf(", \"driver_version\": \"%s\", \"api_version\": \"%u.%u.%u\", \"device_uuid\": \"%s\",\n",
                x->driver_version_str, x->api_version >> 22, (x->api_version >> 12) & 0x3ff, x->api_version & 0xfff,
                uuid);
@@ -123,7 +123,7 @@ static void print_json(const vkmm_device_info *d, int n)
                "\"queue_family_transfer\": %d, \"usable\": %s, \"unusable_reason\": ",
                x->timestamps ? "true" : "false", x->timestamp_period_ns, x->queue_family_compute,
                x->queue_family_transfer, x->usable ? "true" : "false");
-        vkmm_cli_json_string(stdout, x->unusable_reason);
+        vkmm_json_write_string(stdout, x->unusable_reason);
         printf("}");
     }
     printf("\n]\n");

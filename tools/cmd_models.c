@@ -11,11 +11,11 @@ static void print_json(const vkmm_model_catalog *c)
     printf("{\"search_path\": [");
     for (uint32_t i = 0; i < c->n_dirs; i++) {
         printf("%s", i ? ", " : "");
-        vkmm_cli_json_string(stdout, c->dirs[i]);
+        vkmm_json_write_string(stdout, c->dirs[i]);
     }
     printf("], \"models\": [");
     for (uint32_t i = 0; i < c->n_models; i++) {
-        const vkmm_model_entry *e = &c->models[i];
+        const vkmm_model_entry *e = vkmm_model_catalog_at(c, i);
         const char *keys[] = {"name", "manifest", "description", "huggingface", "model", "mmproj", "model_path",
                               "mmproj_path", "problem"};
         const char *vals[] = {e->name, e->manifest, e->description, e->repo, e->model_file, e->mmproj_file,
@@ -24,7 +24,7 @@ static void print_json(const vkmm_model_catalog *c)
         for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
             printf("\"%s\": ", keys[k]);
             if (vals[k])
-                vkmm_cli_json_string(stdout, vals[k]);
+                vkmm_json_write_string(stdout, vals[k]);
             else
                 printf("null");
             printf(", ");
@@ -50,7 +50,7 @@ int vkmm_cmd_models(int argc, char **argv)
             return 2;
         }
     }
-    vkmm_model_catalog c;
+    vkmm_model_catalog c = {0};
     vkmm_error err;
     if (vkmm_model_catalog_load(&c, &err)) {
         fprintf(stderr, "vkmm models: %s\n", err.msg);
@@ -62,7 +62,7 @@ int vkmm_cmd_models(int argc, char **argv)
         return 0;
     }
     for (uint32_t i = 0; i < c.n_models; i++) {
-        const vkmm_model_entry *e = &c.models[i];
+        const vkmm_model_entry *e = vkmm_model_catalog_at(&c, i);
         printf("%-20s %-8s %s\n", e->name, e->present ? "present" : "missing", e->description);
         printf("%-20s manifest %s\n", "", e->manifest);
         if (e->model_path)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "tools/run_opts.h"
+#include "run_opts.h"
 
 typedef struct stream {
     bool json;
@@ -23,7 +23,7 @@ static bool on_token(const vkmm_token_event *ev, void *user)
     if (ev->id < 0)
         return true; /* trailing bytes of an unfinished character: no token of its own */
     printf("{\"id\": %d, \"piece\": ", ev->id);
-    vkmm_cli_json_string(stdout, ev->piece);
+    vkmm_json_write_string(stdout, ev->piece);
     printf(", \"logprob\": %.6f, \"top\": [", ev->logprob);
     for (uint32_t i = 0; i < ev->n_top; i++)
         printf("%s{\"id\": %d, \"logprob\": %.6f}", i ? ", " : "", ev->top[i].id, ev->top[i].logprob);

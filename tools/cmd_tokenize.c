@@ -1,15 +1,12 @@
-/* tools/cmd_tokenize.c — `vkmm tokenize`: text to token ids (or pieces) with the model's own tokenizer, for
- * checking prompts and comparing against other implementations. */
+/* tools/cmd_tokenize.c — `vkmm tokenize`: text to token ids (or pieces) with a model's own tokenizer, or with a
+ * Hugging Face tokenizer.json or Mistral tekken.json, for checking prompts and comparing against other
+ * implementations. No GPU: the public API's vkmm_text_tokenizer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "loader/detokenize.h"
-#include "loader/hf_tokenizer.h"
-#include "loader/json.h"
-#include "loader/tokenizer.h"
-#include "loader/vocab_gguf.h"
+#include "vkmm.h"
 
 static void usage(FILE *f)
 {
@@ -25,45 +22,65 @@ typedef struct opts {
     bool ids, no_bos, special;
 } opts;
 
-/* The vocabulary source. A GGUF arrives through the GGUF reader's vocabulary adapter. */
-static vkmm_status load_vocab(const opts *o, vkmm_vocab *v, vkmm_error *err)
+static void print_piece(const vkmm_text_tokenizer *tok, int32_t id)
 {
-    if (o->hf_json)
-        return vkmm_vocab_from_hf_file(v, o->hf_json, o->hf_config, err);
-    if (o->tekken)
-        return vkmm_vocab_from_tekken_file(v, o->tekken, err);
-    vkmm_gguf *g;
-    vkmm_status s = vkmm_gguf_open(o->model, &g, err);
-    if (s)
-        return s;
-    s = vkmm_vocab_from_gguf(v, g, err);
-    vkmm_gguf_close(g);
-    return s;
+    char small[256], *buf = small;
+    size_t len = 0;
+    printf("%6d -> '", id);
+    if (vkmm_text_tokenizer_token_bytes(tok, id, small, sizeof small, &len, NULL) == VKMM_OK && len > sizeof small &&
+        (buf = malloc(len)) && vkmm_text_tokenizer_token_bytes(tok, id, buf, len, &len, NULL))
+        len = 0;
+    for (size_t i = 0; buf && i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == '\n')
+            fputs("\\n", stdout);
+        else if (c == '\t')
+            fputs("\\t", stdout);
+        else if (c == '\r')
+            fputs("\\r", stdout);
+        else if (c == '\'' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20 || c == 0x7F)
+            printf("\\x%02x", c);
+        else
+            putchar(c); /* a lone byte of a longer character prints as that byte, as llama-tokenize does */
+    }
+    fputs("'\n", stdout);
+    if (buf != small)
+        free(buf);
 }
 
-static void print_piece(const vkmm_tokenizer *tok, int32_t id)
+/* The whole of a text file (at most 1 GiB). */
+static char *read_all(const char *path, size_t *len)
 {
-    vkmm_text t = {0};
-    vkmm_error err;
-    printf("%6d -> '", id);
-    if (vkmm_token_bytes(tok, id, true, &t, &err) == VKMM_OK)
-        for (size_t i = 0; i < t.len; i++) {
-            unsigned char c = (unsigned char)t.s[i];
-            if (c == '\n')
-                fputs("\\n", stdout);
-            else if (c == '\t')
-                fputs("\\t", stdout);
-            else if (c == '\r')
-                fputs("\\r", stdout);
-            else if (c == '\'' || c == '\\')
-                printf("\\%c", c);
-            else if (c < 0x20 || c == 0x7F)
-                printf("\\x%02x", c);
-            else
-                putchar(c); /* a lone byte of a longer character prints as that byte, as llama-tokenize does */
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0;
+    *len = 0;
+    for (;;) {
+        if (*len + 65536 > cap) {
+            char *p = cap < ((size_t)1 << 30) ? realloc(buf, cap = cap ? cap * 2 : 65536) : NULL;
+            if (!p) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = p;
         }
-    fputs("'\n", stdout);
-    vkmm_text_free(&t);
+        size_t got = fread(buf + *len, 1, cap - *len, f);
+        *len += got;
+        if (!got)
+            break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }
 
 int vkmm_cmd_tokenize(int argc, char **argv)
@@ -99,45 +116,42 @@ int vkmm_cmd_tokenize(int argc, char **argv)
             return 2;
         }
     }
-    if ((!o.model && !o.hf_json && !o.tekken) || (!o.prompt == !o.file)) {
+    const char *source = o.model ? o.model : o.hf_json ? o.hf_json : o.tekken;
+    if (!source || (!o.prompt == !o.file)) {
         usage(stderr);
         return 2;
     }
     vkmm_error err = {0};
-    vkmm_vocab vocab;
-    vkmm_vocab_init(&vocab);
-    vkmm_tokenizer *tok = NULL;
-    vkmm_tokens ids = {0};
+    vkmm_text_tokenizer *tok = NULL;
+    int32_t *ids = NULL;
     char *text = NULL;
-    size_t len = 0;
+    size_t len = o.prompt ? strlen(o.prompt) : 0;
+    uint32_t n = 0;
     int rc = 1;
-    if (o.file) {
-        if (vkmm_read_file(o.file, (size_t)1 << 30, &text, &len, &err))
-            goto fail;
-    } else {
-        len = strlen(o.prompt);
+    if (o.file && !(text = read_all(o.file, &len))) {
+        fprintf(stderr, "vkmm tokenize: %s: cannot read the file\n", o.file);
+        return 1;
     }
-    unsigned flags = (o.no_bos ? 0 : VKMM_TOKENIZE_ADD_SPECIAL) | (o.special ? VKMM_TOKENIZE_PARSE_SPECIAL : 0);
-    if (load_vocab(&o, &vocab, &err) || vkmm_tokenizer_create(&vocab, &tok, &err) ||
-        vkmm_tokenize(tok, text ? text : o.prompt, len, flags, &ids, &err))
-        goto fail;
+    if (vkmm_text_tokenizer_open(source, o.hf_json ? o.hf_config : NULL, &tok, &err) ||
+        vkmm_text_tokenizer_encode(tok, text ? text : o.prompt, len, !o.no_bos, o.special, NULL, 0, &n, &err) ||
+        !(ids = malloc((n ? n : 1) * sizeof *ids)) ||
+        vkmm_text_tokenizer_encode(tok, text ? text : o.prompt, len, !o.no_bos, o.special, ids, n, &n, &err)) {
+        fprintf(stderr, "vkmm tokenize: %s\n", ids || err.code ? err.msg : "out of memory");
+        goto done;
+    }
     if (o.ids) {
         putchar('[');
-        for (size_t i = 0; i < ids.n; i++)
-            printf("%s%d", i ? ", " : "", ids.ids[i]);
+        for (uint32_t i = 0; i < n; i++)
+            printf("%s%d", i ? ", " : "", ids[i]);
         puts("]");
     } else {
-        for (size_t i = 0; i < ids.n; i++)
-            print_piece(tok, ids.ids[i]);
+        for (uint32_t i = 0; i < n; i++)
+            print_piece(tok, ids[i]);
     }
     rc = 0;
-    goto done;
-fail:
-    fprintf(stderr, "vkmm tokenize: %s\n", err.msg);
 done:
-    vkmm_tokens_free(&ids);
-    vkmm_tokenizer_free(tok);
-    vkmm_vocab_free(&vocab);
+    vkmm_text_tokenizer_free(tok);
+    free(ids);
     free(text);
     return rc;
 }

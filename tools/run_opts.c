@@ -4,8 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loader/manifest.h"
-#include "tools/run_opts.h"
+#include "run_opts.h"
 
 static struct {
     bool model, ctx, n, temp, top_k, top_p, min_p, rp, seed, system, tmpl;
@@ -34,7 +33,9 @@ const char *run_opts_help(void)
            "  --seed N        --raw (no chat template)  --json (one JSON object per token)\n"
            "  --device N|NAME  --profile  --profile-json FILE (Chrome/Perfetto trace)\n"
            "  --kv-tokens N           positions of KV cache the model's sessions share (default: from memory)\n"
-           "  --max-batch N           sequences one decode step takes (16)\n";
+           "  --max-batch N           sequences one decode step takes (16)\n"
+           "  --image-tokens N        the most tokens one image becomes, for models whose images take a budget\n"
+           "                          (Gemma 4: 70, 140, 280, 560 or 1120; default 280)\n";
 }
 
 static bool num(const char *s, double *out)
@@ -54,7 +55,7 @@ int run_opts_parse(run_opts *o, int argc, char **argv, int *i)
                                              "--system", "-n", "--n-predict", "-c", "--ctx-size", "-b", "--batch-size",
                                              "--chat-template", "--temp", "--top-k", "--top-p", "--min-p",
                                              "--repeat-penalty", "--seed", "--device", "--profile-json",
-                                             "--kv-tokens", "--max-batch"};
+                                             "--kv-tokens", "--max-batch", "--image-tokens"};
     bool known = false;
     for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
         known |= !strcmp(a, with_value[k]);
@@ -95,6 +96,7 @@ int run_opts_parse(run_opts *o, int argc, char **argv, int *i)
     else if (!strcmp(a, "--seed")) o->sampling.seed = (uint64_t)d, given.seed = true;
     else if (!strcmp(a, "--kv-tokens")) o->kv_tokens = d < 0 ? 0 : d > 2e9 ? 2000000000u : (uint32_t)d;
     else if (!strcmp(a, "--max-batch")) o->max_batch = d < 1 ? 1 : d > 64 ? 64 : (uint32_t)d;
+    else if (!strcmp(a, "--image-tokens")) o->image_tokens = d < 1 ? 1 : d > 1e6 ? 1000000u : (uint32_t)d;
     return 1;
 }
 
@@ -110,7 +112,7 @@ int run_opts_finish(run_opts *o, const char *cmd)
 {
     /* -m takes a name, a GGUF or a manifest; --model-file a manifest; neither: the bundled demo model */
     const char *what = o->model_file ? o->model_file : o->model ? o->model : "demo";
-    vkmm_model_ref ref;
+    vkmm_model_ref ref = {0};
     vkmm_error err;
     if (vkmm_model_resolve(what, o->mmproj, &ref, &err)) {
         fprintf(stderr, "vkmm %s: %s\n", cmd, err.msg);
@@ -160,6 +162,7 @@ static void progress(const char *stage, uint64_t done, uint64_t total, void *use
 vkmm_status run_load_model(const run_opts *o, vkmm_model **m, vkmm_error *err)
 {
     vkmm_model_params mp = {
+        .struct_size = sizeof mp,
         .model_path = o->model,
         .mmproj_path = o->mmproj,
         .device = o->device,
@@ -168,6 +171,7 @@ vkmm_status run_load_model(const run_opts *o, vkmm_model **m, vkmm_error *err)
         .progress = o->quiet || !isatty(2) ? NULL : progress,
         .kv_tokens = o->kv_tokens,
         .max_batch = o->max_batch,
+        .image_tokens = o->image_tokens,
     };
     return vkmm_model_load(&mp, m, err);
 }

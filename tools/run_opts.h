@@ -16,6 +16,7 @@ typedef struct run_opts {
     uint32_t n_images;
     uint32_t n_predict, n_ctx, n_batch;
     uint32_t kv_tokens, max_batch; /* the model's shared KV pool and decode batch (0: the library's choice) */
+    uint32_t image_tokens;         /* --image-tokens: a budgeted tower's tokens per image (0: its default) */
     vkmm_sampling sampling;
     bool raw, json, profile, quiet;
     char *owned[RUN_OWNED]; /* strings kept from the model's manifest */

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/dtype_table.h"
-#include "loader/hf_tokenizer.h"
-#include "tools/synth.h"
+#include "dtype_table.h"
+#include "hf_tokenizer.h"
+#include "synth.h"
 
 typedef struct synth_fill {
     uint64_t seed;
@@ -14,6 +14,7 @@ typedef struct synth_fill {
     uint64_t k;
     float center, spread;
     bool random_blocks;
+    float *values;      /* given values (one row of k) instead of random ones */
 } fill_state;
 
 static uint64_t mix(uint64_t x)
@@ -65,6 +66,10 @@ static vkmm_status fill(void *user, uint64_t row0, uint64_t n_rows, uint64_t row
         random_block_bytes(dst, n_rows * row_bytes, f->type, &st);
         return VKMM_OK;
     }
+    if (f->values) {
+        vkmm_quantize(f->type, f->values, dst, f->k);
+        return VKMM_OK;
+    }
     float *row = malloc(sizeof *row * f->k);
     if (!row)
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
@@ -81,28 +86,56 @@ static vkmm_status fill(void *user, uint64_t row0, uint64_t n_rows, uint64_t row
     return VKMM_OK;
 }
 
-void synth_tensor(synth_ctx *c, const char *name, vkmm_dtype type, uint32_t n_dims, const uint64_t *ne, float center,
-                  float spread)
+static fill_state *new_fill(synth_ctx *c)
 {
     if (c->n_fills == c->cap_fills) {
         size_t cap = c->cap_fills ? c->cap_fills * 2 : 64;
         fill_state **v = realloc(c->fills, cap * sizeof *v);
         if (!v)
-            return; /* the writer reports the missing tensor as an error at write time */
+            return NULL;
         c->fills = v;
         c->cap_fills = cap;
     }
-    fill_state *f = malloc(sizeof *f);
+    fill_state *f = calloc(1, sizeof *f);
+    if (f)
+        c->fills[c->n_fills++] = f;
+    return f;
+}
+
+void synth_tensor(synth_ctx *c, const char *name, vkmm_dtype type, uint32_t n_dims, const uint64_t *ne, float center,
+                  float spread)
+{
+    fill_state *f = new_fill(c);
     if (!f)
-        return;
-    *f = (fill_state){c->seed ^ name_hash(name), type, ne[0], center, spread, c->o->random_blocks};
-    c->fills[c->n_fills++] = f;
+        return; /* the writer reports the missing tensor as an error at write time */
+    *f = (fill_state){c->seed ^ name_hash(name), type, ne[0], center, spread, c->o->random_blocks, NULL};
     vkmm_gguf_writer_add_tensor_fill(c->w, name, type, n_dims, ne, fill, f);
+}
+
+void synth_values(synth_ctx *c, const char *name, const float *values, uint64_t n)
+{
+    fill_state *f = new_fill(c);
+    if (!f || !(f->values = malloc(sizeof *f->values * n)))
+        return;
+    memcpy(f->values, values, sizeof *f->values * n);
+    f->type = VKMM_F32;
+    f->k = n;
+    vkmm_gguf_writer_add_tensor_fill(c->w, name, VKMM_F32, 1, &n, fill, f);
 }
 
 vkmm_dtype synth_type_for(vkmm_dtype type, uint64_t k)
 {
-    return k % vkmm_dtype_get(type)->block ? VKMM_F16 : type;
+    if (k % vkmm_dtype_get(type)->block == 0)
+        return type;
+    /* rows that are not whole super-blocks: llama.cpp's quantizer falls back to a 32-wide type */
+    static const struct { vkmm_dtype from, to; } fallback[] = {
+        {VKMM_Q2_K, VKMM_IQ4_NL}, {VKMM_Q3_K, VKMM_IQ4_NL}, {VKMM_IQ4_XS, VKMM_IQ4_NL}, {VKMM_Q4_K, VKMM_Q5_0},
+        {VKMM_Q5_K, VKMM_Q5_1}, {VKMM_Q6_K, VKMM_Q8_0},
+    };
+    for (size_t i = 0; i < sizeof fallback / sizeof *fallback; i++)
+        if (fallback[i].from == type && k % vkmm_dtype_get(fallback[i].to)->block == 0)
+            return fallback[i].to;
+    return VKMM_F16;
 }
 
 void synth_matrix(synth_ctx *c, const char *name, vkmm_dtype type, uint64_t k, uint64_t rows)
@@ -116,28 +149,53 @@ void synth_vector(synth_ctx *c, const char *name, uint64_t n, float center, floa
     synth_tensor(c, name, VKMM_F32, 1, &n, center, spread);
 }
 
-static void ctx_free(synth_ctx *c)
+void synth_ctx_free(synth_ctx *c)
 {
-    for (size_t i = 0; i < c->n_fills; i++)
+    for (size_t i = 0; i < c->n_fills; i++) {
+        free(c->fills[i]->values);
         free(c->fills[i]);
+    }
     free(c->fills);
     vkmm_gguf_writer_free(c->w);
 }
 
+/* An mmproj alone (gemma4v), for a tower test that needs no text model. */
+static vkmm_status synth_vision_only(const vkmm_synth_opts *o, vkmm_error *err)
+{
+    if (!o->mmproj_out)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "synth %s writes an mmproj alone: give its path", o->arch);
+    const vkmm_dtype_info *vi = vkmm_dtype_get(o->vision_type);
+    if (!vi || !vi->supported)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "synth: weight type not supported");
+    synth_ctx vision = {.o = o, .w = vkmm_gguf_writer_new(), .seed = mix(o->seed + 2)};
+    if (!vision.w)
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+    vkmm_status s = synth_gemma4v(&vision, o->size, o->n_embd ? o->n_embd : 256, err);
+    if (!s)
+        s = vkmm_gguf_writer_write(vision.w, o->mmproj_out, err);
+    synth_ctx_free(&vision);
+    return s;
+}
+
 vkmm_status vkmm_synth(const vkmm_synth_opts *o, vkmm_error *err)
 {
+    if (o->arch && !strcmp(o->arch, "gemma4v"))
+        return synth_vision_only(o, err);
     if (!o->out || !o->tokenizer || !o->arch)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "synth needs an architecture, a tokenizer file and an output path");
     const vkmm_dtype_info *ti = vkmm_dtype_get(o->type), *vi = vkmm_dtype_get(o->vision_type);
     if (!ti || !ti->supported || !vi || !vi->supported)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "synth: weight type not supported");
     bool gemma = !strcmp(o->arch, "gemma3"), mistral = !strcmp(o->arch, "mistral3");
-    if (!gemma && !mistral)
-        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "synth: unknown architecture '%s' (gemma3, mistral3)", o->arch);
+    bool gemma4 = !strcmp(o->arch, "gemma4");
+    if (!gemma && !mistral && !gemma4)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,
+                         "synth: unknown architecture '%s' (gemma3, gemma4, mistral3, gemma4v)", o->arch);
     vkmm_vocab vocab;
     vkmm_vocab_init(&vocab);
     vkmm_status s = gemma ? vkmm_vocab_from_hf_file(&vocab, o->tokenizer, NULL, err)
-                          : vkmm_vocab_from_tekken_file(&vocab, o->tokenizer, err);
+                    : gemma4 ? synth_gemma4_vocab(&vocab, o->tokenizer, err)
+                             : vkmm_vocab_from_tekken_file(&vocab, o->tokenizer, err);
     if (s)
         return s;
     synth_ctx text = {.o = o, .w = vkmm_gguf_writer_new(), .seed = mix(o->seed + 1)};
@@ -146,14 +204,15 @@ vkmm_status vkmm_synth(const vkmm_synth_opts *o, vkmm_error *err)
         s = vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
     if (!s)
         s = gemma ? synth_gemma3(&text, o->mmproj_out ? &vision : NULL, &vocab, err)
-                  : synth_mistral3(&text, o->mmproj_out ? &vision : NULL, &vocab, err);
+            : gemma4 ? synth_gemma4(&text, o->mmproj_out ? &vision : NULL, &vocab, err)
+                     : synth_mistral3(&text, o->mmproj_out ? &vision : NULL, &vocab, err);
     if (!s)
         s = vkmm_gguf_writer_write(text.w, o->out, err);
     if (!s && o->mmproj_out)
         s = vkmm_gguf_writer_write(vision.w, o->mmproj_out, err);
-    ctx_free(&text);
+    synth_ctx_free(&text);
     if (vision.w)
-        ctx_free(&vision);
+        synth_ctx_free(&vision);
     vkmm_vocab_free(&vocab);
     return s;
 }

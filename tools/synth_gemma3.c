@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "loader/vocab_gguf.h"
-#include "tools/synth.h"
+#include "vocab_gguf.h"
+#include "synth.h"
 
 typedef struct gemma3_shape {
     const char *size;

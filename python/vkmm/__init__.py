@@ -34,7 +34,7 @@ def devices():
     out = []
     try:
         for i in range(n.value):
-            d = arr[i]
+            d = _lib.at(arr, i, _lib.DeviceInfo)
             v = d.api_version
             out.append(Device(
                 index=d.index, name=d.name.decode("utf-8", "replace"), vendor=d.vendor.decode("utf-8", "replace"),
@@ -68,7 +68,7 @@ def models():
                            huggingface=t(e.repo), model_file=t(e.model_file), mmproj_file=t(e.mmproj_file),
                            model_path=t(e.model_path), mmproj_path=t(e.mmproj_path), present=bool(e.present),
                            problem=t(e.problem))
-                for e in (cat.models[i] for i in range(cat.n_models))]
+                for e in (_lib.at(cat.models, i, _lib.ModelEntry) for i in range(cat.n_models))]
     finally:
         _lib.lib.vkmm_model_catalog_free(byref(cat))
 

@@ -93,6 +93,7 @@ class ImageList:
             self._fill(self.array[i], item, f"{label} {i + 1}")
 
     def _fill(self, inp, item, what):
+        inp.struct_size = ctypes.sizeof(inp)  # array elements skip Sized.__init__
         name = what.encode()
         if isinstance(item, (str, os.PathLike)):
             path = os.fsencode(item)

@@ -1,7 +1,9 @@
 """The C library behind the package: finding libvkmm, and ctypes mirrors of the structs and functions of vkmm.h.
 
 Nothing here is public; the rest of the package speaks Python. Every struct mirrors its C declaration field
-for field, in order (ctypes applies the C compiler's alignment rules)."""
+for field, in order (ctypes applies the C compiler's alignment rules). Structs that start with struct_size get
+it set to their ctypes size when made (Sized), so a newer library reads only the fields this mirror knows;
+arrays the library allocates are walked by their elements' struct_size (at)."""
 
 import ctypes
 import ctypes.util
@@ -14,20 +16,35 @@ MAX_STOP = 16
 MAX_HEAPS = 16
 
 
+class Sized(Structure):
+    """A struct whose first field is its size as this side knows it (vkmm.h: "how this API grows")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.struct_size = ctypes.sizeof(self)
+
+
+def at(array, i, cls):
+    """Element i of a library-allocated array whose stride is its first element's struct_size."""
+    base = ctypes.cast(array, c_void_p).value
+    stride = array[0].struct_size or ctypes.sizeof(cls)
+    return cls.from_address(base + i * stride)
+
+
 class Error_(Structure):
     _fields_ = [("code", c_int), ("msg", c_char * 1024)]
 
 
-class Sampling(Structure):
-    _fields_ = [("temperature", c_float), ("top_k", c_int32), ("top_p", c_float), ("min_p", c_float),
+class Sampling(Sized):
+    _fields_ = [("struct_size", c_uint32), ("temperature", c_float), ("top_k", c_int32), ("top_p", c_float), ("min_p", c_float),
                 ("repeat_penalty", c_float), ("repeat_last_n", c_int32), ("seed", c_uint64),
                 ("ignore_eog", c_bool), ("stop", POINTER(c_char_p)), ("n_stop", c_uint32)]
 
 
-class ModelRef(Structure):
-    _fields_ = [("name", c_char_p), ("manifest", c_char_p), ("model", c_char_p), ("mmproj", c_char_p),
-                ("chat_template", c_char_p), ("system", c_char_p), ("context", c_uint32),
-                ("max_tokens", c_uint32), ("sampling", Sampling), ("set", c_uint32)]
+class ModelRef(Sized):
+    _fields_ = [("struct_size", c_uint32), ("name", c_char_p), ("manifest", c_char_p), ("model", c_char_p),
+                ("mmproj", c_char_p), ("chat_template", c_char_p), ("system", c_char_p), ("context", c_uint32),
+                ("max_tokens", c_uint32), ("set", c_uint32), ("sampling", Sampling)]
 
 
 # bits of ModelRef.set
@@ -36,30 +53,31 @@ REF_TEMPERATURE, REF_TOP_K, REF_TOP_P, REF_MIN_P, REF_REPEAT_PENALTY, REF_SEED =
                                                                                   1 << 8, 1 << 9)
 
 
-class ModelEntry(Structure):
-    _fields_ = [("name", c_char_p), ("manifest", c_char_p), ("description", c_char_p), ("repo", c_char_p),
+class ModelEntry(Sized):
+    _fields_ = [("struct_size", c_uint32), ("name", c_char_p), ("manifest", c_char_p), ("description", c_char_p), ("repo", c_char_p),
                 ("model_file", c_char_p), ("mmproj_file", c_char_p), ("model_path", c_char_p),
                 ("mmproj_path", c_char_p), ("present", c_bool), ("problem", c_char_p)]
 
 
-class ModelCatalog(Structure):
-    _fields_ = [("models", POINTER(ModelEntry)), ("n_models", c_uint32), ("dirs", POINTER(c_char_p)),
+class ModelCatalog(Sized):
+    _fields_ = [("struct_size", c_uint32), ("models", POINTER(ModelEntry)), ("n_models", c_uint32), ("dirs", POINTER(c_char_p)),
                 ("n_dirs", c_uint32)]
 
 
 PROGRESS_FN = ctypes.CFUNCTYPE(None, c_char_p, c_uint64, c_uint64, c_void_p)
 
 
-class ModelParams(Structure):
-    _fields_ = [("model_path", c_char_p), ("mmproj_path", c_char_p), ("device", c_char_p), ("validation", c_int),
+class ModelParams(Sized):
+    _fields_ = [("struct_size", c_uint32), ("model_path", c_char_p), ("mmproj_path", c_char_p), ("device", c_char_p), ("validation", c_int),
                 ("memory_budget", c_uint64), ("chat_template", c_char_p), ("progress", PROGRESS_FN),
-                ("progress_user", c_void_p), ("kv_tokens", c_uint32), ("max_batch", c_uint32)]
+                ("progress_user", c_void_p), ("kv_tokens", c_uint32), ("max_batch", c_uint32),
+                ("image_tokens", c_uint32)]
 
 
 class ModelInfo(Structure):
     _fields_ = [("arch", c_char_p), ("name", c_char_p), ("chat_template", c_char_p), ("device", c_char_p),
                 ("n_layer", c_uint32), ("n_embd", c_uint32), ("n_vocab", c_uint32), ("n_ctx_train", c_uint32),
-                ("has_vision", c_bool), ("weight_bytes", c_uint64)]
+                ("has_vision", c_bool), ("weight_bytes", c_uint64), ("n_expert", c_uint32), ("n_expert_used", c_uint32)]
 
 
 class ModelStats(Structure):
@@ -68,17 +86,17 @@ class ModelStats(Structure):
                 ("generating", c_uint32), ("queued", c_uint32), ("decode_steps", c_uint64), ("decode_tokens", c_uint64)]
 
 
-class SessionParams(Structure):
-    _fields_ = [("n_ctx", c_uint32), ("n_batch", c_uint32), ("profile", c_bool), ("all_logits", c_bool)]
+class SessionParams(Sized):
+    _fields_ = [("struct_size", c_uint32), ("n_ctx", c_uint32), ("n_batch", c_uint32), ("profile", c_bool), ("all_logits", c_bool)]
 
 
-class ImageInput(Structure):
-    _fields_ = [("path", c_char_p), ("data", c_void_p), ("size", c_size_t), ("pixels", POINTER(c_uint8)),
+class ImageInput(Sized):
+    _fields_ = [("struct_size", c_uint32), ("path", c_char_p), ("data", c_void_p), ("size", c_size_t), ("pixels", POINTER(c_uint8)),
                 ("width", c_uint32), ("height", c_uint32), ("channels", c_uint32), ("name", c_char_p)]
 
 
-class Message(Structure):
-    _fields_ = [("role", c_char_p), ("text", c_char_p), ("images", POINTER(c_char_p)), ("n_images", c_uint32),
+class Message(Sized):
+    _fields_ = [("struct_size", c_uint32), ("role", c_char_p), ("text", c_char_p), ("images", POINTER(c_char_p)), ("n_images", c_uint32),
                 ("image_inputs", POINTER(ImageInput)), ("n_image_inputs", c_uint32)]
 
 
@@ -86,8 +104,8 @@ class TopEntry(Structure):
     _fields_ = [("id", c_int32), ("logprob", c_float)]
 
 
-class TokenEvent(Structure):
-    _fields_ = [("id", c_int32), ("piece", c_char_p), ("logprob", c_float), ("n_top", c_uint32),
+class TokenEvent(Sized):
+    _fields_ = [("struct_size", c_uint32), ("id", c_int32), ("piece", c_char_p), ("logprob", c_float), ("n_top", c_uint32),
                 ("top", TopEntry * TOP_LOGPROBS), ("finish", c_int)]
 
 
@@ -105,9 +123,9 @@ class Heap(Structure):
     _fields_ = [("size", c_uint64), ("device_local", c_bool)]
 
 
-class DeviceInfo(Structure):
+class DeviceInfo(Sized):
     _fields_ = [
-        ("index", c_int), ("name", c_char * 256), ("vendor", c_char * 32), ("driver_name", c_char * 256),
+        ("struct_size", c_uint32), ("index", c_int), ("name", c_char * 256), ("vendor", c_char * 32), ("driver_name", c_char * 256),
         ("driver_info", c_char * 256), ("vendor_id", c_uint32), ("device_id", c_uint32),
         ("driver_version", c_uint32), ("driver_version_str", c_char * 32), ("api_version", c_uint32),
         ("kind", c_int), ("device_uuid", c_uint8 * 16), ("driver_uuid", c_uint8 * 16),
@@ -173,18 +191,19 @@ lib, path = _load()
 _E = POINTER(Error_)
 _protos = {
     "vkmm_version": (c_char_p, []),
+    "vkmm_version_number": (c_uint32, []),
     "vkmm_status_name": (c_char_p, [c_int]),
     "vkmm_finish_name": (c_char_p, [c_int]),
     "vkmm_devices_list": (c_int, [POINTER(POINTER(DeviceInfo)), POINTER(c_int), _E]),
-    "vkmm_sampling_default": (Sampling, []),
+    "vkmm_sampling_defaults": (None, [POINTER(Sampling), c_uint32]),
     "vkmm_model_resolve": (c_int, [c_char_p, c_char_p, POINTER(ModelRef), _E]),
     "vkmm_model_ref_free": (None, [POINTER(ModelRef)]),
     "vkmm_model_catalog_load": (c_int, [POINTER(ModelCatalog), _E]),
     "vkmm_model_catalog_free": (None, [POINTER(ModelCatalog)]),
     "vkmm_model_load": (c_int, [POINTER(ModelParams), POINTER(c_void_p), _E]),
     "vkmm_model_free": (None, [c_void_p]),
-    "vkmm_model_get_info": (ModelInfo, [c_void_p]),
-    "vkmm_model_get_stats": (ModelStats, [c_void_p]),
+    "vkmm_model_info_get": (None, [c_void_p, POINTER(ModelInfo), c_uint32]),
+    "vkmm_model_stats_get": (None, [c_void_p, POINTER(ModelStats), c_uint32]),
     "vkmm_model_tokenize": (c_int, [c_void_p, c_char_p, c_bool, c_bool, POINTER(c_int32), c_uint32,
                                     POINTER(c_uint32), _E]),
     "vkmm_model_token_bytes": (c_int, [c_void_p, c_int32, c_void_p, c_size_t, POINTER(c_size_t), _E]),
@@ -198,12 +217,26 @@ _protos = {
     "vkmm_session_next": (c_int, [c_void_p, POINTER(TokenEvent), _E]),
     "vkmm_session_end": (c_int, [c_void_p, _E]),
     "vkmm_session_cancel": (None, [c_void_p]),
-    "vkmm_session_stats": (Stats, [c_void_p]),
+    "vkmm_session_stats_get": (None, [c_void_p, POINTER(Stats), c_uint32]),
 }
 for _name, (_res, _args) in _protos.items():
     _fn = getattr(lib, _name)
     _fn.restype = _res
     _fn.argtypes = _args
+
+def _getter(fn, cls):
+    """The by-value getters of vkmm.h are inline wrappers; these do what they do."""
+    def get(*args):
+        out = cls()
+        fn(*args, ctypes.byref(out), ctypes.sizeof(cls))
+        return out
+    return get
+
+
+sampling_default = _getter(lib.vkmm_sampling_defaults, Sampling)
+model_info = _getter(lib.vkmm_model_info_get, ModelInfo)
+model_stats = _getter(lib.vkmm_model_stats_get, ModelStats)
+session_stats = _getter(lib.vkmm_session_stats_get, Stats)
 
 libc = ctypes.CDLL(None)
 libc.free.argtypes = [c_void_p]

@@ -67,6 +67,7 @@ class _Sampling:
     def __init__(self, base, kw, stop):
         s = _lib.Sampling()
         ctypes.pointer(s)[0] = base
+        s.struct_size = ctypes.sizeof(s)  # base may come from a newer library; these are this mirror's fields
         if kw.get("temperature") is not None:
             s.temperature = _float(kw["temperature"], "temperature", lambda v: 0 <= v <= 100, "between 0 and 100")
         if kw.get("top_k") is not None:
@@ -228,7 +229,7 @@ class TextStream:
         with self._h.lock:
             if self._h.ptr:
                 _lib_.vkmm_session_end(self._h.ptr, byref(err))
-                stats = _lib_.vkmm_session_stats(self._h.ptr)
+                stats = _lib.session_stats(self._h.ptr)
         text = "".join(self._text)
         if stats is not None:
             finish = self._finish if self._finish else stats.last_finish
@@ -256,11 +257,14 @@ class MultimodalModel:
     at once; more wait their turn) and their next tokens go through the model together in batched decode steps
     (up to ``max_batch`` sequences a step), so calls run concurrently and each gets the answer it would get
     alone. Their KV caches share one pool of ``kv_tokens`` positions (default: sized from the device memory).
+    ``image_tokens`` caps the tokens one image becomes for models whose images take a budget (Gemma 4: 70, 140,
+    280, 560 or 1120; default 280); other models refuse it.
     ``close()`` (or leaving a ``with`` block) frees the device memory at once; garbage collection frees it too.
     """
 
     def __init__(self, model, *, mmproj=None, device=None, n_ctx=None, n_batch=None, memory_budget=None,
-                 chat_template=None, validation=None, max_sessions=4, kv_tokens=None, max_batch=None):
+                 chat_template=None, validation=None, max_sessions=4, kv_tokens=None, max_batch=None,
+                 image_tokens=None):
         self._native = _Native()
         self._finalizer = weakref.finalize(self, _Native.free, self._native)
         if not isinstance(model, (str, os.PathLike)):
@@ -280,6 +284,7 @@ class MultimodalModel:
         budget = 0 if memory_budget is None else _int(memory_budget, "memory_budget", 1, (1 << 64) - 1)
         kv = 0 if kv_tokens is None else _int(kv_tokens, "kv_tokens", 1, (1 << 31) - 1)
         mb = 0 if max_batch is None else _int(max_batch, "max_batch", 1, 64)
+        it = 0 if image_tokens is None else _int(image_tokens, "image_tokens", 1, (1 << 31) - 1)
         if chat_template is not None:
             _text(chat_template, "chat_template")
         self._max_sessions = _int(max_sessions, "max_sessions", 1, 256)
@@ -292,6 +297,7 @@ class MultimodalModel:
                          ("name", "manifest", "model", "mmproj", "chat_template", "system")}
             self._defaults = _lib.Sampling()
             ctypes.pointer(self._defaults)[0] = ref.sampling
+            self._defaults.struct_size = ctypes.sizeof(self._defaults)
             self._seed_given = bool(ref.set & _lib.REF_SEED)
             self._default_max = ref.max_tokens if ref.set & _lib.REF_MAX_TOKENS else 256
             self._n_ctx = self._n_ctx_arg or (ref.context if ref.set & _lib.REF_CONTEXT else 4096)
@@ -304,6 +310,7 @@ class MultimodalModel:
             params.memory_budget = budget
             params.kv_tokens = kv
             params.max_batch = mb
+            params.image_tokens = it
             params.chat_template = None if tmpl is None else tmpl.encode()
             ptr = ctypes.c_void_p()
             _check(_lib_.vkmm_model_load(byref(params), byref(ptr), byref(err)), err)
@@ -590,20 +597,21 @@ class MultimodalModel:
         """What the model's sessions share now: the KV pool's pages in use, sessions generating, batched decode
         steps run (a dict of vkmm_model_stats' fields)."""
         with self._native.lock:
-            st = _lib_.vkmm_model_get_stats(self._model_ptr())
+            st = _lib.model_stats(self._model_ptr())
             return {name: getattr(st, name) for name, _ in _lib.ModelStats._fields_}
 
     @property
     def info(self):
         """A ModelInfo: architecture, name, chat template, device, sizes, files."""
         with self._native.lock:
-            i = _lib_.vkmm_model_get_info(self._model_ptr())
+            i = _lib.model_info(self._model_ptr())
             return ModelInfo(arch=_lib.text(i.arch), name=_lib.text(i.name), chat_template=_lib.text(i.chat_template),
                              device=_lib.text(i.device), n_layer=i.n_layer, n_embd=i.n_embd, n_vocab=i.n_vocab,
                              n_ctx_train=i.n_ctx_train, has_vision=bool(i.has_vision),
                              weight_bytes=i.weight_bytes, model_path=self._ref["model"],
                              mmproj_path=self._ref["mmproj"], manifest=self._ref["manifest"],
-                             n_ctx=min(self._n_ctx, i.n_ctx_train))
+                             n_ctx=min(self._n_ctx, i.n_ctx_train), n_expert=i.n_expert,
+                             n_expert_used=i.n_expert_used)
 
     def __repr__(self):
         if self.closed:
@@ -706,7 +714,7 @@ class Session:
     def n_ctx_used(self):
         """Positions of the context the conversation fills."""
         with self._h.lock:
-            return _lib_.vkmm_session_stats(self._h.ptr).n_ctx_used if self._h.ptr else 0
+            return _lib.session_stats(self._h.ptr).n_ctx_used if self._h.ptr else 0
 
     def _turn(self, msgs, kw, stream, logprobs=False, top=0, want_result=False):
         if not self._busy.acquire(blocking=False):

@@ -67,6 +67,8 @@ class ModelInfo:
     mmproj_path: Optional[str]
     manifest: Optional[str]
     n_ctx: int
+    n_expert: int = 0          # a mixture of experts: experts per layer (0: dense)
+    n_expert_used: int = 0     # ... and how many each token uses
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@
 #include <time.h>
 
 #include "log.h"
-#include "runtime/engine/batch.h"
-#include "runtime/engine/kv_pool.h"
-#include "runtime/engine/session.h"
-#include "runtime/graph/nodes.h"
-#include "runtime/ops/attention.h"
+#include "batch.h"
+#include "kv_pool.h"
+#include "session.h"
+#include "nodes.h"
+#include "attention.h"
 
 typedef struct request {
     vkmm_session *s;
@@ -171,6 +171,7 @@ static vkmm_status record(vkmm_batcher *b, vkmm_model *m, uint32_t n, uint32_t k
     vkmm_forward fw = {
         .n_tokens = n,
         .x = m->text->embed(m->text, &g, ids, n),
+        .ids = ids,
         .positions = vkmm_range_sub(vkmm_range_whole(b->pos), 0, 4ull * n * hp->n_pos_axes),
         .max_kv_len = b->max_ctx,
         .kv_type = pool->type,

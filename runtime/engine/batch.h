@@ -7,7 +7,7 @@
 #ifndef VKMM_ENGINE_BATCH_H
 #define VKMM_ENGINE_BATCH_H
 
-#include "runtime/engine/engine.h"
+#include "engine.h"
 
 #define VKMM_MAX_BATCH 64
 

@@ -5,12 +5,12 @@
 
 #include <pthread.h>
 
-#include "loader/chat_template.h"
-#include "loader/gguf.h"
-#include "loader/tokenizer.h"
-#include "loader/vocab.h"
-#include "runtime/engine/weights.h"
-#include "runtime/models/arch.h"
+#include "chat_template.h"
+#include "gguf.h"
+#include "tokenizer.h"
+#include "vocab.h"
+#include "weights.h"
+#include "arch.h"
 #include "vkmm.h"
 
 typedef struct vkmm_kv_pool vkmm_kv_pool;
@@ -39,7 +39,12 @@ struct vkmm_model {
     const vkmm_arch *arch;               /* the model's row of the architecture table */
     char file_arch[32];                  /* the file's general.architecture: one of arch->names */
     const vkmm_media_tower *image_tower; /* the mmproj's, when one was given */
+    vkmm_media_attention image_attention; /* how its images' rows attend (vkmm_tower_attention) */
+    uint32_t image_tokens;               /* a budgeted tower's budget in use (0: images take a fixed count) */
 };
+
+/* The most embedding rows one image of this model becomes (0 without a tower). */
+uint32_t vkmm_model_max_image_rows(const vkmm_model *m);
 
 /* Device bytes a session of n_ctx positions (and n_batch chunk) needs beyond the weights. */
 uint64_t vkmm_session_estimate_bytes(const vkmm_model *m, uint32_t n_ctx, uint32_t n_batch);

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/engine/batch.h"
-#include "runtime/engine/session.h"
-#include "runtime/graph/nodes.h"
+#include "batch.h"
+#include "nodes.h"
+#include "session.h"
 
 static vkmm_status ensure(vkmm_session *s, vkmm_buffer **b, uint64_t bytes, vkmm_mem_kind kind, const char *name,
                           vkmm_error *err)
@@ -35,12 +35,14 @@ vkmm_status vkmm_items_push(vkmm_items *it, vkmm_item x, vkmm_error *err)
     return VKMM_OK;
 }
 
-/* Spans of rows that see each other among chunk items [0, n): maximal runs of rows of one image whose tower's
- * attention rule is bidirectional. */
+/* Spans of rows that see each other among chunk items [0, n): maximal runs of rows of one image whose attention
+ * rule is not causal. *sliding_only: the spans hold on sliding-window layers only (every image of a model has
+ * the same rule). */
 static uint32_t chunk_spans(const vkmm_session *s, const vkmm_item *it, uint32_t n, uint32_t pos0, uint32_t *out,
-                            uint32_t max)
+                            uint32_t max, bool *sliding_only)
 {
     uint32_t k = 0;
+    *sliding_only = false;
     for (uint32_t i = 0; i < n;) {
         int32_t img = it[i].image;
         if (img < 0 || !vkmm_image_bidirectional(&s->images[img])) {
@@ -50,6 +52,7 @@ static uint32_t chunk_spans(const vkmm_session *s, const vkmm_item *it, uint32_t
         uint32_t j = i;
         while (j < n && it[j].image == img)
             j++;
+        *sliding_only = s->images[img].attention == VKMM_MEDIA_BIDIRECTIONAL_SLIDING;
         if (k < max) {
             out[2 * k] = pos0 + i;
             out[2 * k + 1] = pos0 + j;
@@ -65,7 +68,8 @@ typedef struct io_ranges {
 } io_ranges;
 
 static vkmm_status build(vkmm_session *s, vkmm_graph *g, const vkmm_item *it, uint32_t n, uint32_t n_spans,
-                         uint32_t rows, const io_ranges *io, const vkmm_layer_kv *kv, vkmm_error *err)
+                         bool sliding_only, uint32_t rows, const io_ranges *io, const vkmm_layer_kv *kv,
+                         vkmm_error *err)
 {
     vkmm_model *m = s->m;
     const vkmm_text_hparams *hp = &m->text->hp;
@@ -93,6 +97,7 @@ static vkmm_status build(vkmm_session *s, vkmm_graph *g, const vkmm_item *it, ui
         .n_tokens = n,
         .pos0 = pos0,
         .x = x,
+        .ids = ids,
         .positions = vkmm_range_sub(io->positions, 0, 4ull * n * hp->n_pos_axes),
         .step = io->step,
         .max_kv_len = s->n_ctx,
@@ -100,6 +105,7 @@ static vkmm_status build(vkmm_session *s, vkmm_graph *g, const vkmm_item *it, ui
         .kv = kv,
         .spans = n_spans ? vkmm_range_sub(vkmm_range_whole(s->spans), 0, 8ull * n_spans) : (vkmm_range){0},
         .n_spans = n_spans,
+        .spans_sliding_only = sliding_only,
         .logits_from = n - rows,
         .logits = logits,
     };
@@ -168,9 +174,11 @@ static vkmm_status forward(vkmm_session *s, uint32_t start, uint32_t n, bool all
         return st;
     int32_t *ids = vkmm_buffer_map(s->ids);
     for (uint32_t i = 0; i < n; i++)
-        ids[i] = it[i].image < 0 ? it[i].token : 0;
+        ids[i] = it[i].image < 0 ? it[i].token : m->text->media_token;
     m->text->positions(m->text, pos0, n, vkmm_buffer_map(s->positions));
-    uint32_t n_spans = chunk_spans(s, it, n, pos0, vkmm_buffer_map(s->spans), VKMM_ATTENTION_MAX_SPANS);
+    bool sliding_only;
+    uint32_t n_spans = chunk_spans(s, it, n, pos0, vkmm_buffer_map(s->spans), VKMM_ATTENTION_MAX_SPANS,
+                                   &sliding_only);
     if (n_spans > VKMM_ATTENTION_MAX_SPANS)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "more than %d images in one prefill chunk", VKMM_ATTENTION_MAX_SPANS);
     uint32_t rows = all_logits ? n : 1;
@@ -191,7 +199,7 @@ static vkmm_status forward(vkmm_session *s, uint32_t start, uint32_t n, bool all
     vkmm_graph g;
     vkmm_graph_init(&g, m->ops);
     io_ranges io = {vkmm_range_whole(s->ids), vkmm_range_whole(s->positions), vkmm_range_whole(s->logits), {0}};
-    st = build(s, &g, it, n, n_spans, rows, &io, kv, err);
+    st = build(s, &g, it, n, n_spans, sliding_only, rows, &io, kv, err);
     free(kv);
     if (!st)
         st = ensure(s, &s->arena, g.arena_bytes, VKMM_MEM_DEVICE, "activations", err);

@@ -7,8 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/engine/batch.h"
-#include "runtime/engine/session.h"
+#include "batch.h"
+#include "session.h"
+#include "sized.h"
 
 static double now_ms(void)
 {
@@ -65,10 +66,17 @@ VKMM_API vkmm_status vkmm_session_begin(vkmm_session *s, const vkmm_sampling *sp
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "no session");
     vkmm_generation_close(s);
     atomic_store(&s->cancel, false);
-    vkmm_sampling defaults = vkmm_sampling_default();
-    const vkmm_sampling *p = sp ? sp : &defaults;
+    vkmm_sampling sampling;
+    vkmm_status st = VKMM_OK;
+    if (sp)
+        st = VKMM_SIZED_IN(vkmm_sampling, &sampling, sp, "sampling", err);
+    else
+        vkmm_sampling_defaults(&sampling, sizeof sampling);
+    if (st)
+        return st;
+    const vkmm_sampling *p = &sampling;
     vkmm_generation *g = &s->gen;
-    vkmm_status st = vkmm_sampler_init(&g->smp, p, err);
+    st = vkmm_sampler_init(&g->smp, p, err);
     if (!st)
         st = copy_stops(g, p, err);
     g->smp.p.stop = NULL; /* the copies above are what counts */
@@ -207,11 +215,11 @@ static vkmm_status finish_text(vkmm_generation *g, vkmm_finish why, vkmm_error *
     return st;
 }
 
-VKMM_API vkmm_status vkmm_session_next(vkmm_session *s, vkmm_token_event *ev, vkmm_error *err)
+/* The next token into the library's own event (the public call copies it into the caller's layout). */
+static vkmm_status next_event(vkmm_session *s, vkmm_token_event *ev, vkmm_error *err)
 {
-    if (!s || !ev)
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_session_next needs a session and an event");
     memset(ev, 0, sizeof *ev);
+    ev->struct_size = sizeof *ev;
     ev->id = -1;
     ev->piece = "";
     vkmm_generation *g = &s->gen;
@@ -287,6 +295,20 @@ VKMM_API vkmm_status vkmm_session_next(vkmm_session *s, vkmm_token_event *ev, vk
     return st;
 }
 
+VKMM_API vkmm_status vkmm_session_next(vkmm_session *s, vkmm_token_event *ev, vkmm_error *err)
+{
+    if (!s || !ev)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_session_next needs a session and an event");
+    size_t n;
+    vkmm_status st = VKMM_SIZED_BYTES(vkmm_token_event, ev, "vkmm_session_next's event", &n, err);
+    if (st)
+        return st;
+    vkmm_token_event mine;
+    st = next_event(s, &mine, err);
+    vkmm_sized_out(ev, &mine, n);
+    return st;
+}
+
 VKMM_API vkmm_status vkmm_session_end(vkmm_session *s, vkmm_error *err)
 {
     if (!s)
@@ -332,7 +354,7 @@ VKMM_API vkmm_status vkmm_session_generate(vkmm_session *s, const vkmm_sampling 
         return st;
     for (;;) {
         vkmm_token_event ev;
-        if ((st = vkmm_session_next(s, &ev, err)))
+        if ((st = next_event(s, &ev, err)))
             break;
         if (ev.id < 0 && !ev.piece[0] && ev.finish)
             break; /* nothing to hand out: it ended before a token */

@@ -2,18 +2,14 @@
  * so a caller such as a server can refuse an unsupported, broken or oversized picture before queueing work. */
 #include <stdio.h>
 
-#include "common/error.h"
-#include "loader/image_check.h"
+#include "error.h"
+#include "image_check.h"
+#include "sized.h"
+#include "vkmm.h"
 
-VKMM_API vkmm_status vkmm_image_probe(const void *data, size_t size, const char *name, vkmm_image_header *out,
-                                      vkmm_error *err)
+static vkmm_status probe(const uint8_t *d, size_t size, const char *name, vkmm_image_header *out, vkmm_error *err)
 {
-    const uint8_t *d = data;
-    if (!name)
-        name = "image";
-    if (!out || (!d && size))
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_image_probe needs the bytes and somewhere to put the header");
-    *out = (vkmm_image_header){0};
+    *out = (vkmm_image_header){.struct_size = sizeof *out};
     if (size == 0)
         return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: empty, not an image", name);
     const vkmm_image_kind *k = vkmm_image_kind_sniff(d, size);
@@ -36,5 +32,20 @@ VKMM_API vkmm_status vkmm_image_probe(const void *data, size_t size, const char 
     if (!st && (out->width == 0 || out->height == 0))
         st = vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: the %s header gives %u x %u: an empty image (or a JPEG height "
                        "given later, which is not supported)", name, k->display, out->width, out->height);
+    return st;
+}
+
+VKMM_API vkmm_status vkmm_image_probe(const void *data, size_t size, const char *name, vkmm_image_header *out,
+                                      vkmm_error *err)
+{
+    if (!out || (!data && size))
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_image_probe needs the bytes and somewhere to put the header");
+    size_t n;
+    vkmm_status st = VKMM_SIZED_BYTES(vkmm_image_header, out, "vkmm_image_probe's header", &n, err);
+    if (st)
+        return st;
+    vkmm_image_header h;
+    st = probe(data, size, name ? name : "image", &h, err);
+    vkmm_sized_out(out, &h, n);
     return st;
 }

@@ -6,10 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "loader/image.h"
-#include "runtime/engine/batch.h"
-#include "runtime/engine/session.h"
-#include "runtime/graph/nodes.h"
+#include "batch.h"
+#include "image.h"
+#include "nodes.h"
+#include "session.h"
+#include "sized.h"
 
 static double now_ms(void)
 {
@@ -79,7 +80,7 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
             return VKMM_OK;
         }
     double t0 = now_ms();
-    vkmm_image_prep prep = m->image_tower->preprocess(&m->vision->hp);
+    vkmm_image_prep prep = m->image_tower->preprocess(&m->vision->hp, m->image_tokens);
     vkmm_image_tensor t = {0};
     vkmm_status st = vkmm_image_preprocess(img, &prep, &t, err);
     if (st)
@@ -98,6 +99,7 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
     memset(e, 0, sizeof *e);
     e->hash = hash;
     e->tower = m->image_tower;
+    e->attention = m->image_attention;
     vkmm_step_begin(m);
     st = run_encoder(s, &t, e, err);
     if (st)
@@ -143,8 +145,14 @@ static vkmm_status decode_input(const vkmm_image_input *in, const char *name, vk
     return st;
 }
 
-vkmm_status vkmm_session_encode_input(vkmm_session *s, const vkmm_image_input *in, int32_t *index, vkmm_error *err)
+vkmm_status vkmm_session_encode_input(vkmm_session *s, const vkmm_image_input *caller_in, int32_t *index,
+                                      vkmm_error *err)
 {
+    vkmm_image_input copy;
+    vkmm_status sized = VKMM_SIZED_IN(vkmm_image_input, &copy, caller_in, "image input", err);
+    if (sized)
+        return sized;
+    const vkmm_image_input *in = &copy;
     char fallback[32];
     snprintf(fallback, sizeof fallback, "image %u", s->n_images + 1);
     const char *name = in->name ? in->name : in->path ? in->path : fallback;

@@ -7,9 +7,9 @@
 #include <time.h>
 
 #include "log.h"
-#include "runtime/engine/kv_pool.h"
-#include "runtime/engine/session.h"
-#include "runtime/ops/attention.h"
+#include "kv_pool.h"
+#include "session.h"
+#include "attention.h"
 
 #define MAX_SEQS 64
 #define WAIT_SECONDS 300 /* a reservation waits at most this long for other generations to end */
@@ -26,10 +26,13 @@ static uint32_t class_pages(const vkmm_kv_class *c, uint32_t positions)
     return c->ring && n > c->ring / VKMM_KV_PAGE ? c->ring / VKMM_KV_PAGE : n;
 }
 
-static uint64_t layer_bytes_per_token(const vkmm_text_hparams *hp, vkmm_dtype type)
+/* K and V bytes one position takes in layer l; 0 for a layer that reads another's cache (KV sharing) */
+static uint64_t layer_bytes_per_token(const vkmm_text_hparams *hp, uint32_t l, vkmm_dtype type)
 {
-    vkmm_kv_layout lay = {type, hp->n_kv, hp->head_dim, 1, 0, 0};
-    return 2 * vkmm_kv_cache_bytes(&lay); /* K and V */
+    if (vkmm_layer_kv_owner(hp, l) != l)
+        return 0;
+    vkmm_kv_layout lay = {type, vkmm_layer_n_kv(hp, l), vkmm_layer_head_dim(hp, l), 1, 0, 0};
+    return 2 * vkmm_kv_cache_bytes(&lay);
 }
 
 vkmm_status vkmm_kv_pool_create(vkmm_model *m, uint32_t kv_tokens, uint32_t min_tokens, uint32_t chunk,
@@ -38,7 +41,8 @@ vkmm_status vkmm_kv_pool_create(vkmm_model *m, uint32_t kv_tokens, uint32_t min_
     *out = NULL;
     const vkmm_text_hparams *hp = &m->text->hp;
     vkmm_kv_pool *p = calloc(1, sizeof *p);
-    if (!p || !(p->layer_class = calloc(hp->n_layer, 1)) || !(p->k = calloc(hp->n_layer, sizeof *p->k)) ||
+    if (!p || !(p->layer_class = calloc(hp->n_layer, 1)) || !(p->owner = calloc(hp->n_layer, sizeof *p->owner)) ||
+        !(p->k = calloc(hp->n_layer, sizeof *p->k)) ||
         !(p->v = calloc(hp->n_layer, sizeof *p->v)) || !(p->slots = calloc(MAX_SEQS, sizeof *p->slots))) {
         vkmm_kv_pool_destroy(p);
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
@@ -55,7 +59,7 @@ vkmm_status vkmm_kv_pool_create(vkmm_model *m, uint32_t kv_tokens, uint32_t min_
         bool ring = hp->window[l] > 0;
         window = ring && hp->window[l] > window ? hp->window[l] : window;
         p->layer_class[l] = ring ? VKMM_KV_RING : VKMM_KV_FULL;
-        bpt[p->layer_class[l]] += layer_bytes_per_token(hp, p->type);
+        bpt[p->layer_class[l]] += layer_bytes_per_token(hp, l, p->type);
     }
     uint32_t ring = window ? pages_for(window + (chunk > VKMM_KV_CHUNK ? chunk : VKMM_KV_CHUNK)) * VKMM_KV_PAGE : 0;
     /* the size: as asked, or what half the memory left beside the weights holds (at most 16384 positions) */
@@ -107,8 +111,12 @@ vkmm_status vkmm_kv_pool_create(vkmm_model *m, uint32_t kv_tokens, uint32_t min_
     if (!st)
         memset(vkmm_buffer_map(p->tables), 0, 4ull * entries);
     for (uint32_t l = 0; l < hp->n_layer && !st; l++) {
+        p->owner[l] = vkmm_layer_kv_owner(hp, l);
+        if (p->owner[l] != l)
+            continue; /* its owner's buffers serve it (vkmm_kv_layer) */
         const vkmm_kv_class *c = &p->cls[p->layer_class[l]];
-        vkmm_kv_layout lay = {p->type, hp->n_kv, hp->head_dim, c->n_pages * VKMM_KV_PAGE, c->ring, VKMM_KV_PAGE};
+        vkmm_kv_layout lay = {p->type, vkmm_layer_n_kv(hp, l), vkmm_layer_head_dim(hp, l), c->n_pages * VKMM_KV_PAGE,
+                              c->ring, VKMM_KV_PAGE};
         uint64_t lb = vkmm_kv_cache_bytes(&lay);
         char name[32];
         snprintf(name, sizeof name, "k_cache.%u", l);
@@ -144,6 +152,7 @@ void vkmm_kv_pool_destroy(vkmm_kv_pool *p)
         pthread_cond_destroy(&p->changed);
     }
     free(p->layer_class);
+    free(p->owner);
     free(p->k);
     free(p->v);
     free(p->slots);
@@ -157,10 +166,10 @@ uint32_t vkmm_kv_table_offset(const vkmm_kv_pool *p, uint32_t c, int32_t slot)
 
 vkmm_layer_kv vkmm_kv_layer(const vkmm_kv_pool *p, uint32_t layer, int32_t slot)
 {
-    uint32_t c = p->layer_class[layer];
+    uint32_t c = p->layer_class[layer], o = p->owner[layer];
     return (vkmm_layer_kv){
-        .k = vkmm_range_whole(p->k[layer]),
-        .v = vkmm_range_whole(p->v[layer]),
+        .k = vkmm_range_whole(p->k[o]),
+        .v = vkmm_range_whole(p->v[o]),
         .capacity = p->cls[c].n_pages * VKMM_KV_PAGE,
         .ring = p->cls[c].ring,
         .page_size = VKMM_KV_PAGE,

@@ -9,8 +9,8 @@
 
 #include <pthread.h>
 
-#include "runtime/engine/engine.h"
-#include "runtime/graph/nodes.h"
+#include "engine.h"
+#include "nodes.h"
 
 #define VKMM_KV_PAGE VKMM_KV_PAGE_TOKENS
 #define VKMM_KV_CHUNK 512 /* the largest prefill chunk; sets the ring length of sliding-window layers */
@@ -35,7 +35,9 @@ typedef struct vkmm_kv_pool {
     uint32_t max_tokens;    /* positions one sequence may reach: the full class's size */
     uint32_t n_layer;
     uint8_t *layer_class;   /* [n_layer] */
-    vkmm_buffer **k, **v;   /* [n_layer]: [n_kv_head][class pages · PAGE][head_dim] */
+    vkmm_buffer **k, **v;   /* [n_layer]: [n_kv_head][class pages · PAGE][head_dim]; NULL for a layer that
+                             * reads another's cache */
+    uint32_t *owner;        /* [n_layer]: the layer whose buffers layer l reads (KV sharing), else l */
     vkmm_buffer *tables;    /* host-visible u32: per slot, its table of each class */
     uint32_t max_seqs;
     vkmm_session **slots;   /* [max_seqs]: the session holding each slot, or NULL */

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/detokenize.h"
-#include "loader/vocab_gguf.h"
+#include "vocab_gguf.h"
 #include "log.h"
-#include "runtime/engine/batch.h"
-#include "runtime/engine/engine.h"
-#include "runtime/engine/kv_pool.h"
+#include "batch.h"
+#include "engine.h"
+#include "kv_pool.h"
+#include "sized.h"
 
 static vkmm_status open_text(vkmm_model *m, const char *path, vkmm_error *err)
 {
@@ -64,6 +64,39 @@ static vkmm_status open_vision(vkmm_model *m, const char *path, vkmm_error *err)
     return VKMM_OK;
 }
 
+/* The image-token budget: one the tower's processor offers, its default when none is asked for. */
+static vkmm_status pick_image_tokens(vkmm_model *m, const char *path, uint32_t asked, vkmm_error *err)
+{
+    const vkmm_media_tower *t = m->image_tower;
+    if (!t->token_budgets) {
+        if (asked)
+            return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: a %s projector's images take a fixed number of tokens; "
+                             "image tokens %u cannot be chosen", path, t->projector, asked);
+        return VKMM_OK;
+    }
+    char list[96];
+    size_t n = 0;
+    list[0] = 0;
+    for (const uint32_t *b = t->token_budgets; *b; b++) {
+        if (*b == asked || (!asked && *b == t->default_tokens)) {
+            m->image_tokens = *b;
+            return VKMM_OK;
+        }
+        n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s%u", n ? ", " : "", *b);
+    }
+    return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: %u image tokens is not a budget the %s processor offers (%s)",
+                     path, asked ? asked : t->default_tokens, t->projector, list);
+}
+
+uint32_t vkmm_model_max_image_rows(const vkmm_model *m)
+{
+    if (!m->vision)
+        return 0;
+    if (m->image_tokens)
+        return m->image_tokens;
+    return m->vision->n_rows(m->vision, m->vision->hp.image_size, m->vision->hp.image_size);
+}
+
 static vkmm_status check_fit(const vkmm_model *m, uint64_t budget, vkmm_error *err)
 {
     const vkmm_device_info *d = vkmm_gpu_info(m->gpu);
@@ -91,12 +124,9 @@ static void progress_adapter(const char *stage, uint64_t done, uint64_t total, v
         p->progress(stage, done, total, p->progress_user);
 }
 
-VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **out, vkmm_error *err)
+static vkmm_status load(const vkmm_model_params *p, vkmm_model **out, vkmm_error *err)
 {
-    if (!out)
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_load needs somewhere to put the model");
-    *out = NULL;
-    if (!p || !p->model_path)
+    if (!p->model_path)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "no model file given");
     vkmm_model *m = calloc(1, sizeof *m);
     if (!m)
@@ -108,6 +138,8 @@ VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **ou
     vkmm_status s = open_text(m, p->model_path, err);
     if (!s && p->mmproj_path)
         s = open_vision(m, p->mmproj_path, err);
+    if (!s && m->image_tower)
+        s = pick_image_tokens(m, p->mmproj_path, p->image_tokens, err);
     if (!s)
         s = vkmm_vocab_from_gguf(&m->vocab, m->text_file, err);
     if (!s)
@@ -141,6 +173,8 @@ VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **ou
         if (!s && m->vision->hp.n_text_embd != m->text->hp.n_embd)
             s = vkmm_fail(err, VKMM_ERR_FORMAT, "%s: the projector writes %u-wide embeddings, the text model takes %u",
                           p->mmproj_path, m->vision->hp.n_text_embd, m->text->hp.n_embd);
+        if (!s)
+            m->image_attention = vkmm_tower_attention(m->image_tower, m->vision);
     }
     if (!s)
         s = vkmm_batcher_create(m, p->max_batch, &m->batch, err);
@@ -150,6 +184,18 @@ VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **ou
     }
     *out = m;
     return VKMM_OK;
+}
+
+VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **out, vkmm_error *err)
+{
+    if (!out)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_load needs somewhere to put the model");
+    *out = NULL;
+    if (!p)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "no model file given");
+    vkmm_model_params params;
+    vkmm_status s = VKMM_SIZED_IN(vkmm_model_params, &params, p, "model params", err);
+    return s ? s : load(&params, out, err);
 }
 
 VKMM_API void vkmm_model_free(vkmm_model *m)
@@ -175,98 +221,33 @@ VKMM_API void vkmm_model_free(vkmm_model *m)
     free(m);
 }
 
-VKMM_API vkmm_model_info vkmm_model_get_info(const vkmm_model *m)
+VKMM_API void vkmm_model_info_get(const vkmm_model *m, vkmm_model_info *out, uint32_t size)
 {
-    if (!m)
-        return (vkmm_model_info){.arch = "", .name = "", .chat_template = "", .device = ""};
-    vkmm_model_info i = {
-        .arch = m->arch->names[0],
-        .name = m->name,
-        .chat_template = vkmm_chat_format_name(m->chat),
-        .device = vkmm_gpu_info(m->gpu)->name,
-        .n_layer = m->text->hp.n_layer,
-        .n_embd = m->text->hp.n_embd,
-        .n_vocab = m->vocab.n_tokens,
-        .n_ctx_train = m->text->hp.n_ctx_train,
-        .has_vision = m->vision != NULL,
-        .weight_bytes = vkmm_weight_store_bytes(m->text_weights) +
-                        (m->vision_weights ? vkmm_weight_store_bytes(m->vision_weights) : 0),
-    };
-    return i;
+    if (!out)
+        return;
+    vkmm_model_info i = {.arch = "", .name = "", .chat_template = "", .device = ""};
+    if (m)
+        i = (vkmm_model_info){
+            .arch = m->arch->names[0],
+            .name = m->name,
+            .chat_template = vkmm_chat_format_name(m->chat),
+            .device = vkmm_gpu_info(m->gpu)->name,
+            .n_layer = m->text->hp.n_layer,
+            .n_embd = m->text->hp.n_embd,
+            .n_vocab = m->vocab.n_tokens,
+            .n_ctx_train = m->text->hp.n_ctx_train,
+            .has_vision = m->vision != NULL,
+            .weight_bytes = vkmm_weight_store_bytes(m->text_weights) +
+                            (m->vision_weights ? vkmm_weight_store_bytes(m->vision_weights) : 0),
+            .n_expert = m->text->hp.n_expert,
+            .n_expert_used = m->text->hp.n_expert_used,
+        };
+    memcpy(out, &i, VKMM_GET_BYTES(vkmm_model_info, size)); /* an older caller's layout is a prefix of ours */
 }
 
-VKMM_API vkmm_status vkmm_model_tokenize(const vkmm_model *m, const char *text, bool add_special, bool parse_special,
-                                         int32_t *ids, uint32_t max, uint32_t *n, vkmm_error *err)
-{
-    if (!m || !text || !n || (max && !ids))
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_tokenize needs a model, a text, ids and n");
-    vkmm_tokens t = {0};
-    unsigned flags = (add_special ? VKMM_TOKENIZE_ADD_SPECIAL : 0) | (parse_special ? VKMM_TOKENIZE_PARSE_SPECIAL : 0);
-    vkmm_status s = vkmm_tokenize(m->tok, text, strlen(text), flags, &t, err);
-    if (!s) {
-        for (size_t i = 0; i < t.n && i < max; i++)
-            ids[i] = t.ids[i];
-        *n = (uint32_t)t.n;
-    }
-    vkmm_tokens_free(&t);
-    return s;
-}
-
-/* Copies text into buf (at most size bytes, NUL-terminated when there is room and nul is asked for). */
-static void copy_out(const vkmm_text *t, char *buf, size_t size, bool nul)
-{
-    size_t n = t->len;
-    if (nul && size)
-        n = n < size - 1 ? n : size - 1;
-    else if (n > size)
-        n = size;
-    if (n)
-        memcpy(buf, t->s, n);
-    if (nul && size)
-        buf[n] = 0;
-}
-
-VKMM_API vkmm_status vkmm_model_token_bytes(const vkmm_model *m, int32_t id, char *buf, size_t size, size_t *len,
-                                            vkmm_error *err)
-{
-    if (!m || !len || (size && !buf))
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_token_bytes needs a model, a buffer and len");
-    if (id < 0 || (uint32_t)id >= m->vocab.n_tokens)
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "token id %d is outside the vocabulary (%u)", id, m->vocab.n_tokens);
-    vkmm_text t = {0};
-    vkmm_status s = vkmm_token_bytes(m->tok, id, true, &t, err);
-    if (!s) {
-        copy_out(&t, buf, size, false);
-        *len = t.len;
-    }
-    vkmm_text_free(&t);
-    return s;
-}
-
-VKMM_API vkmm_status vkmm_model_detokenize(const vkmm_model *m, const int32_t *ids, uint32_t n, char *buf,
-                                          size_t size, size_t *len, vkmm_error *err)
-{
-    if (!m || !len || (n && !ids) || (size && !buf))
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_detokenize needs a model, the ids, a buffer and len");
-    for (uint32_t i = 0; i < n; i++)
-        if (ids[i] < 0 || (uint32_t)ids[i] >= m->vocab.n_tokens)
-            return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "token id %d is outside the vocabulary (%u)", ids[i],
-                             m->vocab.n_tokens);
-    vkmm_text t = {0};
-    vkmm_status s = vkmm_detokenize(m->tok, ids, n, 0, &t, err);
-    if (!s) {
-        copy_out(&t, buf, size, true);
-        *len = t.len;
-    }
-    vkmm_text_free(&t);
-    return s;
-}
-
-VKMM_API vkmm_model_stats vkmm_model_get_stats(vkmm_model *m)
+static void fill_stats(vkmm_model *m, vkmm_model_stats *out)
 {
     vkmm_model_stats st = {0};
-    if (!m)
-        return st;
     uint32_t used[2], total[2];
     vkmm_kv_usage(m->kv, used, total);
     st.kv_pages = total[VKMM_KV_FULL];
@@ -280,5 +261,15 @@ VKMM_API vkmm_model_stats vkmm_model_get_stats(vkmm_model *m)
     st.queued = b.queued;
     st.decode_steps = b.steps;
     st.decode_tokens = b.tokens;
-    return st;
+    *out = st;
+}
+
+VKMM_API void vkmm_model_stats_get(vkmm_model *m, vkmm_model_stats *out, uint32_t size)
+{
+    if (!out)
+        return;
+    vkmm_model_stats st = {0};
+    if (m)
+        fill_stats(m, &st);
+    memcpy(out, &st, VKMM_GET_BYTES(vkmm_model_stats, size));
 }

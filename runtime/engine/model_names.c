@@ -9,9 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "loader/image.h"
-#include "loader/manifest.h"
+#include "image.h"
+#include "manifest.h"
 #include "log.h"
+#include "sized.h"
 #include "vkmm.h"
 
 #ifndef VKMM_INSTALLED_MODELS
@@ -420,7 +421,7 @@ static bool has_gguf_magic(const char *path)
 
 static vkmm_status unknown_name(const char *what, const strlist *dirs, vkmm_error *err)
 {
-    vkmm_model_catalog c;
+    vkmm_model_catalog c = {0};
     vkmm_error ignored;
     char names[512] = "";
     if (!vkmm_model_catalog_load(&c, &ignored)) {
@@ -436,12 +437,10 @@ static vkmm_status unknown_name(const char *what, const strlist *dirs, vkmm_erro
                      what, names[0] ? names : "none", where);
 }
 
-VKMM_API vkmm_status vkmm_model_resolve(const char *what, const char *mmproj, vkmm_model_ref *out, vkmm_error *err)
+static vkmm_status resolve(const char *what, const char *mmproj, vkmm_model_ref *out, vkmm_error *err)
 {
-    if (!out)
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_resolve needs somewhere to put the result");
     memset(out, 0, sizeof *out);
-    out->sampling = vkmm_sampling_default();
+    vkmm_sampling_defaults(&out->sampling, sizeof out->sampling);
     if (!what || !*what)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "no model given (a name, FILE.gguf or FILE.yaml)");
     strlist dirs = {0};
@@ -481,6 +480,29 @@ VKMM_API vkmm_status vkmm_model_resolve(const char *what, const char *mmproj, vk
     return st;
 }
 
+VKMM_API vkmm_status vkmm_model_resolve(const char *what, const char *mmproj, vkmm_model_ref *out, vkmm_error *err)
+{
+    if (!out)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_resolve needs somewhere to put the result");
+    size_t n;
+    vkmm_status st = VKMM_SIZED_BYTES(vkmm_model_ref, out, "vkmm_model_resolve's result", &n, err);
+    if (st)
+        return st;
+    vkmm_model_ref r;
+    st = resolve(what, mmproj, &r, err);
+    vkmm_sized_out(out, &r, n);
+    return st;
+}
+
+/* Zeroes what the caller's layout of a struct holds, keeping its struct_size. */
+static void clear_sized(void *p, size_t base, size_t full)
+{
+    uint32_t size;
+    memcpy(&size, p, sizeof size);
+    memset(p, 0, vkmm_sized_get_bytes(size, base, full));
+    memcpy(p, &size, sizeof size);
+}
+
 VKMM_API void vkmm_model_ref_free(vkmm_model_ref *r)
 {
     if (!r)
@@ -491,7 +513,7 @@ VKMM_API void vkmm_model_ref_free(vkmm_model_ref *r)
     free(r->mmproj);
     free(r->chat_template);
     free(r->system);
-    memset(r, 0, sizeof *r);
+    clear_sized(r, VKMM_BASE_SIZE(vkmm_model_ref), sizeof *r);
 }
 
 /* Adds the manifest at path as name unless an earlier folder gave that name already. */
@@ -511,6 +533,7 @@ static vkmm_status catalog_add(vkmm_model_catalog *c, uint32_t *cap, const char 
     }
     vkmm_model_entry *e = &c->models[c->n_models++];
     memset(e, 0, sizeof *e);
+    e->struct_size = sizeof *e;
     e->name = strdup(name);
     e->manifest = strdup(path);
     located l;
@@ -544,10 +567,8 @@ static int entry_by_name(const void *a, const void *b)
     return strcmp(((const vkmm_model_entry *)a)->name, ((const vkmm_model_entry *)b)->name);
 }
 
-VKMM_API vkmm_status vkmm_model_catalog_load(vkmm_model_catalog *out, vkmm_error *err)
+static vkmm_status catalog_load(vkmm_model_catalog *out, vkmm_error *err)
 {
-    if (!out)
-        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_catalog_load needs somewhere to put the catalog");
     memset(out, 0, sizeof *out);
     strlist dirs = {0};
     if (!search_dirs(&dirs)) {
@@ -594,6 +615,20 @@ VKMM_API vkmm_status vkmm_model_catalog_load(vkmm_model_catalog *out, vkmm_error
     return VKMM_OK;
 }
 
+VKMM_API vkmm_status vkmm_model_catalog_load(vkmm_model_catalog *out, vkmm_error *err)
+{
+    if (!out)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "vkmm_model_catalog_load needs somewhere to put the catalog");
+    size_t n;
+    vkmm_status st = VKMM_SIZED_BYTES(vkmm_model_catalog, out, "vkmm_model_catalog_load's result", &n, err);
+    if (st)
+        return st;
+    vkmm_model_catalog c = {0};
+    st = catalog_load(&c, err);
+    vkmm_sized_out(out, &c, n);
+    return st;
+}
+
 VKMM_API void vkmm_model_catalog_free(vkmm_model_catalog *c)
 {
     if (!c)
@@ -614,5 +649,5 @@ VKMM_API void vkmm_model_catalog_free(vkmm_model_catalog *c)
     for (uint32_t i = 0; i < c->n_dirs; i++)
         free(c->dirs[i]);
     free(c->dirs);
-    memset(c, 0, sizeof *c);
+    clear_sized(c, VKMM_BASE_SIZE(vkmm_model_catalog), sizeof *c);
 }

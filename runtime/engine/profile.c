@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/engine/session.h"
+#include "session.h"
 
 static void add_row(vkmm_session *s, const char *label, double ns)
 {

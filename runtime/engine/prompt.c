@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/engine/session.h"
+#include "session.h"
 
 vkmm_status vkmm_session_text_items(vkmm_session *s, const char *text, size_t len, bool first, bool parse_special,
                                     vkmm_items *out, vkmm_error *err)

@@ -5,12 +5,18 @@
 #include <string.h>
 
 #include "error.h"
-#include "runtime/engine/sampler.h"
+#include "sampler.h"
+#include "sized.h"
 
-VKMM_API vkmm_sampling vkmm_sampling_default(void)
+VKMM_API void vkmm_sampling_defaults(vkmm_sampling *s, uint32_t size)
 {
-    return (vkmm_sampling){.temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f, .repeat_penalty = 1.0f,
-                           .repeat_last_n = 64, .seed = 0};
+    if (!s)
+        return;
+    vkmm_sampling d = {.struct_size = sizeof d, .temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f,
+                       .repeat_penalty = 1.0f, .repeat_last_n = 64, .seed = 0};
+    size_t n = VKMM_GET_BYTES(vkmm_sampling, size);
+    memcpy(s, &d, n);
+    s->struct_size = (uint32_t)n; /* n >= 4: a caller's sizeof */
 }
 
 static uint64_t next_u64(uint64_t *x)

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/engine/batch.h"
-#include "runtime/engine/session.h"
+#include "batch.h"
+#include "session.h"
+#include "sized.h"
 
 static char *dup_str(const char *t)
 {
@@ -55,21 +56,25 @@ VKMM_API vkmm_status vkmm_session_create(vkmm_model *m, const vkmm_session_param
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
     s->m = m;
     atomic_init(&s->cancel, false);
-    if (p)
-        s->p = *p;
+    vkmm_status sized = p ? VKMM_SIZED_IN(vkmm_session_params, &s->p, p, "session params", err) : VKMM_OK;
+    if (sized) {
+        free(s);
+        return sized;
+    }
     s->n_ctx = s->p.n_ctx ? s->p.n_ctx : 4096;
     if (s->n_ctx > m->text->hp.n_ctx_train)
         s->n_ctx = m->text->hp.n_ctx_train;
     s->n_batch = s->p.n_batch ? s->p.n_batch : 512;
-    if (m->vision && m->image_tower->attention == VKMM_MEDIA_BIDIRECTIONAL) {
+    bool whole_images = m->vision && m->image_attention != VKMM_MEDIA_CAUSAL;
+    if (whole_images) {
         /* an image whose rows see each other must fit one chunk; no image has more rows than a largest one */
-        uint32_t rows = m->vision->n_rows(m->vision, m->vision->hp.image_size, m->vision->hp.image_size);
+        uint32_t rows = vkmm_model_max_image_rows(m);
         if (s->n_batch < rows)
             s->n_batch = rows;
     }
     uint32_t chunk = s->n_batch > VKMM_KV_CHUNK ? VKMM_KV_CHUNK : s->n_batch;
-    if (m->vision && m->image_tower->attention == VKMM_MEDIA_BIDIRECTIONAL && s->n_batch > chunk)
-        chunk = s->n_batch; /* never the case for Gemma 3's 256 rows; kept so a ring is never overrun */
+    if (whole_images && s->n_batch > chunk)
+        chunk = s->n_batch; /* Gemma 4 at 560 or 1120 image tokens: the rings grow to match (kv_pool.c) */
     s->n_batch = chunk;
     if (s->n_batch > s->n_ctx)
         s->n_batch = s->n_ctx;
@@ -154,7 +159,7 @@ VKMM_API void vkmm_session_reset(vkmm_session *s)
  * encoded now, so a bad picture is reported by the call that brought it. The conversation must still render
  * with the model's template, or the turn is refused. */
 static vkmm_status add_chat_message(vkmm_session *s, const char *role, const char *text, const vkmm_image_input *images,
-                                   uint32_t n_images, vkmm_error *err)
+                                   size_t stride, uint32_t n_images, vkmm_error *err)
 {
     static const char marker[] = "<__media__>";
     uint32_t markers = 0;
@@ -175,7 +180,7 @@ static vkmm_status add_chat_message(vkmm_session *s, const char *role, const cha
     vkmm_status st = VKMM_OK;
     for (uint32_t i = 0; i < n_images && !st; i++) {
         int32_t img;
-        st = vkmm_session_encode_input(s, &images[i], &img, err);
+        st = vkmm_session_encode_input(s, (const vkmm_image_input *)((const char *)images + i * stride), &img, err);
         if (!st)
             st = push_msg_image(s, img, err);
     }
@@ -233,7 +238,14 @@ VKMM_API vkmm_status vkmm_session_add_message(vkmm_session *s, const vkmm_messag
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "no session");
     if (s->raw)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "this session was fed raw text; chat messages cannot follow");
-    if (!msg || !msg->role || !msg->text)
+    if (!msg)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "a message needs a role and a text");
+    vkmm_message copy;
+    vkmm_status sized = VKMM_SIZED_IN(vkmm_message, &copy, msg, "message", err);
+    if (sized)
+        return sized;
+    msg = &copy;
+    if (!msg->role || !msg->text)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "a message needs a role and a text");
     if (strcmp(msg->role, "system") && strcmp(msg->role, "user") && strcmp(msg->role, "assistant"))
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "unknown role '%s' (system, user, assistant)", msg->role);
@@ -245,8 +257,16 @@ VKMM_API vkmm_status vkmm_session_add_message(vkmm_session *s, const vkmm_messag
                          "--mmproj)");
     if ((msg->n_images && !msg->images) || (msg->n_image_inputs && !msg->image_inputs))
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "a message counts images but gives none");
-    if (msg->image_inputs || !n)
-        return add_chat_message(s, msg->role, msg->text, msg->image_inputs, n, err);
+    if (msg->image_inputs) {
+        /* the array's stride is its elements' struct_size (0: this version's) */
+        size_t stride;
+        vkmm_status st = VKMM_SIZED_BYTES(vkmm_image_input, msg->image_inputs, "image input", &stride, err);
+        if (!st && msg->image_inputs->struct_size > stride)
+            stride = msg->image_inputs->struct_size;
+        return st ? st : add_chat_message(s, msg->role, msg->text, msg->image_inputs, stride, n, err);
+    }
+    if (!n)
+        return add_chat_message(s, msg->role, msg->text, NULL, sizeof(vkmm_image_input), 0, err);
     vkmm_image_input *in = calloc(n, sizeof *in);
     if (!in)
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
@@ -257,7 +277,7 @@ VKMM_API vkmm_status vkmm_session_add_message(vkmm_session *s, const vkmm_messag
             st = vkmm_fail(err, VKMM_ERR_INVALID_ARG, "image %u of the message has no path", i + 1);
     }
     if (!st)
-        st = add_chat_message(s, msg->role, msg->text, in, n, err);
+        st = add_chat_message(s, msg->role, msg->text, in, sizeof *in, n, err);
     free(in);
     return st;
 }
@@ -320,9 +340,12 @@ VKMM_API vkmm_status vkmm_session_add_tokens(vkmm_session *s, const int32_t *ids
     return st;
 }
 
-VKMM_API vkmm_stats vkmm_session_stats(const vkmm_session *s)
+VKMM_API void vkmm_session_stats_get(const vkmm_session *s, vkmm_stats *out, uint32_t size)
 {
-    return s ? s->stats : (vkmm_stats){0};
+    if (!out)
+        return;
+    vkmm_stats st = s ? s->stats : (vkmm_stats){0};
+    memcpy(out, &st, VKMM_GET_BYTES(vkmm_stats, size)); /* an older caller's layout is a prefix of ours */
 }
 
 VKMM_API const float *vkmm_session_logits(vkmm_session *s, uint32_t *n_rows)

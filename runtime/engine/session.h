@@ -5,11 +5,11 @@
 
 #include <stdatomic.h>
 
-#include "loader/detokenize.h"
-#include "runtime/engine/engine.h"
-#include "runtime/engine/kv_pool.h"
-#include "runtime/engine/sampler.h"
-#include "runtime/ops/softmax.h"
+#include "detokenize.h"
+#include "engine.h"
+#include "kv_pool.h"
+#include "sampler.h"
+#include "softmax.h"
 
 /* One position of the sequence: a token, or row `row` of encoded image `image`. */
 typedef struct vkmm_item {
@@ -29,13 +29,14 @@ typedef struct vkmm_image_entry {
     uint64_t hash;           /* of the file's bytes: the same picture is encoded once per session */
     vkmm_buffer *rows;       /* [n_rows][n_embd] f32 */
     uint32_t n_rows;
-    const vkmm_media_tower *tower; /* what encoded it: its prompt layout and attention rule */
+    const vkmm_media_tower *tower; /* what encoded it: its prompt layout */
+    vkmm_media_attention attention; /* how its rows attend (the model's image_attention) */
 } vkmm_image_entry;
 
-/* The rows of the image see each other (its tower's attention rule): one span, never cut by a chunk. */
+/* The rows of the image see each other (on some layers, by its attention rule): one span, never cut by a chunk. */
 static inline bool vkmm_image_bidirectional(const vkmm_image_entry *e)
 {
-    return e->tower->attention == VKMM_MEDIA_BIDIRECTIONAL;
+    return e->attention != VKMM_MEDIA_CAUSAL;
 }
 
 typedef struct vkmm_profile_row {

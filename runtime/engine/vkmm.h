@@ -18,117 +18,41 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The status codes and error value (common/vkmm_status.h) and the device list (runtime/gpu/vkmm_device.h) are
+ * public too, installed beside this header; they live with the layers that fill them. */
+#include "vkmm_status.h"
+#include "vkmm_device.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#if defined(VKMM_BUILDING_LIBRARY)
-#define VKMM_API __attribute__((visibility("default")))
-#else
-#define VKMM_API
-#endif
-
-/* ---- errors ---- */
-
-typedef enum vkmm_status {
-    VKMM_OK = 0,
-    VKMM_ERR_INVALID_ARG,   /* the caller passed something unusable */
-    VKMM_ERR_IO,            /* a file could not be opened, read or written */
-    VKMM_ERR_FORMAT,        /* a file is corrupt or not what it claims to be */
-    VKMM_ERR_UNSUPPORTED,   /* valid input that vkmm does not handle */
-    VKMM_ERR_NO_DEVICE,     /* no usable Vulkan device */
-    VKMM_ERR_OUT_OF_MEMORY, /* device memory (or the configured budget) exhausted */
-    VKMM_ERR_HOST_MEMORY,   /* host allocation failed */
-    VKMM_ERR_DEVICE_LOST,   /* the GPU was lost; the context is unusable, the process is not */
-    VKMM_ERR_VULKAN,        /* any other Vulkan failure */
-    VKMM_ERR_INTERNAL,      /* a bug in vkmm */
-    VKMM_ERR_NOT_FOUND,     /* a model name is unknown, or the files its manifest names are not on this machine */
-} vkmm_status;
-
-typedef struct vkmm_error {
-    vkmm_status code;
-    char msg[1024]; /* names the file, the offset or the limit, and what is wrong */
-} vkmm_error;
-
-VKMM_API const char *vkmm_status_name(vkmm_status code);
 VKMM_API const char *vkmm_version(void);
 
-/* ---- devices ---- */
-
-typedef enum vkmm_device_kind {
-    VKMM_DEVICE_OTHER = 0,
-    VKMM_DEVICE_INTEGRATED,
-    VKMM_DEVICE_DISCRETE,
-    VKMM_DEVICE_VIRTUAL,
-    VKMM_DEVICE_CPU,
-} vkmm_device_kind;
-
-/* Subgroup operation bits (same values as Vulkan's VkSubgroupFeatureFlagBits). */
-enum {
-    VKMM_SUBGROUP_BASIC = 1u << 0,
-    VKMM_SUBGROUP_VOTE = 1u << 1,
-    VKMM_SUBGROUP_ARITHMETIC = 1u << 2,
-    VKMM_SUBGROUP_BALLOT = 1u << 3,
-    VKMM_SUBGROUP_SHUFFLE = 1u << 4,
-    VKMM_SUBGROUP_SHUFFLE_RELATIVE = 1u << 5,
-    VKMM_SUBGROUP_CLUSTERED = 1u << 6,
-    VKMM_SUBGROUP_QUAD = 1u << 7,
-};
-
-#define VKMM_MAX_HEAPS 16
-
-typedef struct vkmm_device_info {
-    int index;                 /* position in Vulkan's enumeration (what VKMM_DEVICE / --device take) */
-    char name[256];
-    char vendor[32];           /* "NVIDIA", "AMD", "Intel", "Mesa", ... */
-    char driver_name[256];
-    char driver_info[256];
-    uint32_t vendor_id, device_id;
-    uint32_t driver_version;   /* raw, vendor-encoded */
-    char driver_version_str[32];
-    uint32_t api_version;      /* VK_MAKE_API_VERSION encoding */
-    vkmm_device_kind kind;
-    uint8_t device_uuid[16], driver_uuid[16], pipeline_cache_uuid[16];
-
-    uint32_t subgroup_size, subgroup_size_min, subgroup_size_max;
-    uint32_t subgroup_ops;     /* VKMM_SUBGROUP_* bits supported in compute shaders */
-    bool subgroup_size_control, subgroup_full;
-
-    bool fp16, int8, int16, int64;       /* shader arithmetic */
-    bool storage8, storage16;            /* 8/16-bit storage buffer access */
-    bool int_dot;                        /* VK_KHR_shader_integer_dot_product */
-    bool coopmat_nv;                     /* VK_NV_cooperative_matrix */
-    bool coopmat_khr;                    /* VK_KHR_cooperative_matrix (reported only) */
-    bool debug_utils;                    /* VK_EXT_debug_utils on the instance */
-    bool timestamps;                     /* compute queue writes timestamps */
-    float timestamp_period_ns;
-
-    uint32_t shared_memory;              /* maxComputeSharedMemorySize */
-    uint32_t max_workgroup_invocations, max_workgroup_size[3], max_workgroup_count[3];
-    uint32_t max_push_constants;
-    uint64_t max_storage_buffer_range, max_allocation_size, min_storage_offset_alignment;
-
-    uint32_t heap_count;
-    struct {
-        uint64_t size;
-        bool device_local;
-    } heaps[VKMM_MAX_HEAPS];
-    uint64_t device_local_bytes;         /* largest device-local heap */
-
-    int queue_family_compute;            /* -1 if none */
-    int queue_family_transfer;           /* dedicated transfer-only family, -1 if none */
-
-    bool usable;                         /* meets vkmm's minimum (Vulkan 1.2, 8/16-bit storage, ...) */
-    char unusable_reason[160];
-} vkmm_device_info;
-
-/* Lists every Vulkan device with its probed capabilities. *out is malloc'ed; free() it. */
-VKMM_API vkmm_status vkmm_devices_list(vkmm_device_info **out, int *count, vkmm_error *err);
-
+/* ---- versions, and how this API grows ----
+ * VKMM_VERSION_NUMBER is this header's major·10000 + minor·100 + patch; vkmm_version_number() the library's.
+ * The API grows without breaking programs built against an older header:
+ *  - A struct the caller fills and hands in (or hands in to be filled) starts with `uint32_t struct_size`: the
+ *    caller's sizeof of it (VKMM_SIZED(T) makes one with it set), or 0, which means the 0.2 layout, the first
+ *    with struct_size, whatever the library's version (so `= {.field = ...}` keeps working, without the fields
+ *    added later). Fields are only ever appended; the library reads and writes what struct_size covers, never
+ *    past it, and takes every field past it as 0, which is always its default. A struct_size smaller than the
+ *    0.2 layout is VKMM_ERR_INVALID_ARG. An array of such structs strides by its first element's struct_size.
+ *  - A struct the library fills and returns by value is filled by a *_get(..., size) function; the by-value
+ *    getters here are inline wrappers passing the caller's sizeof. Arrays the library allocates carry their
+ *    element size: walk them with the *_at accessors.
+ *  - Functions are only added, never changed; enum values are never renumbered. */
+#define VKMM_VERSION_MAJOR 0
+#define VKMM_VERSION_MINOR 2
+#define VKMM_VERSION_PATCH 0
+#define VKMM_VERSION_NUMBER (VKMM_VERSION_MAJOR * 10000 + VKMM_VERSION_MINOR * 100 + VKMM_VERSION_PATCH)
+VKMM_API uint32_t vkmm_version_number(void);
+#define VKMM_SIZED(T) ((T){.struct_size = (uint32_t)sizeof(T)})
 
 /* ---- sampling ---- */
 
 typedef struct vkmm_sampling {
+    uint32_t struct_size;        /* sizeof(vkmm_sampling) as the caller knows it, or 0 (see "how this API grows") */
     float temperature;           /* 0: greedy */
     int32_t top_k;               /* 0: off */
     float top_p;                 /* 1: off */
@@ -141,8 +65,15 @@ typedef struct vkmm_sampling {
     uint32_t n_stop;             /* at most VKMM_MAX_STOP, each 1..255 bytes */
 } vkmm_sampling;
 #define VKMM_MAX_STOP 16
-/* The defaults of `vkmm run`: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no repeat penalty, seed 0. */
-VKMM_API vkmm_sampling vkmm_sampling_default(void);
+/* The defaults of `vkmm run`: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no repeat penalty, seed 0; into
+ * the first size bytes of *s (s->struct_size becomes size). */
+VKMM_API void vkmm_sampling_defaults(vkmm_sampling *s, uint32_t size);
+static inline vkmm_sampling vkmm_sampling_default(void)
+{
+    vkmm_sampling s;
+    vkmm_sampling_defaults(&s, (uint32_t)sizeof s);
+    return s;
+}
 
 /* ---- model names ----
  * A model can be named three ways: a name ("demo", "gemma-3-27b") that a YAML manifest in the search path
@@ -170,6 +101,7 @@ enum {
 };
 
 typedef struct vkmm_model_ref {
+    uint32_t struct_size;        /* the caller's sizeof, or 0 (see "how this API grows") */
     char *name;                  /* the manifest's name (its file stem), or NULL for a GGUF path */
     char *manifest;              /* the manifest used, or NULL */
     char *model;                 /* the text model's path */
@@ -178,15 +110,18 @@ typedef struct vkmm_model_ref {
     char *system;                /* default system prompt, or NULL */
     uint32_t context;            /* 0: not given */
     uint32_t max_tokens;         /* 0: not given */
-    vkmm_sampling sampling;      /* vkmm_sampling_default() with the manifest's values over it */
     uint32_t set;                /* VKMM_REF_* */
+    vkmm_sampling sampling;      /* vkmm_sampling_default() with the manifest's values over it; the last field, for
+                                    good: vkmm_sampling may grow (a later vkmm_model_ref would add a function) */
 } vkmm_model_ref;
 
-/* Resolves what (a name, FILE.yaml or FILE.gguf) to files; mmproj, when non-NULL, overrides the projector. */
+/* Resolves what (a name, FILE.yaml or FILE.gguf) to files; mmproj, when non-NULL, overrides the projector. Set
+ * out->struct_size first (or 0). */
 VKMM_API vkmm_status vkmm_model_resolve(const char *what, const char *mmproj, vkmm_model_ref *out, vkmm_error *err);
 VKMM_API void vkmm_model_ref_free(vkmm_model_ref *r);
 
 typedef struct vkmm_model_entry {
+    uint32_t struct_size;        /* the library's sizeof: the stride of vkmm_model_catalog.models */
     char *name;
     char *manifest;              /* where the manifest is */
     char *description;           /* the manifest's description, or "" */
@@ -198,14 +133,21 @@ typedef struct vkmm_model_entry {
 } vkmm_model_entry;
 
 typedef struct vkmm_model_catalog {
-    vkmm_model_entry *models;    /* sorted by name; a name shadowed by an earlier folder appears once */
+    uint32_t struct_size;        /* the caller's sizeof, or 0 (see "how this API grows") */
+    vkmm_model_entry *models;    /* sorted by name; a name shadowed by an earlier folder appears once; walk them
+                                    with vkmm_model_catalog_at */
     uint32_t n_models;
     char **dirs;                 /* the search path, in order (folders that do not exist included) */
     uint32_t n_dirs;
 } vkmm_model_catalog;
 
-/* Every name the search path knows, with its files and whether they are present. */
+/* Every name the search path knows, with its files and whether they are present. Set out->struct_size first
+ * (or 0). */
 VKMM_API vkmm_status vkmm_model_catalog_load(vkmm_model_catalog *out, vkmm_error *err);
+static inline const vkmm_model_entry *vkmm_model_catalog_at(const vkmm_model_catalog *c, uint32_t i)
+{
+    return (const vkmm_model_entry *)((const char *)c->models + (size_t)i * c->models[0].struct_size);
+}
 VKMM_API void vkmm_model_catalog_free(vkmm_model_catalog *c);
 
 /* ---- models ---- */
@@ -217,6 +159,7 @@ typedef struct vkmm_session vkmm_session;
 typedef void (*vkmm_progress_fn)(const char *stage, uint64_t done, uint64_t total, void *user);
 
 typedef struct vkmm_model_params {
+    uint32_t struct_size;        /* the caller's sizeof, or 0 (see "how this API grows") */
     const char *model_path;      /* text model GGUF */
     const char *mmproj_path;     /* vision GGUF (mmproj), or NULL for text only */
     const char *device;          /* index or name substring; NULL: $VKMM_DEVICE, else the best device */
@@ -230,22 +173,34 @@ typedef struct vkmm_model_params {
     uint32_t kv_tokens;          /* the pool: positions of KV cache all sessions share; 0: from the device memory
                                     left beside the weights (at most 16384, at least the first session's n_ctx) */
     uint32_t max_batch;          /* sequences one decode step takes; 0: 16 (at most 64) */
+    /* --- after 0.2 --- */
+    uint32_t image_tokens;       /* the most embedding rows one image becomes, for towers whose processor sizes
+                                    images to a budget (Gemma 4: 70, 140, 280, 560 or 1120); 0: the processor's
+                                    default (Gemma 4: 280). Other towers refuse a nonzero value. */
 } vkmm_model_params;
 
 VKMM_API vkmm_status vkmm_model_load(const vkmm_model_params *p, vkmm_model **out, vkmm_error *err);
 VKMM_API void vkmm_model_free(vkmm_model *m);
 
 typedef struct vkmm_model_info {
-    const char *arch;            /* "gemma3", "mistral3" */
+    const char *arch;            /* "gemma3", "gemma4", "mistral3" */
     const char *name;            /* general.name, or "" */
     const char *chat_template;   /* the built-in template in use */
     const char *device;          /* the GPU's name */
     uint32_t n_layer, n_embd, n_vocab, n_ctx_train;
     bool has_vision;
     uint64_t weight_bytes;       /* on the device */
+    uint32_t n_expert;           /* a mixture of experts: experts per layer (0: dense) ... */
+    uint32_t n_expert_used;      /* ... and how many each token uses */
 } vkmm_model_info;
 /* The strings stay valid while the model lives. */
-VKMM_API vkmm_model_info vkmm_model_get_info(const vkmm_model *m);
+VKMM_API void vkmm_model_info_get(const vkmm_model *m, vkmm_model_info *out, uint32_t size);
+static inline vkmm_model_info vkmm_model_get_info(const vkmm_model *m)
+{
+    vkmm_model_info i;
+    vkmm_model_info_get(m, &i, (uint32_t)sizeof i);
+    return i;
+}
 
 /* What the model's sessions share, now: the KV pool's pages (VKMM_KV_PAGE_TOKENS positions each) of the
  * full-context layers and of the sliding-window rings, the sessions generating, and the batched decode steps run. */
@@ -259,11 +214,18 @@ typedef struct vkmm_model_stats {
     uint32_t queued;                             /* tokens waiting for the next decode step */
     uint64_t decode_steps, decode_tokens;        /* batched decode steps run and the tokens they took */
 } vkmm_model_stats;
-VKMM_API vkmm_model_stats vkmm_model_get_stats(vkmm_model *m);
+VKMM_API void vkmm_model_stats_get(vkmm_model *m, vkmm_model_stats *out, uint32_t size);
+static inline vkmm_model_stats vkmm_model_get_stats(vkmm_model *m)
+{
+    vkmm_model_stats st;
+    vkmm_model_stats_get(m, &st, (uint32_t)sizeof st);
+    return st;
+}
 
 /* ---- sessions ---- */
 
 typedef struct vkmm_session_params {
+    uint32_t struct_size;        /* the caller's sizeof, or 0 (see "how this API grows") */
     uint32_t n_ctx;              /* the most positions the conversation may hold; 0: 4096 (capped by the model's
                                     training context). Its cache takes pages of the model's KV pool as it grows,
                                     reserved when a generation begins: one that could never fit the pool fails
@@ -283,6 +245,7 @@ VKMM_API void vkmm_session_reset(vkmm_session *s);
  * marker "<__media__>", one per image in order, or else before the text. */
 typedef struct vkmm_image_input vkmm_image_input;
 typedef struct vkmm_message {
+    uint32_t struct_size;        /* the caller's sizeof, or 0 (see "how this API grows") */
     const char *role;
     const char *text;
     const char *const *images;   /* file paths */
@@ -293,6 +256,7 @@ typedef struct vkmm_message {
 
 /* An image from a file, from encoded bytes in memory, or from decoded pixels (exactly one of the three). */
 struct vkmm_image_input {
+    uint32_t struct_size;        /* the caller's sizeof, or 0 (see "how this API grows"); an array's stride */
     const char *path;            /* a PNG, JPEG or BMP file */
     const void *data;            /* an encoded PNG, JPEG or BMP of size bytes */
     size_t size;
@@ -307,6 +271,7 @@ struct vkmm_image_input {
  * VKMM_ERR_FORMAT for bytes that are not an image or a broken container, VKMM_ERR_UNSUPPORTED for a format vkmm
  * does not read (format is then set). name is what messages call the image (NULL: "image"). */
 typedef struct vkmm_image_header {
+    uint32_t struct_size;        /* the caller's sizeof, or 0 (see "how this API grows") */
     const char *format;          /* static string, or NULL when unknown */
     uint32_t width, height;      /* as the headers give them (also set when only the rest is broken) */
 } vkmm_image_header;
@@ -341,6 +306,7 @@ VKMM_API const char *vkmm_finish_name(vkmm_finish f);
 
 #define VKMM_TOP_LOGPROBS 10
 typedef struct vkmm_token_event {
+    uint32_t struct_size;        /* next: the caller's sizeof, or 0; in a callback: the library's */
     int32_t id;
     const char *piece;           /* text this token completes (UTF-8, never half a character; may be "") */
     float logprob;               /* log-probability of id under the model (before sampling transforms) */
@@ -390,7 +356,13 @@ typedef struct vkmm_stats {
     uint32_t last_gen;           /* tokens generated */
     vkmm_finish last_finish;
 } vkmm_stats;
-VKMM_API vkmm_stats vkmm_session_stats(const vkmm_session *s);
+VKMM_API void vkmm_session_stats_get(const vkmm_session *s, vkmm_stats *out, uint32_t size);
+static inline vkmm_stats vkmm_session_stats(const vkmm_session *s)
+{
+    vkmm_stats st;
+    vkmm_session_stats_get(s, &st, (uint32_t)sizeof st);
+    return st;
+}
 
 /* Logits of the last evaluated positions (all prompt positions with all_logits), rows of n_vocab floats.
  * Valid until the next call on the session. */
@@ -413,6 +385,40 @@ VKMM_API vkmm_status vkmm_model_token_bytes(const vkmm_model *m, int32_t id, cha
  * sets *len to the full length without it. */
 VKMM_API vkmm_status vkmm_model_detokenize(const vkmm_model *m, const int32_t *ids, uint32_t n, char *buf,
                                           size_t size, size_t *len, vkmm_error *err);
+
+/* ---- a tokenizer on its own (no GPU, no weights) ---- */
+
+typedef struct vkmm_text_tokenizer vkmm_text_tokenizer;
+/* The tokenizer of a GGUF model file, of a Hugging Face tokenizer.json (config: its tokenizer_config.json, or NULL
+ * for the one beside it if there is one) or of a Mistral tekken.json, told apart by their contents. */
+VKMM_API vkmm_status vkmm_text_tokenizer_open(const char *path, const char *config, vkmm_text_tokenizer **out,
+                                              vkmm_error *err);
+VKMM_API void vkmm_text_tokenizer_free(vkmm_text_tokenizer *t);
+/* As vkmm_model_tokenize, over len bytes of text (which may hold NULs). */
+VKMM_API vkmm_status vkmm_text_tokenizer_encode(const vkmm_text_tokenizer *t, const char *text, size_t len,
+                                                bool add_special, bool parse_special, int32_t *ids, uint32_t max,
+                                                uint32_t *n, vkmm_error *err);
+/* As vkmm_model_token_bytes. */
+VKMM_API vkmm_status vkmm_text_tokenizer_token_bytes(const vkmm_text_tokenizer *t, int32_t id, char *buf, size_t size,
+                                                     size_t *len, vkmm_error *err);
+
+/* ---- describing inputs (no GPU): what `vkmm info` prints ----
+ * Text, or with json one JSON object, written to out. Bad input is an error naming the file and the problem (for
+ * a GGUF, the byte offset too); nothing is written to out then. */
+
+/* A GGUF file, a model or an mmproj: architecture, hyperparameters, tensors by type, tokenizer, chat template; big
+ * arrays summarised, never dumped. */
+VKMM_API vkmm_status vkmm_describe_gguf(const char *path, bool json, FILE *out, vkmm_error *err);
+/* An image and the tensor a preprocessing makes of it: "gemma3" (size x size; NULL means this one), "pixtral"
+ * (longest edge size, sides rounded up to multiples of 14) or "pixtral-llama" (llama.cpp's rule, at most size
+ * tokens); size 0: 896, 1540 and 1024 respectively. An unknown preprocessing is VKMM_ERR_INVALID_ARG. */
+VKMM_API vkmm_status vkmm_describe_image(const char *path, const char *preprocessing, uint32_t size, bool json,
+                                         FILE *out, vkmm_error *err);
+/* A model manifest (YAML) as vkmm reads it. */
+VKMM_API vkmm_status vkmm_describe_manifest(const char *path, bool json, FILE *out, vkmm_error *err);
+/* An audio file (WAV, FLAC, OGG Vorbis/Opus, AIFF, MP3): its format, rate, channels and duration, the 16 kHz mono
+ * signal vkmm makes of it and Gemma 4's log-mel frames of that. */
+VKMM_API vkmm_status vkmm_describe_audio(const char *path, bool json, FILE *out, vkmm_error *err);
 
 #ifdef __cplusplus
 }

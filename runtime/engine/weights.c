@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "f16.h"
-#include "loader/dtype_table.h"
-#include "runtime/engine/weights.h"
+#include "dtype_table.h"
+#include "weights.h"
 
 typedef struct entry {
     char name[VKMM_GGUF_MAX_NAME];
@@ -82,37 +82,32 @@ static const vkmm_gguf_tensor *lookup(vkmm_weight_store *ws, const char *name, b
     return t;
 }
 
-static vkmm_status matrix(vkmm_weight_source *src, const char *name, uint32_t k, uint32_t rows, bool transpose,
-                          bool required, const vkmm_weight **out, vkmm_error *err)
+/* The tensor of a matrix not uploaded yet; NULL with *s OK when it was (*out set) or is missing and !required. */
+static const vkmm_gguf_tensor *to_upload(vkmm_weight_store *ws, const char *name, bool transpose, bool required,
+                                         const vkmm_weight **out, vkmm_status *s, vkmm_error *err)
 {
-    vkmm_weight_store *ws = src->user;
     *out = NULL;
+    *s = VKMM_OK;
     entry *e = find(ws, name, transpose, false);
     if (e) {
         *out = e->w;
-        return VKMM_OK;
+        return NULL;
     }
-    vkmm_status s;
-    const vkmm_gguf_tensor *t = lookup(ws, name, required, err, &s);
-    if (!t)
-        return s;
+    return lookup(ws, name, required, err, s);
+}
+
+/* Uploads tensor t as a weight of `rows` rows of k (pieces cut between groups of `group` rows), transposing a plain
+ * type stored as x·P on the way. The shape was checked by the caller. */
+static vkmm_status upload_matrix(vkmm_weight_store *ws, const vkmm_gguf_tensor *t, const char *name, uint32_t k,
+                                 uint32_t rows, uint32_t group, bool transpose, const vkmm_weight **out,
+                                 vkmm_error *err)
+{
     const char *path = vkmm_gguf_path(ws->p.gguf);
-    uint64_t want0 = transpose ? rows : k, want1 = transpose ? k : rows;
-    /* a convolution kernel [kw, kh, cin, cout] is a matrix of cout rows of kw·kh·cin */
-    uint64_t inner = t->ne[0], outer = t->ne[1] * t->ne[2] * t->ne[3];
-    for (uint32_t d = 1; d + 1 < t->n_dims; d++) {
-        inner *= t->ne[d];
-        outer /= t->ne[d];
-    }
-    if (inner != want0 || outer != want1)
-        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: tensor %s has shape [%llu, %llu, %llu, %llu], expected [%llu, %llu]",
-                         path, name, (unsigned long long)t->ne[0], (unsigned long long)t->ne[1],
-                         (unsigned long long)t->ne[2], (unsigned long long)t->ne[3], (unsigned long long)want0,
-                         (unsigned long long)want1);
     const vkmm_dtype_info *ti = vkmm_dtype_get(t->type);
     if (!vkmm_matmul_supports((vkmm_dtype)t->type) || (transpose && ti->block != 1))
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: tensor %s is of type %s, which vkmm cannot multiply%s", path,
                          name, ti ? ti->name : "?", transpose ? " transposed" : "");
+    entry *e;
     if (!(e = add(ws)) || !(e->w = calloc(1, sizeof *e->w))) {
         if (e)
             ws->n--;
@@ -120,7 +115,7 @@ static vkmm_status matrix(vkmm_weight_source *src, const char *name, uint32_t k,
     }
     snprintf(e->name, sizeof e->name, "%s", name);
     e->transposed = transpose;
-    s = vkmm_buffer_create(ws->p.gpu, t->n_bytes, VKMM_MEM_DEVICE, name, &e->buf, err);
+    vkmm_status s = vkmm_buffer_create(ws->p.gpu, t->n_bytes, VKMM_MEM_DEVICE, name, &e->buf, err);
     if (!s) {
         if (transpose) {
             /* a plain type stored as x·P ([k][rows] row-major): rows become [rows][k] */
@@ -141,7 +136,8 @@ static vkmm_status matrix(vkmm_weight_source *src, const char *name, uint32_t k,
         }
     }
     if (!s)
-        s = vkmm_weight_view(ws->p.ops, vkmm_range_whole(e->buf), (vkmm_dtype)t->type, k, rows, e->w, err);
+        s = vkmm_weight_view_grouped(ws->p.ops, vkmm_range_whole(e->buf), (vkmm_dtype)t->type, k, rows, group, e->w,
+                                     err);
     if (s) {
         vkmm_buffer_destroy(e->buf);
         free(e->w);
@@ -151,6 +147,46 @@ static vkmm_status matrix(vkmm_weight_source *src, const char *name, uint32_t k,
     ws->bytes += t->n_bytes;
     *out = e->w;
     return VKMM_OK;
+}
+
+static vkmm_status matrix(vkmm_weight_source *src, const char *name, uint32_t k, uint32_t rows, bool transpose,
+                          bool required, const vkmm_weight **out, vkmm_error *err)
+{
+    vkmm_weight_store *ws = src->user;
+    vkmm_status s;
+    const vkmm_gguf_tensor *t = to_upload(ws, name, transpose, required, out, &s, err);
+    if (!t)
+        return s;
+    uint64_t want0 = transpose ? rows : k, want1 = transpose ? k : rows;
+    /* a convolution kernel [kw, kh, cin, cout] is a matrix of cout rows of kw·kh·cin */
+    uint64_t inner = t->ne[0], outer = t->ne[1] * t->ne[2] * t->ne[3];
+    for (uint32_t d = 1; d + 1 < t->n_dims; d++) {
+        inner *= t->ne[d];
+        outer /= t->ne[d];
+    }
+    if (inner != want0 || outer != want1)
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: tensor %s has shape [%llu, %llu, %llu, %llu], expected [%llu, %llu]",
+                         vkmm_gguf_path(ws->p.gguf), name, (unsigned long long)t->ne[0], (unsigned long long)t->ne[1],
+                         (unsigned long long)t->ne[2], (unsigned long long)t->ne[3], (unsigned long long)want0,
+                         (unsigned long long)want1);
+    return upload_matrix(ws, t, name, k, rows, 1, transpose, out, err);
+}
+
+static vkmm_status experts(vkmm_weight_source *src, const char *name, uint32_t k, uint32_t rows, uint32_t n_expert,
+                           bool required, const vkmm_weight **out, vkmm_error *err)
+{
+    vkmm_weight_store *ws = src->user;
+    vkmm_status s;
+    const vkmm_gguf_tensor *t = to_upload(ws, name, false, required, out, &s, err);
+    if (!t)
+        return s;
+    if (t->n_dims != 3 || t->ne[0] != k || t->ne[1] != rows || t->ne[2] != n_expert ||
+        (uint64_t)rows * n_expert > UINT32_MAX)
+        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: tensor %s has shape [%llu, %llu, %llu, %llu], expected %u experts "
+                         "[%u, %u, %u]", vkmm_gguf_path(ws->p.gguf), name, (unsigned long long)t->ne[0],
+                         (unsigned long long)t->ne[1], (unsigned long long)t->ne[2], (unsigned long long)t->ne[3],
+                         n_expert, k, rows, n_expert);
+    return upload_matrix(ws, t, name, k, rows * n_expert, rows, false, out, err);
 }
 
 static vkmm_status vector(vkmm_weight_source *src, const char *name, uint64_t n, bool required, vkmm_range *out,
@@ -209,7 +245,8 @@ vkmm_status vkmm_weight_store_create(const vkmm_weight_store_params *p, vkmm_wei
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
     ws->p = *p;
     ws->total = p->total_hint ? p->total_hint : vkmm_gguf_tensor_bytes(p->gguf);
-    ws->src = (vkmm_weight_source){.user = ws, .gguf = p->gguf, .matrix = matrix, .vector = vector};
+    ws->src = (vkmm_weight_source){.user = ws, .gguf = p->gguf, .matrix = matrix, .experts = experts,
+                                .vector = vector};
     *out = ws;
     return VKMM_OK;
 }

@@ -3,7 +3,8 @@
 #ifndef VKMM_ENGINE_WEIGHTS_H
 #define VKMM_ENGINE_WEIGHTS_H
 
-#include "runtime/models/model.h"
+#include "model.h"
+#include "vkmm.h"
 
 typedef struct vkmm_weight_store vkmm_weight_store;
 

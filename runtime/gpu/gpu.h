@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "vkmm_device.h"
 
 typedef struct vkmm_gpu vkmm_gpu;
 typedef struct vkmm_buffer vkmm_buffer;

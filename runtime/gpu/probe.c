@@ -43,6 +43,7 @@ static bool has_ext(const VkExtensionProperties *e, uint32_t n, const char *name
 void vkmm_probe_device(VkPhysicalDevice pd, int index, bool debug_utils, vkmm_device_info *info)
 {
     memset(info, 0, sizeof *info);
+    info->struct_size = sizeof *info;
     info->index = index;
     info->queue_family_compute = -1;
     info->queue_family_transfer = -1;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/dtype_table.h"
-#include "runtime/graph/graph.h"
+#include "dtype_table.h"
+#include "graph.h"
 
 #define ARENA_ALIGN 256u
 

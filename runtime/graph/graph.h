@@ -5,7 +5,7 @@
 #ifndef VKMM_GRAPH_H
 #define VKMM_GRAPH_H
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 typedef uint32_t vkmm_tid; /* tensor id within one graph; 0 is "none" */
 

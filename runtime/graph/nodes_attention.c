@@ -2,7 +2,7 @@
  * attention kernel reads the cache. */
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
+#include "nodes.h"
 
 typedef struct attn_node {
     vkmm_g_attn_params p;
@@ -28,6 +28,7 @@ static vkmm_attention_params params_of(const attn_node *a)
         .causal = p->causal,
         .window = p->window,
         .n_spans = p->n_spans,
+        .spans_in_window = p->spans_in_window,
         .scale = p->scale,
         .softcap = p->softcap,
         .pt_off = p->pt_off,
@@ -42,16 +43,19 @@ static vkmm_status rec_attention(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_e
     vkmm_range kc = vkmm_graph_range(ex, n->in[3]), vc = vkmm_graph_range(ex, n->in[4]);
     /* a replay adds the position it reads from step; a batch reads each row's from its descriptor */
     uint32_t pos0 = a->p.step.size || a->p.seqs.size ? 0 : a->p.pos0;
-    vkmm_kv_store_io st = {.src = vkmm_graph_range(ex, n->in[1]), .cache = kc, .pos0 = pos0, .n = a->n,
+    vkmm_kv_store_io st = {.src = n->in[1] ? vkmm_graph_range(ex, n->in[1]) : (vkmm_range){0}, .cache = kc, .pos0 = pos0, .n = a->n,
                            .step = a->p.seqs.size ? (vkmm_range){0} : a->p.step, .pages = a->p.pages,
                            .pt_off = a->p.pt_off, .seqs = a->p.seqs};
-    vkmm_status s = vkmm_op_kv_store_io(ex->ops, ex->cmd, &kv, &st, err);
-    st.src = vkmm_graph_range(ex, n->in[2]);
-    st.cache = vc;
-    if (!s)
+    vkmm_status s = VKMM_OK;
+    if (n->in[1]) { /* else the rows are already there: a layer reading another layer's cache */
         s = vkmm_op_kv_store_io(ex->ops, ex->cmd, &kv, &st, err);
-    if (s)
-        return s;
+        st.src = vkmm_graph_range(ex, n->in[2]);
+        st.cache = vc;
+        if (!s)
+            s = vkmm_op_kv_store_io(ex->ops, ex->cmd, &kv, &st, err);
+        if (s)
+            return s;
+    }
     vkmm_attention_params ap = params_of(a);
     vkmm_attention_io io = {
         .q = vkmm_graph_range(ex, n->in[0]),
@@ -78,12 +82,13 @@ vkmm_tid vkmm_g_attention(vkmm_graph *g, vkmm_tid q, vkmm_tid k, vkmm_tid v, vkm
 {
     const vkmm_gtensor *tq = vkmm_graph_get(g, q), *tk = vkmm_graph_get(g, k), *tv = vkmm_graph_get(g, v);
     const vkmm_gtensor *tkc = vkmm_graph_get(g, k_cache), *tvc = vkmm_graph_get(g, v_cache);
-    if (!tq || !tk || !tv || !tkc || !tvc)
+    bool store = k || v;
+    if (g->status || !tq || (store && (!tk || !tv)) || !tkc || !tvc)
         return 0;
     uint64_t qrow = (uint64_t)p->n_head * p->head_dim, kvrow = (uint64_t)p->n_kv_head * p->head_dim;
     uint64_t n = qrow ? vkmm_g_elements(g, q) / qrow : 0;
-    if (!n || n * qrow != vkmm_g_elements(g, q) || vkmm_g_elements(g, k) != n * kvrow ||
-        vkmm_g_elements(g, v) != n * kvrow) {
+    if (!n || n * qrow != vkmm_g_elements(g, q) ||
+        (store && (vkmm_g_elements(g, k) != n * kvrow || vkmm_g_elements(g, v) != n * kvrow))) {
         vkmm_graph_fail(g, VKMM_ERR_INTERNAL, "%s: q/k/v shapes do not match %u heads, %u KV heads of %u", name,
                         p->n_head, p->n_kv_head, p->head_dim);
         return 0;

@@ -2,9 +2,9 @@
  * into the token sequence), average pooling (Gemma 3's projector), patch merge (Pixtral's). */
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/ops/get_rows.h"
-#include "runtime/ops/layout.h"
+#include "nodes.h"
+#include "get_rows.h"
+#include "layout.h"
 
 typedef struct rows_node {
     uint32_t n;

@@ -1,7 +1,7 @@
 /* runtime/graph/nodes_matmul.c — graph nodes for weight products and the patch embedding. */
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
+#include "nodes.h"
 
 static vkmm_status rec_matmul(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error *err)
 {

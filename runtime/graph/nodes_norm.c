@@ -1,8 +1,8 @@
 /* runtime/graph/nodes_norm.c — graph nodes for RMSNorm and LayerNorm, alone or fused with the residual add. */
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/ops/norm.h"
+#include "nodes.h"
+#include "norm.h"
 
 typedef struct norm_params {
     vkmm_norm_kind kind;

@@ -1,8 +1,8 @@
 /* runtime/graph/nodes_rope.c — graph nodes for rotary embeddings (with Gemma's QK-norm fused in front). */
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/ops/rope.h"
+#include "nodes.h"
+#include "rope.h"
 
 typedef struct rope_node {
     vkmm_g_rope_params p;
@@ -26,6 +26,7 @@ static vkmm_status rec_rope(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error 
         .freq_scale = r->p.freq_scale,
         .pos0 = (int32_t)r->p.pos0,
         .grid_w = r->p.grid_w,
+        .freq_factors = r->p.freq_factors,
     };
     (void)x;
     vkmm_range xr = vkmm_graph_range(ex, n->in[0]);

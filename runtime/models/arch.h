@@ -4,20 +4,14 @@
 #ifndef VKMM_MODELS_ARCH_H
 #define VKMM_MODELS_ARCH_H
 
-#include "loader/image.h"
-#include "runtime/models/model.h"
+#include "audio_model.h"
+#include "image.h"
+#include "model.h"
 
 typedef enum vkmm_medium {
     VKMM_MEDIUM_IMAGE = 0,
-    VKMM_MEDIUM_AUDIO,                  /* reserved: no tower yet */
+    VKMM_MEDIUM_AUDIO,                  /* log-mel frames through load_audio's tower (Gemma 4's gemma4a) */
 } vkmm_medium;
-
-/* How the rows of one media item attend to each other in the text model. */
-typedef enum vkmm_media_attention {
-    VKMM_MEDIA_CAUSAL = 0,              /* as text does (Mistral 3's images) */
-    VKMM_MEDIA_BIDIRECTIONAL,           /* every row sees all rows of its item (Gemma 3's images); an item is then
-                                         * never split across prefill chunks */
-} vkmm_media_attention;
 
 /* Where the row breaks of a 2-D medium come from. */
 typedef enum vkmm_row_breaks {
@@ -41,11 +35,17 @@ typedef struct vkmm_media_layout {
 typedef struct vkmm_media_tower {
     vkmm_medium medium;
     const char *projector;              /* the mmproj's clip.projector_type */
-    vkmm_vision_load_fn load;
-    /* the model's Hugging Face processor's preprocessing, for the tower's hyperparameters */
-    vkmm_image_prep (*preprocess)(const vkmm_vision_hparams *hp);
+    vkmm_vision_load_fn load;           /* VKMM_MEDIUM_IMAGE */
+    vkmm_audio_load_fn load_audio;      /* VKMM_MEDIUM_AUDIO (its front end and pieces are the model's) */
+    /* the model's Hugging Face processor's preprocessing, for the tower's hyperparameters and, for a tower with
+     * token budgets, the budget in use (else 0) */
+    vkmm_image_prep (*preprocess)(const vkmm_vision_hparams *hp, uint32_t image_tokens);
     vkmm_media_layout layout;
-    vkmm_media_attention attention;
+    vkmm_media_attention attention;     /* the rule of its rows, unless the loaded file states its own (model.h) */
+    /* Towers whose processor sizes an image to a token budget (Gemma 4): the budgets it offers, 0-terminated,
+     * and the one it uses unless asked (vkmm_model_params.image_tokens). NULL: images take a fixed count. */
+    const uint32_t *token_budgets;
+    uint32_t default_tokens;
 } vkmm_media_tower;
 
 typedef struct vkmm_arch {
@@ -61,6 +61,8 @@ typedef struct vkmm_arch {
 const vkmm_arch *vkmm_arch_find(const char *name, size_t len);
 /* The tower of arch for an mmproj's projector type, or NULL. */
 const vkmm_media_tower *vkmm_arch_tower(const vkmm_arch *arch, const char *projector, size_t len);
+/* The rule the rows of a loaded tower's images follow: the file's own when it states one, else the tower's. */
+vkmm_media_attention vkmm_tower_attention(const vkmm_media_tower *t, const vkmm_vision_model *vm);
 /* Some row's tower for projector, or NULL (to tell "not supported" from "belongs to another architecture"). */
 const vkmm_media_tower *vkmm_arch_any_tower(const char *projector, size_t len);
 /* Whether name is the general.architecture of an mmproj file rather than of a text model. */

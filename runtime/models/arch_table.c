@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/models/arch.h"
+#include "arch.h"
+#include "gemma4v.h"
 
 /* A processor's resizing rule with the mean and std the mmproj states. */
 static vkmm_image_prep normalised(vkmm_image_prep p, const vkmm_vision_hparams *hp)
@@ -17,8 +18,9 @@ static vkmm_image_prep normalised(vkmm_image_prep p, const vkmm_vision_hparams *
 /* ---- Gemma 3: SigLIP + the Gemma 3 projector ---- */
 
 /* resized to the tower's square (Pillow-exact bilinear) */
-static vkmm_image_prep siglip_prep(const vkmm_vision_hparams *hp)
+static vkmm_image_prep siglip_prep(const vkmm_vision_hparams *hp, uint32_t image_tokens)
 {
+    (void)image_tokens;
     return normalised(vkmm_image_prep_gemma3(hp->image_size), hp);
 }
 
@@ -37,8 +39,9 @@ static const char *const gemma3_names[] = {"gemma3", NULL};
 /* ---- Mistral Small 3.1: Pixtral + the Mistral 3 projector ---- */
 
 /* longest side at most the tower's size, both sides rounded up to the patch (bicubic) */
-static vkmm_image_prep pixtral_prep(const vkmm_vision_hparams *hp)
+static vkmm_image_prep pixtral_prep(const vkmm_vision_hparams *hp, uint32_t image_tokens)
 {
+    (void)image_tokens;
     return normalised(vkmm_image_prep_pixtral(hp->image_size), hp);
 }
 
@@ -55,6 +58,10 @@ static const vkmm_media_tower mistral3_towers[] = {{
 /* older conversions of Mistral Small 3.1 call the text model "llama" */
 static const char *const mistral3_names[] = {"mistral3", "llama", NULL};
 
+/* ---- Gemma 4: the text decoder with its vision tower (gemma4v.c: the tower row with its budgets and rule) ---- */
+
+static const char *const gemma4_names[] = {"gemma4", NULL};
+
 /* ---- the table ---- */
 
 static const vkmm_arch archs[] = {
@@ -62,6 +69,8 @@ static const vkmm_arch archs[] = {
      .chat_template = "gemma3"},
     {.names = mistral3_names, .load_text = vkmm_mistral3_load, .towers = mistral3_towers, .n_towers = 1,
      .chat_template = "mistral-v7-tekken"},
+    {.names = gemma4_names, .load_text = vkmm_gemma4_load, .towers = &vkmm_gemma4v_tower, .n_towers = 1,
+     .chat_template = "gemma4"},
 };
 #define N_ARCHS (sizeof archs / sizeof archs[0])
 
@@ -93,6 +102,11 @@ const vkmm_media_tower *vkmm_arch_any_tower(const char *projector, size_t len)
     for (size_t i = 0; i < N_ARCHS && !t; i++)
         t = vkmm_arch_tower(&archs[i], projector, len);
     return t;
+}
+
+vkmm_media_attention vkmm_tower_attention(const vkmm_media_tower *t, const vkmm_vision_model *vm)
+{
+    return vm && vm->has_attention ? vm->attention : t->attention;
 }
 
 bool vkmm_arch_is_projector_file(const char *name, size_t len)

@@ -6,13 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/models/model.h"
+#include "nodes.h"
+#include "model.h"
 
 typedef struct gemma3_layer {
-    vkmm_range attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffw_norm;
-    vkmm_attn_weights attn;
-    vkmm_ffn_weights ffn;
+    vkmm_decoder_layer d;
+    vkmm_range q_norm, k_norm, post_attn_norm, post_ffw_norm;
 } gemma3_layer;
 
 typedef struct gemma3 {
@@ -27,13 +26,13 @@ static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_for
     const vkmm_text_hparams *hp = &mm->hp;
     vkmm_tid x = fw->x;
     vkmm_graph_set_prefix(g, "blk.0");
-    vkmm_tid h = vkmm_g_rms_norm(g, x, m->layers[0].attn_norm, hp->eps, 0, "attn_norm");
+    vkmm_tid h = vkmm_g_rms_norm(g, x, m->layers[0].d.attn_norm, hp->eps, 0, "attn_norm");
     for (uint32_t il = 0; il < hp->n_layer; il++) {
         const gemma3_layer *L = &m->layers[il];
         vkmm_graph_set_prefix(g, "blk.%u", il);
-        vkmm_tid q = vkmm_g_matmul(g, L->attn.wq, h, 0, "attn_q");
-        vkmm_tid k = vkmm_g_matmul(g, L->attn.wk, h, 0, "attn_k");
-        vkmm_tid v = vkmm_g_matmul(g, L->attn.wv, h, 0, "attn_v");
+        vkmm_tid q = vkmm_g_matmul(g, L->d.attn.wq, h, 0, "attn_q");
+        vkmm_tid k = vkmm_g_matmul(g, L->d.attn.wk, h, 0, "attn_k");
+        vkmm_tid v = vkmm_g_matmul(g, L->d.attn.wv, h, 0, "attn_v");
         vkmm_g_rope_params rp = {
             .neox = true, .head_dim = hp->head_dim, .base = hp->rope_base[il], .freq_scale = hp->rope_scale[il],
             .positions = fw->positions, .pos0 = fw->pos0,
@@ -43,11 +42,11 @@ static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_for
         rp.n_heads = hp->n_kv;
         vkmm_g_rms_norm_rope(g, k, &rp, L->k_norm, hp->eps, "k_norm_rope");
         vkmm_tid a = vkmm_text_attention(g, hp, fw, il, q, k, v);
-        vkmm_tid o = vkmm_g_matmul(g, L->attn.wo, a, 0, "attn_output");
+        vkmm_tid o = vkmm_g_matmul(g, L->d.attn.wo, a, 0, "attn_output");
         /* x += RMSNorm(o)·post_attention_norm; h = RMSNorm(x)·ffn_norm */
-        h = vkmm_g_add_rms_norm(g, x, o, L->post_attn_norm, L->ffn_norm, hp->eps, "post_attn_ffn_norm");
-        vkmm_tid f = vkmm_text_ffn(g, &L->ffn, VKMM_ACT_GELU_TANH, h, "geglu");
-        vkmm_range next = il + 1 < hp->n_layer ? m->layers[il + 1].attn_norm : m->head.output_norm;
+        h = vkmm_g_add_rms_norm(g, x, o, L->post_attn_norm, L->d.ffn_norm, hp->eps, "post_attn_ffn_norm");
+        vkmm_tid f = vkmm_text_ffn(g, &L->d.ffn, VKMM_ACT_GELU_TANH, h, "geglu");
+        vkmm_range next = il + 1 < hp->n_layer ? m->layers[il + 1].d.attn_norm : m->head.output_norm;
         h = vkmm_g_add_rms_norm(g, x, f, L->post_ffw_norm, next, hp->eps, "post_ffw_next_norm");
     }
     return vkmm_text_logits(g, mm, &m->head, fw, h);
@@ -58,34 +57,6 @@ static void gemma3_free(vkmm_text_model *mm)
     gemma3 *m = (gemma3 *)mm;
     free(m->layers);
     free(m);
-}
-
-/* The per-layer pattern: layer il is global iff il % period == period - 1 (gemma3.md §3); a file may carry
- * sliding_window_pattern as a period or as a per-layer boolean array (true = sliding). */
-static vkmm_status layer_kinds(const vkmm_gguf *g, uint32_t n_layer, uint32_t window, vkmm_text_hparams *hp,
-                               vkmm_error *err)
-{
-    uint32_t period = 6;
-    const vkmm_gguf_value *arr = vkmm_gguf_get_array(g, "gemma3.attention.sliding_window_pattern",
-                                                     VKMM_GGUF_TYPE_COUNT);
-    if (arr && arr->count != n_layer)
-        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: gemma3.attention.sliding_window_pattern has %llu entries for %u "
-                         "layers", vkmm_gguf_path(g), (unsigned long long)arr->count, n_layer);
-    if (!arr && vkmm_gguf_find(g, "gemma3.attention.sliding_window_pattern") &&
-        (!vkmm_gguf_get_u32(g, "gemma3.attention.sliding_window_pattern", &period) || period == 0))
-        return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: gemma3.attention.sliding_window_pattern is not a period",
-                         vkmm_gguf_path(g));
-    for (uint32_t il = 0; il < n_layer; il++) {
-        bool local = il % period != period - 1;
-        if (arr) {
-            vkmm_gguf_value e;
-            if (!vkmm_gguf_array_elem(arr, il, &e) || !vkmm_gguf_value_bool(&e, &local))
-                return vkmm_fail(err, VKMM_ERR_FORMAT, "%s: sliding_window_pattern[%u] is not a boolean",
-                                 vkmm_gguf_path(g), il);
-        }
-        hp->window[il] = window && local ? window : 0;
-    }
-    return VKMM_OK;
 }
 
 vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, const char *arch, vkmm_text_model **out, vkmm_error *err)
@@ -106,7 +77,7 @@ vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, const char *arch, vkmm_tex
                          path);
     uint32_t window = 0;
     vkmm_gguf_get_u32(g, K("attention.sliding_window"), &window);
-    if ((s = layer_kinds(g, hp.n_layer, window, &hp, err)))
+    if ((s = vkmm_text_read_swa_pattern(g, arch, window, 6, &hp, err))) /* period 6 (gemma3.md §3) when absent */
         return s;
     float base = 10000.0f, base_swa = 10000.0f, factor = 1.0f;
     vkmm_gguf_get_f32(g, K("rope.freq_base"), &base);
@@ -151,13 +122,10 @@ vkmm_status vkmm_gemma3_load(vkmm_weight_source *src, const char *arch, vkmm_tex
     for (uint32_t il = 0; il < hp.n_layer && !s; il++) {
         gemma3_layer *L = &m->layers[il];
 #define N(x) vkmm_model_tensor_name(name, sizeof name, "blk.%u." x, il)
-        if (!s) s = vkmm_bind_attention(src, &hp, il, &L->attn, err);
-        if (!s) s = vkmm_bind_ffn(src, &hp, il, &L->ffn, err);
-        if (!s) s = src->vector(src, N("attn_norm.weight"), H, true, &L->attn_norm, err);
+        if (!s) s = vkmm_bind_decoder_layer(src, &hp, il, &L->d, err);
         if (!s) s = src->vector(src, N("attn_q_norm.weight"), hp.head_dim, true, &L->q_norm, err);
         if (!s) s = src->vector(src, N("attn_k_norm.weight"), hp.head_dim, true, &L->k_norm, err);
         if (!s) s = src->vector(src, N("post_attention_norm.weight"), H, true, &L->post_attn_norm, err);
-        if (!s) s = src->vector(src, N("ffn_norm.weight"), H, true, &L->ffn_norm, err);
         if (!s) s = src->vector(src, N("post_ffw_norm.weight"), H, true, &L->post_ffw_norm, err);
 #undef N
     }

@@ -5,18 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/models/model.h"
-
-typedef struct mistral3_layer {
-    vkmm_range attn_norm, ffn_norm;
-    vkmm_attn_weights attn;
-    vkmm_ffn_weights ffn;
-} mistral3_layer;
+#include "nodes.h"
+#include "model.h"
 
 typedef struct mistral3 {
     vkmm_text_model base;
-    mistral3_layer *layers;
+    vkmm_decoder_layer *layers;
     vkmm_text_head head;
 } mistral3;
 
@@ -28,7 +22,7 @@ static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_for
     vkmm_graph_set_prefix(g, "blk.0");
     vkmm_tid h = vkmm_g_rms_norm(g, x, m->layers[0].attn_norm, hp->eps, 0, "attn_norm");
     for (uint32_t il = 0; il < hp->n_layer; il++) {
-        const mistral3_layer *L = &m->layers[il];
+        const vkmm_decoder_layer *L = &m->layers[il];
         vkmm_graph_set_prefix(g, "blk.%u", il);
         vkmm_tid q = vkmm_g_matmul(g, L->attn.wq, h, 0, "attn_q");
         vkmm_tid k = vkmm_g_matmul(g, L->attn.wk, h, 0, "attn_k");
@@ -99,18 +93,9 @@ vkmm_status vkmm_mistral3_load(vkmm_weight_source *src, const char *arch, vkmm_t
     }
     m->base = (vkmm_text_model){.arch = "mistral3", .hp = hp, .embed = vkmm_model_embed, .forward = forward,
                                 .positions = vkmm_positions_by_slot, .free = mistral3_free, .impl = m};
-    uint32_t H = hp.n_embd;
     s = vkmm_bind_head(src, &m->base, &m->head, err);
-    char name[80];
-    for (uint32_t il = 0; il < hp.n_layer && !s; il++) {
-        mistral3_layer *L = &m->layers[il];
-#define N(x) vkmm_model_tensor_name(name, sizeof name, "blk.%u." x, il)
-        if (!s) s = vkmm_bind_attention(src, &hp, il, &L->attn, err);
-        if (!s) s = vkmm_bind_ffn(src, &hp, il, &L->ffn, err);
-        if (!s) s = src->vector(src, N("attn_norm.weight"), H, true, &L->attn_norm, err);
-        if (!s) s = src->vector(src, N("ffn_norm.weight"), H, true, &L->ffn_norm, err);
-#undef N
-    }
+    for (uint32_t il = 0; il < hp.n_layer && !s; il++)
+        s = vkmm_bind_decoder_layer(src, &hp, il, &m->layers[il], err);
     if (s) {
         mistral3_free(&m->base);
         return s;

@@ -2,7 +2,7 @@
  * the usual positions. */
 #include <stdio.h>
 
-#include "runtime/models/model.h"
+#include "model.h"
 
 vkmm_tid vkmm_model_embed(const vkmm_text_model *m, vkmm_graph *g, vkmm_tid ids, uint32_t n)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/models/model.h"
+#include "nodes.h"
+#include "model.h"
 
 typedef struct pixtral_layer {
     vkmm_range ln1, ln2;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/graph/nodes.h"
-#include "runtime/models/model.h"
+#include "nodes.h"
+#include "model.h"
 
 typedef struct siglip_layer {
     vkmm_range ln1_w, ln1_b, ln2_w, ln2_b, bq, bk, bv, bo, b_up, b_down;

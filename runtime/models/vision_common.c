@@ -1,6 +1,6 @@
 /* runtime/models/vision_common.c — what vision towers share: the clip.vision.* hyperparameters every mmproj
  * states, checked before a tower builds anything on them. */
-#include "runtime/models/model.h"
+#include "model.h"
 
 static vkmm_status read_floats3(const vkmm_gguf *g, const char *key, float *out, vkmm_error *err)
 {

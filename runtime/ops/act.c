@@ -1,9 +1,10 @@
 /* runtime/ops/act.c — host side of shaders/act: variant per activation, strides for the two GLU input forms. */
 #include <stdio.h>
 
-#include "runtime/ops/act.h"
+#include "act.h"
 
-static const char *const act_names[] = {"gelu_tanh", "gelu_erf", "silu", "erf"};
+static const char *const act_names[VKMM_ACT_COUNT] = {"gelu_tanh", "gelu_erf", "silu", "erf", "tanh", "relu",
+                                                     "sigmoid"};
 
 typedef struct act_push {
     uint32_t rows, cols;
@@ -17,21 +18,21 @@ static bool overlap(vkmm_range a, vkmm_range b)
     return a.buf == b.buf && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
 }
 
-/* up.size == 0: elementwise; else gated, with gate and up rows g_stride / u_stride apart and up starting
- * u_skip floats into its range. */
+/* up.size == 0: elementwise; else gated, with gate and up rows g_stride / u_stride apart and gate and up
+ * starting g_skip / u_skip floats into their ranges. */
 static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range gate, vkmm_range up,
                           vkmm_range out, uint32_t rows, uint32_t cols, uint32_t g_stride, uint32_t u_stride,
-                          uint32_t u_skip, vkmm_error *err)
+                          uint32_t g_skip, uint32_t u_skip, vkmm_error *err)
 {
     bool glu = up.size != 0;
-    if ((unsigned)act > VKMM_ACT_ERF || (glu && act == VKMM_ACT_ERF))
+    if ((unsigned)act >= VKMM_ACT_COUNT || (glu && (act == VKMM_ACT_ERF || act == VKMM_ACT_TANH)))
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: activation %d not supported", glu ? "glu" : "act", (int)act);
     if (rows == 0 || cols == 0)
         return VKMM_OK;
     uint64_t n = (uint64_t)rows * cols;
     if (n > UINT32_MAX)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "act: %u x %u elements is too many", rows, cols);
-    if (gate.size / 4 < (uint64_t)(rows - 1) * g_stride + cols || out.size / 4 < n ||
+    if (gate.size / 4 < (uint64_t)(rows - 1) * g_stride + cols + g_skip || out.size / 4 < n ||
         (glu && up.size / 4 < (uint64_t)(rows - 1) * u_stride + cols + u_skip))
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s_%s: %u x %u elements do not fit the given ranges",
                          glu ? "glu" : "act", act_names[act], rows, cols);
@@ -39,6 +40,7 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range
     vkmm_binding bind[3];
     uint32_t nb = 0;
     bind[nb++] = vkmm_ops_bind(ops, gate, false, 4, &pc.g_off);
+    pc.g_off += g_skip;
     if (glu) {
         bind[nb++] = vkmm_ops_bind(ops, up, false, 4, &pc.u_off);
         pc.u_off += u_skip;
@@ -55,7 +57,7 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range
 vkmm_status vkmm_op_act(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range x, vkmm_range out, uint32_t n,
                         vkmm_error *err)
 {
-    return record(ops, cmd, act, x, (vkmm_range){0}, out, 1, n, n, 0, 0, err);
+    return record(ops, cmd, act, x, (vkmm_range){0}, out, 1, n, n, 0, 0, 0, err);
 }
 
 vkmm_status vkmm_op_glu(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range gate, vkmm_range up, vkmm_range out,
@@ -63,7 +65,7 @@ vkmm_status vkmm_op_glu(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range g
 {
     if (!up.size)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "glu: no up input");
-    return record(ops, cmd, act, gate, up, out, rows, cols, cols, cols, 0, err);
+    return record(ops, cmd, act, gate, up, out, rows, cols, cols, cols, 0, 0, err);
 }
 
 vkmm_status vkmm_op_glu_fused(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range gate_up, vkmm_range out,
@@ -73,5 +75,18 @@ vkmm_status vkmm_op_glu_fused(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_r
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "glu_fused: the output overlaps the [gate | up] input");
     if ((uint64_t)cols * 2 > UINT32_MAX)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "glu_fused: rows of 2 x %u are too wide", cols);
-    return record(ops, cmd, act, gate_up, gate_up, out, rows, cols, 2 * cols, 2 * cols, cols, err);
+    return record(ops, cmd, act, gate_up, gate_up, out, rows, cols, 2 * cols, 2 * cols, 0, cols, err);
+}
+
+vkmm_status vkmm_op_glu_halves(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, vkmm_range x, uint32_t gate_half,
+                               vkmm_range out, uint32_t rows, uint32_t cols, vkmm_error *err)
+{
+    if (gate_half > 1)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "glu_halves: gate half %u (0 or 1)", gate_half);
+    if (overlap(x, out))
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "glu_halves: the output overlaps the input");
+    if ((uint64_t)cols * 2 > UINT32_MAX)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "glu_halves: rows of 2 x %u are too wide", cols);
+    return record(ops, cmd, act, x, x, out, rows, cols, 2 * cols, 2 * cols, gate_half * cols, (1 - gate_half) * cols,
+                  err);
 }

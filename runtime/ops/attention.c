@@ -4,8 +4,8 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "runtime/ops/attention.h"
-#include "runtime/ops/attention_internal.h"
+#include "attention.h"
+#include "attention_internal.h"
 
 typedef struct attn_plan {
     uint32_t wg, rows, keys, tpr, oreg, loads; /* specialization constants 0..5 */
@@ -118,8 +118,8 @@ static vkmm_status check_params(const vkmm_attention_params *p, vkmm_error *err)
     if (s)
         return s;
     uint32_t d = p->kv.head_dim;
-    if (d != 64 && d != 72 && d != 128 && d != 256)
-        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "attention: head_dim %u (64, 72, 128 or 256)", d);
+    if (d != 64 && d != 72 && d != 128 && d != 256 && d != 512)
+        return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "attention: head_dim %u (64, 72, 128, 256 or 512)", d);
     if (p->n_head == 0 || p->n_head > 16384 || p->n_head % p->kv.n_kv_head)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "attention: %u query heads for %u KV heads (need a multiple)",
                          p->n_head, p->kv.n_kv_head);
@@ -188,7 +188,7 @@ static vkmm_status bind(const vkmm_ops *ops, vkmm_range r, bool write, uint32_t 
 typedef struct attn_push {
     uint32_t n_q, n_head, group, gw, kvh0;
     int32_t q_pos0, kv_lo, kv_len;
-    uint32_t ring, capacity, causal;
+    uint32_t ring, capacity, mask; /* bit 0: causal; bit 1: spans_in_window */
     int32_t window;
     uint32_t n_spans;
     float scale, softcap;
@@ -283,7 +283,9 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
             attn_push pc = {
                 .n_q = nr, .n_head = p->n_head, .group = group, .gw = pl.gw, .kvh0 = h0,
                 .q_pos0 = (int32_t)(p->q_pos0 + r0), .kv_lo = (int32_t)kv_first(p), .kv_len = (int32_t)p->kv_len,
-                .ring = p->kv.ring, .capacity = p->kv.capacity, .causal = p->causal, .window = (int32_t)p->window,
+                .ring = p->kv.ring, .capacity = p->kv.capacity,
+                .mask = (p->causal ? 1u : 0u) | (p->spans_in_window ? 2u : 0u),
+                .window = (int32_t)p->window,
                 .n_spans = p->n_spans, .scale = p->scale, .softcap = p->softcap, .n_split = pl.n_split,
                 .use_dyn = batch ? 2 : io->step.size ? 1 : 0, .page_size = p->kv.page_size, .pt_off = p->pt_off,
             };

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 #define VKMM_ATTENTION_MAX_SPANS 64
 #define VKMM_ATTENTION_MAX_SPLIT 128
@@ -35,7 +35,10 @@ uint64_t vkmm_kv_cache_bytes(const vkmm_kv_layout *kv);
 
 /* out[i][j] = softmax_k(mask(s_ijk)) · V for query row i (position q_pos0 + i), head j, where
  * s = scale · q·k, soft-capped (cap·tanh(s/cap)) when softcap > 0, and key p_k is allowed when
- *   same_span(p_q, p_k) OR ((!causal OR p_k <= p_q) AND (window == 0 OR p_q - p_k < window)).
+ *   same_span(p_q, p_k) OR ((!causal OR p_k <= p_q) AND (window == 0 OR p_q - p_k < window)),
+ * or, with spans_in_window, when
+ *   (same_span(p_q, p_k) OR !causal OR p_k <= p_q) AND (window == 0 OR p_q - p_k < window)
+ * (Gemma 4's sliding layers: an image's rows see each other, but not past the window behind them).
  * Query head j reads KV head j / (n_head / n_kv_head). Rows with no allowed key are zeros. */
 typedef struct vkmm_attention_params {
     vkmm_kv_layout kv;       /* K and V share the layout */
@@ -46,6 +49,7 @@ typedef struct vkmm_attention_params {
     bool causal;
     uint32_t window;         /* 0: none */
     uint32_t n_spans;        /* bidirectional spans [start, end) as u32 pairs in io.spans, at most 64 */
+    bool spans_in_window;    /* the window bounds span keys too (see above) */
     float scale;
     float softcap;           /* 0: none */
     uint32_t n_split;        /* KV splits; 0: chosen from kv_len and the device (tuning table) */

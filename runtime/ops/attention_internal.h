@@ -3,7 +3,7 @@
 #ifndef VKMM_OPS_ATTENTION_INTERNAL_H
 #define VKMM_OPS_ATTENTION_INTERNAL_H
 
-#include "runtime/ops/attention.h"
+#include "attention.h"
 
 /* Fails (naming `what`) unless vkmm can store and read a cache of this layout. */
 vkmm_status vkmm_attn_check_layout(const vkmm_kv_layout *kv, const char *what, vkmm_error *err);

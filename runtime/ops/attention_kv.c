@@ -1,7 +1,7 @@
 /* runtime/ops/attention_kv.c — the KV cache layout (row and cache sizes) and the op that stores new K or V rows
  * into it, converting to f16 or quantizing to Q8_0 on the GPU. */
-#include "runtime/ops/attention.h"
-#include "runtime/ops/attention_internal.h"
+#include "attention.h"
+#include "attention_internal.h"
 
 uint64_t vkmm_kv_row_bytes(const vkmm_kv_layout *kv)
 {

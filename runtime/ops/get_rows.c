@@ -3,8 +3,8 @@
 #include <ctype.h>
 #include <stdio.h>
 
-#include "loader/dtype_table.h"
-#include "runtime/ops/get_rows.h"
+#include "dtype_table.h"
+#include "get_rows.h"
 
 #define MAX_PIECES 64
 

@@ -3,7 +3,7 @@
 #ifndef VKMM_OPS_GET_ROWS_H
 #define VKMM_OPS_GET_ROWS_H
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 /* out[i][:] = dequant(table row ids[i]) · scale for i < n_ids; out row i starts at element i · out_stride
  * (0: n_cols). The table has n_rows rows of n_cols elements of type `type` and is given as n_pieces ranges

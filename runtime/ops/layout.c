@@ -2,7 +2,7 @@
  * transpose, patch merge), and average pooling. */
 #include <stdio.h>
 
-#include "runtime/ops/layout.h"
+#include "layout.h"
 
 static bool overlap(vkmm_range a, vkmm_range b)
 {

@@ -3,7 +3,7 @@
 #ifndef VKMM_OPS_LAYOUT_H
 #define VKMM_OPS_LAYOUT_H
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 #define VKMM_COPY_DIMS 6
 

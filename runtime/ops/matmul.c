@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "loader/dtype_table.h"
-#include "runtime/ops/matmul.h"
+#include "dtype_table.h"
+#include "matmul.h"
 
 bool vkmm_matmul_supports(vkmm_dtype type)
 {
@@ -32,6 +32,12 @@ static void lower_name(vkmm_dtype type, char *out, size_t n)
 vkmm_status vkmm_weight_view(const vkmm_ops *ops, vkmm_range data, vkmm_dtype type, uint32_t k, uint32_t rows,
                              vkmm_weight *out, vkmm_error *err)
 {
+    return vkmm_weight_view_grouped(ops, data, type, k, rows, 1, out, err);
+}
+
+vkmm_status vkmm_weight_view_grouped(const vkmm_ops *ops, vkmm_range data, vkmm_dtype type, uint32_t k, uint32_t rows,
+                                     uint32_t group, vkmm_weight *out, vkmm_error *err)
+{
     memset(out, 0, sizeof *out);
     if (!vkmm_matmul_supports(type))
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "weights of type %s cannot be multiplied",
@@ -40,6 +46,8 @@ vkmm_status vkmm_weight_view(const vkmm_ops *ops, vkmm_range data, vkmm_dtype ty
     if (rb == 0 || rows == 0)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "weight of %u x %u %s: row length not a whole number of blocks",
                          rows, k, vkmm_dtype_get(type)->name);
+    if (!group || rows % group)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "weight of %u rows is not groups of %u", rows, group);
     if (data.size < rb * rows)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "weight data of %llu bytes is smaller than %u rows of %llu",
                          (unsigned long long)data.size, rows, (unsigned long long)rb);
@@ -48,11 +56,11 @@ vkmm_status vkmm_weight_view(const vkmm_ops *ops, vkmm_range data, vkmm_dtype ty
     out->rows = rows;
     out->row_bytes = rb;
     vkmm_range pieces[VKMM_WEIGHT_MAX_PIECES];
-    int n = vkmm_range_split(ops->gpu, vkmm_range_sub(data, 0, rb * rows), rb, pieces, VKMM_WEIGHT_MAX_PIECES);
+    int n = vkmm_range_split(ops->gpu, vkmm_range_sub(data, 0, rb * rows), rb * group, pieces, VKMM_WEIGHT_MAX_PIECES);
     if (n < 0 || n > VKMM_WEIGHT_MAX_PIECES)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED,
-                         "weight of %u rows x %llu bytes cannot be split into %d bindable pieces of at most %llu bytes",
-                         rows, (unsigned long long)rb, VKMM_WEIGHT_MAX_PIECES,
+                         "weight of %u rows x %llu bytes (in groups of %u rows) cannot be split into %d bindable pieces "
+                         "of at most %llu bytes", rows, (unsigned long long)rb, group, VKMM_WEIGHT_MAX_PIECES,
                          (unsigned long long)ops->dev->max_storage_buffer_range);
     uint32_t row = 0;
     for (int i = 0; i < n; i++) {
@@ -298,6 +306,9 @@ vkmm_status vkmm_op_matmul_glu(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, const
                                uint32_t n_cols, bool *done, vkmm_error *err)
 {
     *done = false;
+    /* the elementwise-only activations (erf, tanh) are no gate */
+    if (act == VKMM_ACT_ERF || act == VKMM_ACT_TANH || act >= VKMM_ACT_COUNT)
+        return VKMM_OK;
     /* as vkmm_op_matmul: up to max_cols columns, or chunked_cols in chunks, else the caller's tiles */
     if (n_cols == 0 || x_stride < gate->k || y_stride < gate->rows || x_stride % 4 ||
         vkmm_range_device_offset(x) % 16 ||
@@ -417,6 +428,116 @@ vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, v
     snprintf(shader, sizeof shader, "matmul_%s", tname);
     mm_push base = {.x_stride = x_stride, .y_stride = y_stride};
     return tiled(ops, cmd, shader, w, x, x, y, base, n_cols, "matmul", err);
+}
+
+/* The decode form: workgroup z is one routed pair, each piece of W a dispatch over all pairs (those whose expert
+ * another piece holds leave at once). */
+static vkmm_status matvec_id(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, uint32_t rows_e, vkmm_range x,
+                             uint32_t x_stride, uint32_t x_div, vkmm_range ids, uint32_t n_pairs, vkmm_range y,
+                             uint32_t y_stride, vkmm_error *err)
+{
+    char tname[16], shader[48];
+    lower_name(w->type, tname, sizeof tname);
+    const uint32_t need = VKMM_SUBGROUP_ARITHMETIC | VKMM_SUBGROUP_SHUFFLE | VKMM_SUBGROUP_BASIC;
+    bool sg = (ops->dev->subgroup_ops & need) == need && vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_SUBGROUP);
+    snprintf(shader, sizeof shader, "matvec_id_%s%s", tname, sg ? "" : "_nosg");
+    uint32_t wg = pow2_floor(vkmm_ops_workgroup(ops, VKMM_TUNE_MATVEC_WORKGROUP));
+    uint32_t pieces = w->k / matvec_piece(w->type, true);
+    uint32_t tpr = pow2_floor((uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_THREADS_PER_ROW));
+    while (tpr > 4 && tpr / 2 >= (pieces ? pieces : 1))
+        tpr /= 2;
+    if (tpr > wg)
+        tpr = wg;
+    uint32_t nr = pow2_floor((uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_ROWS_PER_THREAD));
+    nr = nr > 4 ? 4 : nr;
+    while ((uint64_t)nr * wg * 4 > ops->dev->shared_memory && wg > tpr)
+        wg /= 2;
+    uint32_t rows_per = wg / tpr * nr;
+    if (n_pairs > 65535)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "matvec_id: %u routed pairs is too many for one call", n_pairs);
+    for (uint32_t i = 0; i < w->n_pieces; i++) {
+        struct {
+            uint32_t k, rows, w_off, row_bytes, x_off, x_stride, y_off, y_stride, n_cols;
+            uint32_t ids_off, x_div, e0, n_e;
+        } pc = {w->k, rows_e, 0, (uint32_t)w->row_bytes, 0, x_stride, 0, y_stride, n_pairs,
+                0, x_div, w->piece[i].row0 / rows_e, w->piece[i].rows / rows_e};
+        vkmm_binding b[4] = {
+            vkmm_ops_bind(ops, w->piece[i].range, false, 1, &pc.w_off),
+            vkmm_ops_bind(ops, x, false, 4, &pc.x_off),
+            vkmm_ops_bind(ops, y, true, 4, &pc.y_off),
+            vkmm_ops_bind(ops, ids, false, 4, &pc.ids_off),
+        };
+        /* the generic decoders' pieces (8 elements): every type has them in the _id forms */
+        vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, tpr, 1, nr, row_alignment(pc.w_off, w->row_bytes)},
+                                 .n_spec = 5};
+        uint32_t groups[3];
+        grid_2d((rows_e + rows_per - 1) / rows_per, groups);
+        groups[2] = n_pairs;
+        vkmm_status s = vkmm_ops_record(ops, cmd, &pd, b, 4, &pc, sizeof pc, groups, "matvec_id", err);
+        if (s)
+            return s;
+    }
+    return VKMM_OK;
+}
+
+/* The prefill form: tiles of each expert's rows by tiles of its pairs (grid z: the piece's experts; tiles past an
+ * expert's pair count leave at once). */
+static vkmm_status matmul_id(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, uint32_t rows_e, uint32_t n_expert,
+                             vkmm_range x, uint32_t x_stride, uint32_t x_div, vkmm_range groups_r, uint32_t n_pairs,
+                             vkmm_range y, uint32_t y_stride, vkmm_error *err)
+{
+    char tname[16], shader[48];
+    lower_name(w->type, tname, sizeof tname);
+    snprintf(shader, sizeof shader, "matmul_id_%s", tname);
+    tile t = choose_tile(ops, n_pairs);
+    uint32_t wg = (t.bm / t.tm) * (t.bn / t.tn);
+    vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, t.bm, t.bn, t.tm, t.tn, t.bk}, .n_spec = 6};
+    for (uint32_t i = 0; i < w->n_pieces; i++) {
+        struct {
+            mm_push base;
+            uint32_t grp_off, n_expert, e0, x_div;
+        } pc = {{.m = rows_e, .n = n_pairs, .k = w->k, .row_bytes = (uint32_t)w->row_bytes, .x_stride = x_stride,
+                 .y_stride = y_stride}, 0, n_expert, w->piece[i].row0 / rows_e, x_div};
+        vkmm_binding b[4] = {
+            vkmm_ops_bind(ops, w->piece[i].range, false, 1, &pc.base.w_off),
+            vkmm_ops_bind(ops, x, false, 4, &pc.base.x_off),
+            vkmm_ops_bind(ops, y, true, 4, &pc.base.y_off),
+            vkmm_ops_bind(ops, groups_r, false, 4, &pc.grp_off),
+        };
+        /* an expert may take every pair: enough column tiles for that */
+        uint32_t groups[3] = {(rows_e + t.bm - 1) / t.bm, (n_pairs + t.bn - 1) / t.bn, w->piece[i].rows / rows_e};
+        if (groups[1] > 65535 || groups[2] > 65535)
+            return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "matmul_id: %u pairs is too many for one call", n_pairs);
+        vkmm_status s = vkmm_ops_record(ops, cmd, &pd, b, 4, &pc, sizeof pc, groups, "matmul_id", err);
+        if (s)
+            return s;
+    }
+    return VKMM_OK;
+}
+
+vkmm_status vkmm_op_matmul_id(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, uint32_t n_expert, vkmm_range x,
+                              uint32_t x_stride, uint32_t x_div, vkmm_range ids, vkmm_range groups, uint32_t n_pairs,
+                              vkmm_range y, uint32_t y_stride, vkmm_error *err)
+{
+    if (n_pairs == 0)
+        return VKMM_OK;
+    uint32_t rows_e = n_expert ? w->rows / n_expert : 0;
+    bool whole = rows_e && w->rows % n_expert == 0;
+    for (uint32_t i = 0; i < w->n_pieces && whole; i++)
+        whole = w->piece[i].row0 % rows_e == 0 && w->piece[i].rows % rows_e == 0;
+    if (!whole)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "matmul_id: %u rows in %u pieces are not whole experts of %u", w->rows,
+                         w->n_pieces, n_expert);
+    uint32_t n_x = (n_pairs + x_div - 1) / (x_div ? x_div : 1);
+    if (!x_div || x_stride < w->k || y_stride < rows_e || ids.size / 4 < n_pairs ||
+        x.size < ((uint64_t)(n_x - 1) * x_stride + w->k) * 4 || y.size < ((uint64_t)(n_pairs - 1) * y_stride + rows_e) * 4)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "matmul_id: %u pairs (x rows shared by %u) do not fit the ranges",
+                         n_pairs, x_div);
+    if (!groups.size)
+        return matvec_id(ops, cmd, w, rows_e, x, x_stride, x_div, ids, n_pairs, y, y_stride, err);
+    if (groups.size < 4ull * (n_expert + 1 + n_pairs))
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "matmul_id: the grouping of %u pairs is too small", n_pairs);
+    return matmul_id(ops, cmd, w, rows_e, n_expert, x, x_stride, x_div, groups, n_pairs, y, y_stride, err);
 }
 
 vkmm_status vkmm_op_patch_embed(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range bias, vkmm_range image,

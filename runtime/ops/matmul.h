@@ -4,8 +4,8 @@
 #ifndef VKMM_OPS_MATMUL_H
 #define VKMM_OPS_MATMUL_H
 
-#include "runtime/ops/act.h"
-#include "runtime/ops/ops.h"
+#include "act.h"
+#include "ops.h"
 
 #define VKMM_WEIGHT_MAX_PIECES 32
 
@@ -25,6 +25,9 @@ typedef struct vkmm_weight {
 /* Describes data (rows x k of type, contiguous) as a weight, split into bindable pieces. */
 vkmm_status vkmm_weight_view(const vkmm_ops *ops, vkmm_range data, vkmm_dtype type, uint32_t k, uint32_t rows,
                              vkmm_weight *out, vkmm_error *err);
+/* The same with pieces cut only between groups of `group` rows (the whole experts of a mixture). */
+vkmm_status vkmm_weight_view_grouped(const vkmm_ops *ops, vkmm_range data, vkmm_dtype type, uint32_t k, uint32_t rows,
+                                     uint32_t group, vkmm_weight *out, vkmm_error *err);
 /* Is this type readable by the matrix kernels? */
 bool vkmm_matmul_supports(vkmm_dtype type);
 
@@ -41,6 +44,15 @@ vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, v
 vkmm_status vkmm_op_matmul_glu(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, const vkmm_weight *gate,
                                const vkmm_weight *up, vkmm_range x, uint32_t x_stride, vkmm_range y, uint32_t y_stride,
                                uint32_t n_cols, bool *done, vkmm_error *err);
+
+/* Mixture of experts: W holds n_expert experts of W.rows / n_expert rows each (pieces of whole experts, see
+ * vkmm_weight_view_grouped). For every routed pair a < n_pairs, y[a] = W_{ids[a]} · x[a / x_div] (x rows x_stride
+ * floats apart, y rows y_stride): only the routed experts' rows are read, in their GGUF layout. groups (moe.h's
+ * vkmm_op_moe_group) gives the tiled form, each expert's rows read once per tile of its pairs (prefill); size 0
+ * the mat-vec form, one workgroup row per pair (decode). */
+vkmm_status vkmm_op_matmul_id(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, uint32_t n_expert, vkmm_range x,
+                              uint32_t x_stride, uint32_t x_div, vkmm_range ids, vkmm_range groups, uint32_t n_pairs,
+                              vkmm_range y, uint32_t y_stride, vkmm_error *err);
 
 /* Convolution with kernel = stride = patch over a CHW f32 image (channels x height x width, both sides
  * multiples of patch): out[t][o] = bias[o] + Σ W[o][c][ky][kx] · img[c][py·P+ky][px·P+kx], tokens t = py·(w/P)+px

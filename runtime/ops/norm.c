@@ -2,7 +2,7 @@
  * or shared-memory reductions), strides and push constants. */
 #include <stdio.h>
 
-#include "runtime/ops/norm.h"
+#include "norm.h"
 
 enum { HAS_W = 1, HAS_B = 2, NORM_A = 4 };
 

@@ -3,7 +3,7 @@
 #ifndef VKMM_OPS_NORM_H
 #define VKMM_OPS_NORM_H
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 typedef enum vkmm_norm_kind {
     VKMM_NORM_RMS,    /* y = x / sqrt(mean(x²) + eps) · w */

@@ -4,9 +4,9 @@
 #define VKMM_OPS_H
 
 #include "dtype.h"
-#include "runtime/gpu/gpu.h"
-#include "loader/tuning.h"
-#include "runtime/ops/tuning_keys.h"
+#include "gpu.h"
+#include "tuning.h"
+#include "tuning_keys.h"
 
 typedef struct vkmm_ops {
     vkmm_gpu *gpu;

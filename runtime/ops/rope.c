@@ -2,9 +2,9 @@
  * passed as double-floats: the kernel precomputes nothing else on the host), variant and dispatch. */
 #include <math.h>
 
-#include "runtime/ops/rope.h"
+#include "rope.h"
 
-enum { F_NEOX = 1, F_POS_BUF = 2, F_2D = 4 };
+enum { F_NEOX = 1, F_POS_BUF = 2, F_2D = 4, F_FACTORS = 8 };
 #define MAX_HEAD_DIM 512
 /* lavapipe silently ends every loop of an invocation after 65535 iterations in all (see softmax.c) */
 #define LOOP_BUDGET 60000u
@@ -19,6 +19,7 @@ typedef struct rope_push {
     uint32_t grid_w, split;
     uint32_t n_heads_a, wa_off, wb_off;
     float eps;
+    uint32_t ff_off;
 } rope_push;
 
 /* v as hi + lo floats, ~48 significant bits */
@@ -48,8 +49,12 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
         .n_tokens = rp->n_tokens, .n_heads = rp->n_heads, .head_dim = d,
         .head_stride = rp->head_stride ? rp->head_stride : d,
         .pos0 = rp->pos0, .grid_w = rp->grid_w, .split = d / 2, .n_heads_a = n_heads_a, .eps = eps,
-        .flags = (rp->layout == VKMM_ROPE_NEOX ? F_NEOX : 0) | (pos.size ? F_POS_BUF : 0) | (rp->grid_w ? F_2D : 0),
+        .flags = (rp->layout == VKMM_ROPE_NEOX ? F_NEOX : 0) | (pos.size ? F_POS_BUF : 0) | (rp->grid_w ? F_2D : 0) |
+                 (rp->freq_factors.size ? F_FACTORS : 0),
     };
+    if (rp->freq_factors.size && (rp->freq_factors.size / 4 < d / 2 || rp->grid_w))
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: %llu bytes of frequency factors for %u pairs (1-D only)", what,
+                         (unsigned long long)rp->freq_factors.size, d / 2);
     pc.tok_stride = rp->tok_stride ? rp->tok_stride : rp->n_heads * pc.head_stride;
     uint64_t span = (uint64_t)(rp->n_tokens - 1) * pc.tok_stride + (uint64_t)(rp->n_heads - 1) * pc.head_stride + d;
     if (x.size / 4 < span || (pos.size && pos.size / 4 < rp->n_tokens))
@@ -58,7 +63,13 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
                          rp->n_tokens);
     if (!pos.size && (int64_t)rp->pos0 + rp->n_tokens - 1 > INT32_MAX)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: positions from %d overflow", what, rp->pos0);
-    if (rp->grid_w) {
+    if (rp->grid_w && rp->layout == VKMM_ROPE_NEOX) {
+        /* Gemma 4: each half of the head a NEOX rotation over d/2 dims, base^(-2i/(d/2)) for both axes */
+        pc.split = d / 4;
+        dfloat(pow(rp->base, -4.0 / d), pc.f1);
+        dfloat(scale, pc.sa);
+        dfloat(scale, pc.sb);
+    } else if (rp->grid_w) {
         /* Pixtral: rows use base^(-4i/d), columns the same times base^(-2/d) */
         pc.split = d / 4;
         dfloat(pow(rp->base, -4.0 / d), pc.f1);
@@ -78,7 +89,7 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
             return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: eps %g must be >= 0", what, (double)eps);
     }
 
-    vkmm_binding bind[4];
+    vkmm_binding bind[5];
     bind[0] = vkmm_ops_bind(ops, x, true, 4, &pc.x_off);
     bind[1] = vkmm_ops_bind(ops, pos.size ? pos : x, false, 4, &pc.pos_off); /* x: never read as positions */
     uint32_t nb = 2;
@@ -87,6 +98,8 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
         bind[nb++] = vkmm_ops_bind(ops, wa, false, 4, &pc.wa_off);
         bind[nb++] = vkmm_ops_bind(ops, wb, false, 4, &pc.wb_off);
     }
+    /* x stands in when there are no factors: never read */
+    bind[nb++] = vkmm_ops_bind(ops, rp->freq_factors.size ? rp->freq_factors : x, false, 4, &pc.ff_off);
     uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ROPE_WORKGROUP);
     bool sg = vkmm_ops_tune(ops, VKMM_TUNE_ROPE_SUBGROUP) &&
               (ops->dev->subgroup_ops & (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC)) ==

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/ops/softmax.h"
+#include "softmax.h"
 
 static bool use_subgroup(const vkmm_ops *ops)
 {

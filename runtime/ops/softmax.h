@@ -3,7 +3,7 @@
 #ifndef VKMM_OPS_SOFTMAX_H
 #define VKMM_OPS_SOFTMAX_H
 
-#include "runtime/ops/ops.h"
+#include "ops.h"
 
 #define VKMM_TOPK_MAX 64
 

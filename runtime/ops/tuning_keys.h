@@ -52,7 +52,11 @@
     X(ATTENTION_BIND_LIMIT, "attention", "bind_limit")                                                            \
     X(ATTENTION_MERGE_WORKGROUP, "attention_merge", "workgroup")                                                  \
     X(ATTENTION_MERGE_COLS, "attention_merge", "cols")                                                            \
-    X(KV_STORE_WORKGROUP, "kv_store", "workgroup")
+    X(KV_STORE_WORKGROUP, "kv_store", "workgroup")                                                                \
+    X(MOE_WORKGROUP, "moe", "workgroup")                                                                          \
+    X(MOE_GROUPED_TOKENS, "moe", "grouped_tokens") \
+    X(CONV_WORKGROUP, "conv", "workgroup")                                                                        \
+    X(ATTENTION_LOCAL_WORKGROUP, "attention_local", "workgroup")
 
 typedef enum vkmm_tune {
 #define VKMM_TUNE_ENUM(name, family, key) VKMM_TUNE_##name,

@@ -1,8 +1,9 @@
 #version 450
 // shaders/act/act.comp — activations, elementwise (out[i] = f(x[i]), in place allowed) or gated with GLU:
 // out[r][c] = f(gate[r][c]) · up[r][c], gate and up either two buffers or the two halves of one row
-// [gate | up] (the same buffer bound twice, up offset by the gate width): GeGLU (Gemma), SwiGLU (Mistral,
-// Pixtral). f is ACT_GELU_TANH, ACT_GELU_ERF, ACT_SILU or ACT_ERF.
+// [x0 | x1] (the same buffer bound twice, one half offset by the other's width): GeGLU (Gemma), SwiGLU (Mistral,
+// Pixtral), GLU (Gemma 4's audio: x0 · sigmoid(x1)). f is ACT_GELU_TANH, ACT_GELU_ERF, ACT_SILU, ACT_ERF, ACT_TANH,
+// ACT_RELU or ACT_SIGMOID.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
 #include "activation.glsl"
@@ -15,6 +16,12 @@
 #define ACT(v) silu(v)
 #elif defined(ACT_ERF)
 #define ACT(v) erf_f32(v)
+#elif defined(ACT_TANH)
+#define ACT(v) tanh_f32(v)
+#elif defined(ACT_RELU)
+#define ACT(v) relu(v)
+#elif defined(ACT_SIGMOID)
+#define ACT(v) sigmoid(v)
 #else
 #error "define ACT_<function>"
 #endif

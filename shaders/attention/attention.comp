@@ -4,7 +4,7 @@
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
 
-// Variant defines: HEAD_DIM (64, 72, 128, 256) and KV_F16 or KV_Q8.
+// Variant defines: HEAD_DIM (64, 72, 128, 256, 512) and KV_F16 or KV_Q8.
 // One workgroup owns ROWS query rows = `gw` heads of one KV group × ROWS/gw consecutive positions, and walks
 // the keys those rows may see in tiles of KEYS; each K/V tile is read once for all of them. With n_split > 1
 // the key range is cut into n_split parts (grid z) and each writes an unnormalised partial that
@@ -57,7 +57,7 @@ layout(push_constant) uniform P {
     int kv_len;
     uint ring;      // 0: slot = position; else slot = position % ring
     uint capacity;  // slots per KV head
-    uint causal;
+    uint mask;      // bit 0: causal; bit 1: spans keep the window's lower bound (Gemma 4's sliding layers)
     int window;     // 0: no sliding window
     uint n_spans;
     float scale;
@@ -221,7 +221,7 @@ void main()
         if (i < p.n_q) {
             int pq = g_q_pos0 + int(i);
             allow.x = p.window > 0 ? pq - p.window + 1 : INT_MIN;
-            allow.y = p.causal != 0u ? pq + 1 : INT_MAX;
+            allow.y = (p.mask & 1u) != 0u ? pq + 1 : INT_MAX;
             // the union of the spans holding pq is one interval: they all contain pq
             allow.z = INT_MAX;
             allow.w = INT_MIN;
@@ -232,6 +232,8 @@ void main()
                     allow.w = max(allow.w, en);
                 }
             }
+            if ((p.mask & 2u) != 0u)
+                allow.z = max(allow.z, allow.x);
             int lo = max(allow.x, g_kv_lo), hi = min(allow.y, g_kv_len);
             if (lo < hi)
                 need = ivec2(lo, hi);

@@ -43,7 +43,25 @@ float gelu_tanh(float x)
     return x / (1.0 + exp(-2.0 * u));
 }
 
+// tanh(x) = sign(x) (1 - e^(-2|x|)) / (1 + e^(-2|x|)): no overflow for any x, absolute error ~1e-7
+float tanh_f32(float x)
+{
+    float t = exp(-2.0 * abs(x));
+    return sign(x) * ((1.0 - t) / (1.0 + t));
+}
+
 float silu(float x)
 {
     return x / (1.0 + exp(-x));
+}
+
+float relu(float x)
+{
+    return max(x, 0.0);
+}
+
+// 1 / (1 + e^-x): 0 (not NaN) when e^-x overflows
+float sigmoid(float x)
+{
+    return 1.0 / (1.0 + exp(-x));
 }

@@ -59,6 +59,17 @@ vec2 df_mul_f(vec2 a, float b)
     return df_quick_two_sum(p.x, lo);
 }
 
+// a / b: the f32 quotient, then the remainder a - q·b (exact product) divided again for the low part
+vec2 df_div_f(vec2 a, float b)
+{
+    precise float q1 = a.x / b;
+    vec2 p = df_two_prod(q1, b);
+    vec2 r = df_two_sum(a.x, -p.x);
+    precise float rl = (r.y - p.y) + a.y;
+    precise float q2 = (r.x + rl) / b;
+    return df_quick_two_sum(q1, q2);
+}
+
 // a^n for a small non-negative integer n, by squaring (relative error ~ 2 log2(n) double-float roundings)
 vec2 df_pow_u(vec2 a, uint n)
 {

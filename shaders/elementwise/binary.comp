@@ -20,10 +20,12 @@ void main()
         float y = b[p.b_off + i % p.b_period];
 #if defined(OP_ADD)
         o[p.o_off + i] = x + y;
+#elif defined(OP_SUB)
+        o[p.o_off + i] = x - y;
 #elif defined(OP_MUL)
         o[p.o_off + i] = x * y;
 #else
-#error "define OP_ADD or OP_MUL"
+#error "define OP_ADD, OP_SUB or OP_MUL"
 #endif
     }
 }

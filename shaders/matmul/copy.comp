@@ -1,5 +1,5 @@
 #version 450
-// shaders/matmul/copy.comp — a plain uvec4 copy, the bandwidth yardstick `vkmm bench ops` compares kernels to.
+// shaders/matmul/copy.comp — a plain uvec4 copy, the bandwidth yardstick `vkmm-dev bench-ops` compares kernels to.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
 

@@ -8,8 +8,16 @@
 // fall in distinct banks (or broadcast).
 // With IM2COL, X is read straight from a CHW image as non-overlapping PxP patches (patch embedding: no im2col
 // buffer in memory) and a bias is added.
+// With MM_ID (mixture of experts, prefill), W holds experts of m rows each and workgroup z takes expert e0 + z of
+// this dispatch's piece: its columns are the (token, slot) pairs routed to it, listed by moe_group.comp
+// (offsets per expert, then the pair lists); pair a reads x row a / x_div and writes y row a. Each expert's rows
+// are read once per tile of its pairs, not once per token.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
+
+#ifndef MM_ID
+#define MM_ID 0
+#endif
 
 layout(constant_id = 1) const uint BM = 64;
 layout(constant_id = 2) const uint BN = 64;
@@ -29,6 +37,9 @@ layout(std430, binding = 2) writeonly buffer Y { float y[]; };
 #if IM2COL
 layout(std430, binding = 3) readonly buffer BIAS { float bias[]; };
 #endif
+#if MM_ID
+layout(std430, binding = 3) readonly buffer Groups { uint grp[]; }; // [n_expert + 1] offsets, then the pairs
+#endif
 
 layout(push_constant) uniform P {
     uint m, n, k;     // Y is n x m, K the shared dimension
@@ -38,7 +49,20 @@ layout(push_constant) uniform P {
     uint y_off, y_stride;
     uint psize, grid_w, img_w, img_h; // IM2COL: patch size, patches per image row, image size
     uint bias_off, has_bias;
+#if MM_ID
+    uint grp_off, n_expert; // the groups in binding 3; experts in all
+    uint e0, x_div;         // the piece's first expert (at w_off); pair a reads x row a / x_div
+#endif
 } p;
+
+#if MM_ID
+uint g_first, g_count, g_w_off; // this workgroup's expert: its pairs grp[g_first ..+ g_count), its rows
+#define N_COLS g_count
+#define W_OFF g_w_off
+#else
+#define N_COLS p.n
+#define W_OFF p.w_off
+#endif
 
 const uint WG = (BM / TM) * (BN / TN);               // the host sets the workgroup size to this
 const uint KQ = BK / 4u;                             // quads per tile row
@@ -55,6 +79,8 @@ float x_at(uint n, uint kk)
     uint py = n / p.grid_w, px = n % p.grid_w;
     uint yy = py * p.psize + r / p.psize, xx = px * p.psize + r % p.psize;
     return x1[p.x_off + (c * p.img_h + yy) * p.img_w + xx];
+#elif MM_ID
+    return x1[p.x_off + (grp[p.grp_off + g_first + n] / p.x_div) * p.x_stride + kk];
 #else
     return x1[p.x_off + n * p.x_stride + kk];
 #endif
@@ -65,7 +91,7 @@ vec4 w_quad(uint row, uint col)
 {
     if (row >= p.m || col >= p.k)
         return vec4(0.0);
-    uint rb = p.w_off + row * p.row_bytes;
+    uint rb = W_OFF + row * p.row_bytes;
 #if W_PLAIN
     if (col + 4u > p.k) {
         vec4 v = vec4(0.0);
@@ -83,7 +109,7 @@ vec4 w_quad(uint row, uint col)
 vec4 x_quad(uint n, uint col)
 {
     vec4 v = vec4(0.0);
-    if (n < p.n)
+    if (n < N_COLS)
         for (uint t = 0u; t < 4u; t++)
             if (col + t < p.k)
                 v[t] = x_at(n, col + t);
@@ -94,6 +120,14 @@ void main()
 {
     uint tid = gl_LocalInvocationID.x;
     uint m0 = gl_WorkGroupID.x * BM, n0 = gl_WorkGroupID.y * BN;
+#if MM_ID
+    uint e = p.e0 + gl_WorkGroupID.z;
+    g_first = p.n_expert + 1u + grp[p.grp_off + e];
+    g_count = grp[p.grp_off + e + 1u] - grp[p.grp_off + e];
+    g_w_off = p.w_off + gl_WorkGroupID.z * p.m * p.row_bytes;
+    if (n0 >= g_count)
+        return; // the grid covers every expert taking all pairs: most tiles find nothing to do
+#endif
     uint tm = tid % (BM / TM), tn = tid / (BM / TM);
     float acc[TM * TN];
     for (uint i = 0u; i < TM * TN; i++)
@@ -162,8 +196,13 @@ void main()
 #endif
         for (uint j = 0u; j < TN; j++) {
             uint n = n0 + tn + j * (BN / TN);
+#if MM_ID
+            if (n < N_COLS)
+                y[p.y_off + grp[p.grp_off + g_first + n] * p.y_stride + row] = acc[i * TN + j];
+#else
             if (n < p.n)
                 y[p.y_off + n * p.y_stride + row] = acc[i * TN + j] + bv;
+#endif
         }
     }
 }

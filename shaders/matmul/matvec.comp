@@ -6,12 +6,19 @@
 // and uses them for all NR rows. The TPR partial sums of each row are then reduced (subgroup shuffles/adds with
 // USE_SUBGROUP, a shared memory tree without). The host picks TPR and NR per matrix so narrow or short matrices
 // keep enough invocations busy.
+// MV_ID (mixture of experts): W holds experts of `rows` rows each; workgroup z takes one (token, slot) pair a of
+// a routing, reads only expert ids[a]'s rows (when this dispatch's piece of W holds it) and x column a / x_div,
+// and writes y column a. NCOLS is 1.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
 #if USE_SUBGROUP
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
+#endif
+
+#ifndef MV_ID
+#define MV_ID 0
 #endif
 
 layout(constant_id = 1) const uint TPR = 32;   // invocations per team (a power of two dividing the workgroup)
@@ -23,6 +30,9 @@ layout(constant_id = 4) const uint ALIGN = 2;  // every row's byte offset in bin
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 layout(std430, binding = 1) readonly buffer X1 { float x1[]; };
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+#if MV_ID
+layout(std430, binding = 3) readonly buffer Ids { int ids[]; };
+#endif
 
 layout(push_constant) uniform P {
     uint k;          // row length in elements
@@ -34,6 +44,11 @@ layout(push_constant) uniform P {
     uint y_off;      // float offset of y[0][row 0]
     uint y_stride;   // floats between output columns
     uint n_cols;     // columns in all; workgroup z takes columns NCOLS·z .. (the last chunk may be short)
+#if MV_ID
+    uint ids_off;    // int offset of the pairs' expert ids in binding 3
+    uint x_div;      // pair a reads x column a / x_div
+    uint e0, n_e;    // the experts this dispatch's piece of W holds (expert e0 at w_off)
+#endif
 } p;
 
 #define NACC (NR * NCOLS)
@@ -41,7 +56,7 @@ shared float partial[NACC * gl_WorkGroupSize.x];
 
 void put(uint c, uint row, float v)
 {
-    uint col = gl_WorkGroupID.z * NCOLS + c;
+    uint col = gl_WorkGroupID.z * NCOLS + c; // MV_ID: the pair
     if (col < p.n_cols && row < p.rows)
         y[p.y_off + col * p.y_stride + row] = v;
 }
@@ -52,13 +67,25 @@ void main()
     uint tid = gl_LocalInvocationID.x, lane = tid % TPR;
     uint group = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
     uint row0 = (group * teams + tid / TPR) * NR;
+    uint w_base = p.w_off;
+#if MV_ID
+    // the whole workgroup has one pair: it leaves together when another piece of W holds the expert
+    uint e = uint(ids[p.ids_off + gl_WorkGroupID.z]);
+    if (e < p.e0 || e >= p.e0 + p.n_e)
+        return;
+    w_base += (e - p.e0) * p.rows * p.row_bytes;
+#endif
     uint rb[NR];
     for (uint r = 0u; r < NR; r++)
-        rb[r] = p.w_off + min(row0 + r, p.rows - 1u) * p.row_bytes; // rows past the end re-read the last one
+        rb[r] = w_base + min(row0 + r, p.rows - 1u) * p.row_bytes; // rows past the end re-read the last one
 
     uint xcol[NCOLS]; // float offset of each column of this chunk (past the last: the last column again)
     for (uint c = 0u; c < NCOLS; c++)
+#if MV_ID
+        xcol[c] = p.x_off + (gl_WorkGroupID.z / p.x_div) * p.x_stride;
+#else
         xcol[c] = p.x_off + min(gl_WorkGroupID.z * NCOLS + c, p.n_cols - 1u) * p.x_stride;
+#endif
     float acc[NACC];
     for (uint a = 0u; a < NACC; a++)
         acc[a] = 0.0;

@@ -9,6 +9,7 @@
 // lanes_blocks.glsl walks one row's blocks per type.
 // Workgroups run rows [WG·RPL·g, WG·RPL·(g+1)); workgroup z takes columns NCOLS·z .. (the last chunk may be short).
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require // texel buffers with no sampler: Mesa 25 warns on sampled buffers
 #include "base.glsl"
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
@@ -21,16 +22,19 @@ layout(constant_id = 1) const uint NCOLS = 1;   // columns per workgroup z (1..8
 layout(constant_id = 2) const uint RPL = 1;     // row slots per lane (1, 2 or 4; with GLU 2: gate and up)
 layout(constant_id = 3) const uint ALIGNED = 0; // 1: every row starts 16-byte aligned in binding 0
 
-layout(binding = 0) uniform usamplerBuffer wt; // weight bytes as 16-byte texels
-layout(binding = 1) uniform samplerBuffer xt;  // x as float quads
+layout(binding = 0) uniform utextureBuffer wt; // weight bytes as 16-byte texels
+layout(binding = 1) uniform textureBuffer xt;  // x as float quads
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
 #if GLU
 // y = act(W·x) · (U·x): gate rows from binding 0, up rows (same type, shape and offsets) from binding 3, the two
 // rows of one index in one lane (row slots 0 and 1), so the gated unit costs no extra pass over memory
-layout(binding = 3) uniform usamplerBuffer wt2;
-layout(constant_id = 4) const uint ACT = 0;   // vkmm_act: 0 GELU tanh, 1 GELU erf, 2 SiLU
+layout(binding = 3) uniform utextureBuffer wt2;
+layout(constant_id = 4) const uint ACT = 0;   // vkmm_act: 0 GELU tanh, 1 GELU erf, 2 SiLU, 5 ReLU, 6 sigmoid
 #include "activation.glsl"
-float act(float v) { return ACT == 0u ? gelu_tanh(v) : ACT == 1u ? gelu_erf(v) : silu(v); }
+float act(float v)
+{
+    return ACT == 0u ? gelu_tanh(v) : ACT == 1u ? gelu_erf(v) : ACT == 5u ? relu(v) : ACT == 6u ? sigmoid(v) : silu(v);
+}
 #endif
 
 layout(push_constant) uniform P {

@@ -5,10 +5,15 @@
 //   1-D:  p_i = p,                     F_i = sa · f1^i              (f1 = base^(-2/d), sa = frequency scale)
 //   2-D:  p_i = p / grid_w (row),      F_i = sa · f1^i             for i <  split
 //         p_i = p % grid_w (column),   F_i = sb · f1^(i - split)   for i >= split      (Pixtral)
+//   2-D NEOX (Gemma 4): the same angles with split = d/4, but each half of the head is a NEOX rotation of its
+//         own: the row pairs i < split are (d/2 + i, d/2 + i + d/4), the column pairs (j, j + d/4), j = i - split,
+//         so the first half of the head turns by column and the second by row.
 // with p the token's position (from a buffer, or pos0 + t). F_i and the angle are computed in double-float
 // and the angle reduced modulo 2π before an f32 sin/cos, so the rotation is accurate to ~1e-7 for any
 // position below 2^24 (a plain f32 angle p · inv_freq is off by up to ~8e-3 rad at p = 131072 with scale 1,
 // ~1e-3 with Gemma's 1/8).
+// F_FACTORS: F_i is divided by factors[i] (llama.cpp's rope_freqs: Gemma 4's proportional RoPE leaves most pairs
+// unturned with factors of 1e30).
 // QK_NORM: each head is first RMS-normalised over d with weight wa (heads < n_heads_a) or wb (the rest):
 // Gemma's QK-norm and RoPE on a fused [q heads | k heads] row in one dispatch.
 #extension GL_GOOGLE_include_directive : require
@@ -25,11 +30,15 @@ layout(std430, binding = 1) readonly buffer Pos { int pos[]; };
 #if QK_NORM
 layout(std430, binding = 2) readonly buffer WA { float wa[]; };
 layout(std430, binding = 3) readonly buffer WB { float wb[]; };
+layout(std430, binding = 4) readonly buffer FF { float factors[]; };
+#else
+layout(std430, binding = 2) readonly buffer FF { float factors[]; };
 #endif
 
 #define F_NEOX 1u
 #define F_POS_BUF 2u
 #define F_2D 4u
+#define F_FACTORS 8u
 
 layout(push_constant) uniform P {
     vec2 f1, sa, sb;           // double-floats (first: 8-byte aligned)
@@ -41,18 +50,35 @@ layout(push_constant) uniform P {
     uint grid_w, split;        // 2-D: patches per row; pairs that follow the row
     uint n_heads_a, wa_off, wb_off;
     float eps;
+    uint ff_off;
 } p;
 
 shared vec2 freq[MAX_PAIRS];   // F_i as double-floats
 shared vec2 cs[MAX_PAIRS];     // (cos, sin) of the current token's angles
+
+// The two elements pair i turns (see the header).
+void pair_of(uint i, uint half_d, bool neox, bool two_d, out uint ia, out uint ib)
+{
+    if (neox && two_d) {
+        uint q = half_d / 2u;
+        ia = i < q ? half_d + i : i - q;
+        ib = ia + q;
+    } else {
+        ia = neox ? i : 2u * i;
+        ib = neox ? i + half_d : 2u * i + 1u;
+    }
+}
 
 void main()
 {
     uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
     uint half_d = p.head_dim / 2u;
     bool two_d = (p.flags & F_2D) != 0u, neox = (p.flags & F_NEOX) != 0u;
-    for (uint i = tid; i < half_d; i += wg)
+    for (uint i = tid; i < half_d; i += wg) {
         freq[i] = (two_d && i >= p.split) ? df_mul(p.sb, df_pow_u(p.f1, i - p.split)) : df_mul(p.sa, df_pow_u(p.f1, i));
+        if ((p.flags & F_FACTORS) != 0u)
+            freq[i] = df_div_f(freq[i], factors[p.ff_off + i]);
+    }
     barrier();
 
     for (uint t = gl_WorkGroupID.x; t < p.n_tokens; t += gl_NumWorkGroups.x) {
@@ -74,7 +100,8 @@ void main()
             float r = inversesqrt(wg_sum(sq) / float(p.head_dim) + p.eps);
             bool first = h < p.n_heads_a;
             for (uint i = tid; i < half_d; i += wg) {
-                uint ia = neox ? i : 2u * i, ib = neox ? i + half_d : 2u * i + 1u;
+                uint ia, ib;
+                pair_of(i, half_d, neox, two_d, ia, ib);
                 float a = x[hb + ia] * r * (first ? wa[p.wa_off + ia] : wb[p.wb_off + ia]);
                 float b = x[hb + ib] * r * (first ? wa[p.wa_off + ib] : wb[p.wb_off + ib]);
                 x[hb + ia] = a * cs[i].x - b * cs[i].y;
@@ -85,7 +112,8 @@ void main()
         for (uint k = tid; k < p.n_heads * half_d; k += wg) {
             uint h = k / half_d, i = k % half_d;
             uint hb = tb + h * p.head_stride;
-            uint ia = neox ? i : 2u * i, ib = neox ? i + half_d : 2u * i + 1u;
+            uint ia, ib;
+            pair_of(i, half_d, neox, two_d, ia, ib);
             float a = x[hb + ia], b = x[hb + ib];
             x[hb + ia] = a * cs[i].x - b * cs[i].y;
             x[hb + ib] = a * cs[i].y + b * cs[i].x;

@@ -4,6 +4,7 @@
 // PASS 2, one workgroup per row merges its chunks' pairs: M = max m, S = Σ s·exp(m − M), lse = M + log S.
 // Rows of only −inf give −inf, rows with a +inf give +inf; NaN logits are skipped.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require // texel buffers with no sampler: Mesa 25 warns on sampled buffers
 #include "base.glsl"
 #ifndef TEXEL
 #define TEXEL 0
@@ -13,7 +14,7 @@
 #if PASS == 1
 #if TEXEL
 // logits through a texel buffer: on lavapipe a texel fetch is a few vector loads, a storage load a loop over lanes
-layout(binding = 0) uniform samplerBuffer xt;
+layout(binding = 0) uniform textureBuffer xt;
 float x_at(uint i) { return texelFetch(xt, int(i >> 2))[i & 3u]; }
 #else
 layout(std430, binding = 0) readonly buffer X { float x[]; };

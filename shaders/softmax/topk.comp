@@ -7,6 +7,7 @@
 // the last winner, and only the invocation that supplied a winner rescans its items. NaN counts as −inf;
 // missing entries (a chunk shorter than k) are (0xffffffff, −inf) and rank after every real entry.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require // texel buffers with no sampler: Mesa 25 warns on sampled buffers
 #include "base.glsl"
 #ifndef TEXEL
 #define TEXEL 0
@@ -18,7 +19,7 @@
 
 #if PASS == 1 && TEXEL
 // logits through a texel buffer: on lavapipe a texel fetch is a few vector loads, a storage load a loop over lanes
-layout(binding = 0) uniform samplerBuffer xt;
+layout(binding = 0) uniform textureBuffer xt;
 float x_at(uint i) { return texelFetch(xt, int(i >> 2))[i & 3u]; }
 #elif PASS == 1
 layout(std430, binding = 0) readonly buffer X { float x[]; };

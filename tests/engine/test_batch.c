@@ -12,7 +12,7 @@
 
 #include "e2e_common.h"
 #include "harness.h"
-#include "tools/synth.h"
+#include "synth.h"
 #include "vkmm.h"
 
 #define MAX_SEQ 8

@@ -1,4 +1,4 @@
-/* tests/engine/test_e2e_gemma3.c — the whole Gemma 3 path on tiny synthetic models written by vkmm synth with the
+/* tests/engine/test_e2e_gemma3.c — the whole Gemma 3 path on tiny synthetic models written by vkmm-dev synth with the
  * real tokenizer, at several weight types: the logits of every prompt position and of every generated step
  * must match the CPU reference (tests/ref/ref_model.c) within a bound, for a text prompt longer than the
  * sliding window (chunked prefill, ring cache) and for a prompt with an image (SigLIP + projector, the image
@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "loader/dtype_table.h"
-#include "loader/image.h"
+#include "dtype_table.h"
+#include "image.h"
 #include "ref/ref_load.h"
-#include "tools/synth.h"
+#include "synth.h"
 #include "vkmm.h"
 
 #include "e2e_common.h"

@@ -1,4 +1,4 @@
-/* tests/engine/test_e2e_mistral3.c — the whole Mistral 3 path on tiny synthetic models written by vkmm synth with
+/* tests/engine/test_e2e_mistral3.c — the whole Mistral 3 path on tiny synthetic models written by vkmm-dev synth with
  * the real Tekken tokenizer: logits of every prompt position and generated step against the CPU reference,
  * for text (architecture "mistral3" and the older "llama"), and for one prompt holding two images of
  * different aspect ratios whose sides are not multiples of the patch (Pixtral at the image's own
@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "loader/dtype_table.h"
-#include "loader/image.h"
+#include "dtype_table.h"
+#include "image.h"
 #include "ref/ref_load.h"
-#include "tools/synth.h"
+#include "synth.h"
 #include "vkmm.h"
 
 #include "e2e_common.h"

@@ -1,14 +1,14 @@
 /* tests/engine/test_failures.c — failures are values and the process lives on: a model too big for the memory
  * budget is refused before any upload (sizes named); a session that exhausts the budget fails cleanly and a
- * smaller one then works; a lost device (injected) ends the run with an error, not a crash; bad files and
- * bad images give clear messages; a NULL where vkmm.h allows none is VKMM_ERR_INVALID_ARG, and a caller that
- * passes no vkmm_error still gets the real status. */
+ * smaller one then works; a lost device (injected) ends the run with an error, not a crash; bad files, bad
+ * images and an image-token budget for a tower without one give clear messages; a NULL where vkmm.h allows none
+ * is VKMM_ERR_INVALID_ARG, and a caller that passes no vkmm_error still gets the real status. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "harness.h"
-#include "tools/synth.h"
+#include "synth.h"
 #include "vkmm.h"
 
 /* Every public call with each pointer it needs left NULL, with and without an err. */
@@ -25,7 +25,7 @@ static void null_arguments(vkmm_model *m, vkmm_session *s)
         char buf[16];
         vkmm_model *mo = NULL;
         vkmm_session *so = NULL;
-        vkmm_token_event ev;
+        vkmm_token_event ev = {0};
         vkmm_message msg = {.role = "user", .text = "hi"};
         INVALID(vkmm_session_add_text(s, NULL, false, err));
         INVALID(vkmm_session_add_text(NULL, "hi", false, err));
@@ -149,6 +149,12 @@ int main(int argc, char **argv)
     vkmm_model_params swapped = {.model_path = vis, .validation = 1};
     s = vkmm_model_load(&swapped, &bm, &err);
     CHECK(s == VKMM_ERR_INVALID_ARG && strstr(err.msg, "mmproj"), "an mmproj as the text model: %d %s", s, err.msg);
+    /* an image-token budget for a tower whose images take a fixed count (Gemma 3's 256) */
+    vkmm_model_params budget = {.struct_size = sizeof budget, .model_path = text, .mmproj_path = vis,
+                                .validation = 1, .image_tokens = 280};
+    s = vkmm_model_load(&budget, &bm, &err);
+    CHECK(s == VKMM_ERR_INVALID_ARG && !bm && strstr(err.msg, vis) && strstr(err.msg, "fixed number of tokens"),
+          "image tokens for a gemma3 projector: %d %s", s, err.msg);
     null_arguments(m, sess);
     vkmm_session_free(sess);
     vkmm_model_free(m);

@@ -58,7 +58,7 @@ static void step_api_equals_callback(vkmm_session *s)
           st.last_prompt, st.last_gen, st.last_finish);
     CHECK_OK(ask(s, "Describe the image.", &img, &err), &err, );
     CHECK_OK(vkmm_session_begin(s, &sp, 64, &err), &err, );
-    vkmm_token_event ev;
+    vkmm_token_event ev = {0};
     do {
         CHECK_OK(vkmm_session_next(s, &ev, &err), &err, );
         collect(&ev, &b);
@@ -220,7 +220,7 @@ static void image_kinds(vkmm_session *s)
 
 static void names(const char *model_path)
 {
-    vkmm_model_ref ref;
+    vkmm_model_ref ref = {0};
     vkmm_error err;
     CHECK_OK(vkmm_model_resolve("demo", NULL, &ref, &err), &err, );
     CHECK(ref.mmproj && strstr(ref.model, "gemma3-demo.gguf") && (ref.set & VKMM_REF_MAX_TOKENS) && ref.max_tokens == 48 &&
@@ -232,7 +232,7 @@ static void names(const char *model_path)
     CHECK(vkmm_model_resolve("no-such-model", NULL, &ref, &err) == VKMM_ERR_NOT_FOUND && strstr(err.msg, "demo"),
           "unknown name: %s", err.msg);
     CHECK(vkmm_model_resolve("/nowhere/x.gguf", NULL, &ref, &err) == VKMM_ERR_IO, "missing file: %s", err.msg);
-    vkmm_model_catalog c;
+    vkmm_model_catalog c = {0};
     CHECK_OK(vkmm_model_catalog_load(&c, &err), &err, );
     bool demo = false, big = false;
     for (uint32_t i = 0; i < c.n_models; i++) {

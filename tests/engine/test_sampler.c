@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "runtime/engine/sampler.h"
+#include "sampler.h"
 
 static vkmm_sampler make(float temp, int top_k, float top_p, float min_p, float pen, uint64_t seed)
 {

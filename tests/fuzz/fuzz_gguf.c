@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/dtype_table.h"
-#include "loader/gguf.h"
+#include "dtype_table.h"
+#include "gguf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

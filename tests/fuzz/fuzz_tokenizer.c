@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/detokenize.h"
-#include "loader/tokenizer.h"
-#include "loader/tokenizer_internal.h" /* the byte alphabet */
-#include "loader/unicode.h"
+#include "detokenize.h"
+#include "tokenizer.h"
+#include "tokenizer_internal.h" /* the byte alphabet */
+#include "unicode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "runtime/ops/elementwise.h"
+#include "elementwise.h"
 
 enum { N = 10007 };
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "runtime/ops/elementwise.h"
+#include "elementwise.h"
 
 static void round_trip(vkmm_gpu *gpu, size_t bytes, uint32_t seed)
 {

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 #include "ref/ref_matmul.h"
-#include "runtime/graph/nodes.h"
+#include "nodes.h"
 
 enum { K = 96, HID = 160, N = 5, LAYERS = 4 };
 

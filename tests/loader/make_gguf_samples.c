@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "dtype.h"
-#include "loader/dtype_table.h"
-#include "loader/gguf.h"
+#include "dtype_table.h"
+#include "gguf.h"
 
 static uint8_t rand_byte(uint64_t *state)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/audio.h"
+#include "audio.h"
 
 static float *read_f32(const char *path, size_t *n)
 {

@@ -1,4 +1,4 @@
-/* tests/loader/test_chat_template.c — Gemma 3 and Mistral v7 chats rendered to the exact strings their
+/* tests/loader/test_chat_template.c — Gemma 3, Gemma 4 and Mistral v7 chats rendered to the exact strings their
  * templates give (system prompt, two turns, images), segments in the right places, BOS exactly once when the
  * segments are tokenized, template recognition and the documented fallback.
  * usage: test_chat_template GEMMA3_TOKENIZER_JSON TEKKEN_JSON */
@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/chat_template.h"
-#include "loader/hf_tokenizer.h"
-#include "loader/json.h"
-#include "loader/tokenizer.h"
+#include "chat_template.h"
+#include "hf_tokenizer.h"
+#include "json.h"
+#include "tokenizer.h"
 
 static const vkmm_chat_part sys_parts[] = {{VKMM_CHAT_TEXT, "You are helpful."}};
 static const vkmm_chat_part g_user1[] = {{VKMM_CHAT_IMAGE, NULL}, {VKMM_CHAT_TEXT, "  Describe it. \n"}};
@@ -37,6 +37,16 @@ static const char tekken_want[] =
 /* mistral-common's ids for the same conversation */
 static const int32_t tekken_ids[] = {1, 17, 4568, 1584, 20351, 1046, 18, 3,    5847, 13089, 1032, 10,
                                      4, 1065, 7990, 1046, 2,    3,    10, 4998, 1593, 1063,  4};
+/* Gemma 4: a system turn of its own, a model turn's thought stripped (its template's strip_thinking) */
+static const vkmm_chat_part g4_reply[] = {{VKMM_CHAT_TEXT, "<|channel>thought\nLet me look.<channel|> A cat. "}};
+static const vkmm_chat_message gemma4_chat[] = {
+    {"system", sys_parts, 1}, {"user", g_user1, 2}, {"assistant", g4_reply, 1}, {"user", g_user2, 2}};
+static const char gemma4_want[] =
+    "<bos><|turn>system\nYou are helpful.<turn|>\n<|turn>user\n<|image|>Describe it.<turn|>\n<|turn>model\nA cat."
+    "<turn|>\n<|turn>user\nAnd this?<|image|><turn|>\n<|turn>model\n";
+static const char gemma4_thought_want[] =
+    "<bos><|turn>system\nYou are helpful.<turn|>\n<|turn>user\n<|image|>Describe it.<turn|>\n<|turn>model\nA cat."
+    "<turn|>\n<|turn>user\nAnd this?<|image|><turn|>\n<|turn>model\n<|channel>thought\n<channel|>";
 static const char v7_want[] = "<s>[SYSTEM_PROMPT] You are helpful.[/SYSTEM_PROMPT][INST] Describe [IMG][/INST] A cat.</s>"
                               "[INST] [IMG]And this?[/INST]";
 
@@ -57,7 +67,10 @@ static void check_render(vkmm_chat_format f, const vkmm_chat_message *m, size_t 
     for (size_t i = 0; i < p.n; i++)
         if (p.seg[i].kind == VKMM_CHAT_IMAGE) {
             CHECK(p.seg[i].image == images, "images numbered in order");
-            CHECK(!strcmp(p.seg[i].text, f == VKMM_CHAT_GEMMA3 ? "<start_of_image>" : "[IMG]"), "placeholder");
+            CHECK(!strcmp(p.seg[i].text, f == VKMM_CHAT_GEMMA3 ? "<start_of_image>"
+                                         : f == VKMM_CHAT_GEMMA4 || f == VKMM_CHAT_GEMMA4_EMPTY_THOUGHT ? "<|image|>"
+                                                                                                       : "[IMG]"),
+                  "placeholder");
             CHECK(i == 0 || p.seg[i - 1].kind == VKMM_CHAT_TEXT || p.seg[i - 1].kind == VKMM_CHAT_IMAGE, "order");
             images++;
         }
@@ -165,6 +178,13 @@ static void errors_and_detection(void)
     CHECK(vkmm_chat_format_detect("{{ '[SYSTEM_PROMPT] ' + system }}{{ '[INST] ' + content + '[/INST]' }}") ==
               VKMM_CHAT_MISTRAL_V7,
           "v7 with spaces");
+    CHECK(vkmm_chat_format_detect("{{- '<|turn>' + role + '\\n' }}{{- '<|turn>model\\n' -}}") == VKMM_CHAT_GEMMA4,
+          "Gemma 4 E2B/E4B's template");
+    CHECK(vkmm_chat_format_detect("{{- '<|turn>model\\n' -}}{%- if not enable_thinking | default(false) -%}"
+                                  "{{- '<|channel>thought\\n<channel|>' -}}{%- endif -%}") ==
+              VKMM_CHAT_GEMMA4_EMPTY_THOUGHT,
+          "Gemma 4 26B/31B's template");
+    CHECK(vkmm_chat_format_from_name("gemma4-empty-thought", &f) && f == VKMM_CHAT_GEMMA4_EMPTY_THOUGHT, "name");
     CHECK(vkmm_chat_format_detect("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>") ==
               VKMM_CHAT_NONE,
           "ChatML is not recognised");
@@ -193,6 +213,8 @@ int main(int argc, char **argv)
     check_render(VKMM_CHAT_GEMMA3, gemma_chat, 4, gemma_want, true);
     check_render(VKMM_CHAT_MISTRAL_V7_TEKKEN, mistral_chat, 4, tekken_want, true);
     check_render(VKMM_CHAT_MISTRAL_V7, mistral_chat, 4, v7_want, false);
+    check_render(VKMM_CHAT_GEMMA4, gemma4_chat, 4, gemma4_want, true);
+    check_render(VKMM_CHAT_GEMMA4_EMPTY_THOUGHT, gemma4_chat, 4, gemma4_thought_want, true);
     errors_and_detection();
     check_pipeline(argv[1], false, VKMM_CHAT_GEMMA3, gemma_chat, 4, true, gemma_ids, sizeof gemma_ids / sizeof gemma_ids[0]);
     check_pipeline(argv[2], true, VKMM_CHAT_MISTRAL_V7_TEKKEN, mistral_chat, 4, true, tekken_ids,

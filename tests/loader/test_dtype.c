@@ -5,7 +5,7 @@
 
 #include "f16.h"
 #include "harness.h"
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 
 static void table(void)
 {

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "loader/dtype_table.h"
-#include "loader/gguf.h"
+#include "dtype_table.h"
+#include "gguf.h"
 
 /* ---- a random file, remembered so the reader's view can be compared ---- */
 

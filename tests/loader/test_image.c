@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "loader/image.h"
-#include "loader/image_check.h"
+#include "image.h"
+#include "image_check.h"
 
 /* ---- a tiny PNG writer (stored zlib blocks, so no compressor is needed) ---- */
 
@@ -283,6 +283,23 @@ static void size_rules(void)
     /* 10 x 10 -> 28 x 28 = 1 token < 8: β = sqrt(8·784/100), ceil(10β/28)·28 = 84 */
     CHECK(vkmm_image_prep_size(&l, 10, 10, &w, &h, &err) == VKMM_OK && w == 84 && h == 84, "llama 10² -> %ux%u", w,
           h);
+    /* HF Gemma 4 (get_aspect_ratio_preserving_size, values from its Python): width, height, budget -> sides */
+    static const uint32_t g4[][5] = {
+        {640, 480, 280, 912, 672},    {1000, 1000, 280, 768, 768},   {1920, 1080, 70, 528, 288},
+        {1920, 1080, 1120, 2112, 1200}, {10000, 10, 280, 13440, 48}, {3, 5000, 140, 48, 6720},
+        {1, 1, 560, 1104, 1104},      {48, 48, 280, 768, 768},       {4032, 3024, 560, 1296, 960},
+        {1000, 30, 70, 2304, 48},
+    };
+    for (size_t i = 0; i < sizeof g4 / sizeof *g4; i++) {
+        vkmm_image_prep q = vkmm_image_prep_gemma4(g4[i][2]);
+        CHECK(vkmm_image_prep_size(&q, g4[i][0], g4[i][1], &w, &h, &err) == VKMM_OK && w == g4[i][3] &&
+                  h == g4[i][4], "gemma4 %ux%u at %u tokens -> %ux%u, HF %ux%u", g4[i][0], g4[i][1], g4[i][2], w, h,
+              g4[i][3], g4[i][4]);
+    }
+    vkmm_image_prep q = vkmm_image_prep_gemma4(1120); /* 10000 x 10 would be 48000 x 48: refused, not truncated */
+    CHECK(vkmm_image_prep_size(&q, 10000, 10, &w, &h, &err) == VKMM_ERR_INVALID_ARG, "gemma4 48000-wide accepted");
+    q.max_tokens = 0;
+    CHECK(vkmm_image_prep_size(&q, 10, 10, &w, &h, &err) == VKMM_ERR_INVALID_ARG, "gemma4 0 tokens accepted");
     g.size = 0;
     CHECK(vkmm_image_prep_size(&g, 10, 10, &w, &h, &err) == VKMM_ERR_INVALID_ARG, "size 0 accepted");
     g.size = 100000;

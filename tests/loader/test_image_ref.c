@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/image.h"
+#include "image.h"
 
 /* stb and libjpeg-turbo use different IDCTs and chroma upsampling; measured on these files (Pillow 9.4):
  * max 1 to 3, mean under 0.08. The bound fails on a wrong colour conversion, upsampling or layout. */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/json.h"
+#include "json.h"
 
 static vkmm_json_doc *ok(const char *text, size_t len)
 {

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "loader/manifest.h"
+#include "manifest.h"
 
 static vkmm_status parse(const char *text, vkmm_manifest *m, vkmm_error *err)
 {

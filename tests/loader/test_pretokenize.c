@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/json.h"
-#include "loader/pretokenize.h"
+#include "json.h"
+#include "pretokenize.h"
 
 /* want_len may be NULL (then the pieces are NUL-terminated strings) */
 static int check_split(vkmm_pretok_kind kind, const char *text, size_t len, const char *const *want,

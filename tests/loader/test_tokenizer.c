@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/detokenize.h"
-#include "loader/hf_tokenizer.h"
-#include "loader/json.h"
-#include "loader/tokenizer.h"
-#include "loader/tokenizer_internal.h" /* the byte alphabet */
-#include "loader/unicode.h"
+#include "detokenize.h"
+#include "hf_tokenizer.h"
+#include "json.h"
+#include "tokenizer.h"
+#include "tokenizer_internal.h" /* the byte alphabet */
+#include "unicode.h"
 
 typedef struct tok_def {
     const char *text;

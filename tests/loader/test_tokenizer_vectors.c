@@ -8,11 +8,11 @@
 #include <time.h>
 
 #include "harness.h"
-#include "loader/detokenize.h"
-#include "loader/hf_tokenizer.h"
-#include "loader/json.h"
-#include "loader/tokenizer.h"
-#include "loader/unicode.h"
+#include "detokenize.h"
+#include "hf_tokenizer.h"
+#include "json.h"
+#include "tokenizer.h"
+#include "unicode.h"
 
 static void print_escaped(const char *s, size_t n)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/tuning.h"
-#include "runtime/ops/tuning_keys.h"
+#include "tuning.h"
+#include "tuning_keys.h"
 
 extern const char vkmm_tuning_builtin[];
 extern const size_t vkmm_tuning_builtin_len;

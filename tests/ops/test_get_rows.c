@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 #include "ref/ref_get_rows.h"
-#include "runtime/ops/get_rows.h"
+#include "get_rows.h"
 
 typedef struct ctx {
     vkmm_gpu *gpu;

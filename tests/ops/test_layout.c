@@ -11,7 +11,7 @@
 #include "f16.h"
 #include "harness.h"
 #include "ref/ref_layout.h"
-#include "runtime/ops/layout.h"
+#include "layout.h"
 
 typedef struct ctx {
     vkmm_gpu *gpu;

@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "harness.h"
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 #include "ref/ref_act.h"
 #include "ref/ref_matmul.h"
-#include "runtime/ops/matmul.h"
+#include "matmul.h"
 
 typedef struct ctx {
     vkmm_gpu *gpu;

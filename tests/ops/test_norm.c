@@ -7,7 +7,7 @@
 
 #include "harness.h"
 #include "ref/ref_norm.h"
-#include "runtime/ops/norm.h"
+#include "norm.h"
 
 typedef struct ctx {
     vkmm_gpu *gpu;

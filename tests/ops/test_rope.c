@@ -1,16 +1,17 @@
-/* tests/ops/test_rope.c — RoPE (NORM, NEOX, 2-D) and the fused per-head RMSNorm + RoPE against the float64
- * reference: random inputs and positions (up to 2^20, bases up to 1e9), strided token rows whose other
- * elements must stay untouched, unaligned ranges, several workgroup settings.
+/* tests/ops/test_rope.c — RoPE (NORM, NEOX, the 2-D rules of Pixtral and Gemma 4) and the fused per-head RMSNorm +
+ * RoPE against the float64 reference: random inputs and positions (up to 2^20, bases up to 1e9), strided token
+ * rows whose other elements must stay untouched, unaligned ranges, several workgroup settings.
  * Bounds: the largest |error| of any rotated element is <= 5e-7 (inputs in [-1, 1]: a few f32 roundings of
  * the product plus an angle error ~1e-7 rad at any position; measured 2.5e-7 on lavapipe, positions up to
- * 2^23), NMSE <= 1e-13; the fused path (normalised values up to ~|x|/rms, ~3) <= 2e-6 (measured 7e-7). */
+ * 2^23), NMSE <= 1e-13; the fused path (normalised values up to ~|x|/rms, ~3) <= 2e-6 (measured 7e-7).
+ * Frequency factors (rope_freqs) divide each pair's frequency: Gemma 4's 1 and 1e30, and arbitrary ones. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 #include "ref/ref_norm.h"
 #include "ref/ref_rope.h"
-#include "runtime/ops/rope.h"
+#include "rope.h"
 
 typedef struct ctx {
     vkmm_gpu *gpu;
@@ -26,6 +27,7 @@ typedef struct rope_case {
     int32_t max_pos;          /* random positions in [0, max_pos); 0: pos0 + t without a buffer */
     bool qk_norm;
     uint32_t n_heads_a;
+    bool factors;             /* per-pair frequency divisors: Gemma 4's proportional rule, and arbitrary ones */
 } rope_case;
 
 static void run_case(ctx *c, rope_case rc)
@@ -52,14 +54,21 @@ static void run_case(ctx *c, rope_case rc)
                 float *v = ref + ((size_t)t * H + h) * d;
                 ref_rms_norm(v, h < rc.n_heads_a ? wa : wb, v, 1, d, 1e-6f);
             }
-    ref_rope(ref, T, H, d, p->layout == VKMM_ROPE_NEOX, p->base, p->freq_scale ? p->freq_scale : 1, pos, p->grid_w);
+    float *ff = malloc(d / 2 * 4);
+    for (uint32_t i = 0; i < d / 2; i++) /* the first quarter turns as usual, then 1e30 and factors in [0.5, 8] */
+        ff[i] = i < d / 8 ? 1.0f : i % 2 ? 1e30f : 0.5f + 7.5f * (float)(test_rand_u32(&c->rng) % 1000) / 1000.0f;
+    ref_rope(ref, T, H, d, p->layout == VKMM_ROPE_NEOX, p->base, p->freq_scale ? p->freq_scale : 1, pos, p->grid_w,
+             rc.factors ? ff : NULL);
 
-    vkmm_range X, P = {0}, WA, WB;
+    vkmm_range X, P = {0}, WA, WB, FF;
     uint32_t pad = (T + d) % 4;
     vkmm_buffer *bx = test_upload(c->gpu, x, n * 4, pad * 4, &X), *bp = NULL;
     vkmm_buffer *bwa = test_upload(c->gpu, wa, d * 4, 4, &WA), *bwb = test_upload(c->gpu, wb, d * 4, 0, &WB);
     if (rc.max_pos)
         bp = test_upload(c->gpu, pos, T * 4, 8, &P);
+    vkmm_buffer *bff = test_upload(c->gpu, ff, d / 2 * 4, 12, &FF);
+    if (rc.factors)
+        p->freq_factors = FF;
     vkmm_range Xh = vkmm_range_sub(X, (uint64_t)rc.lead * d * 4, X.size - (uint64_t)rc.lead * d * 4);
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
@@ -86,12 +95,13 @@ static void run_case(ctx *c, rope_case rc)
         c->worst = m;
     double mbound = rc.qk_norm ? 2e-6 : 5e-7;
     CHECK(e <= 1e-13 && m <= mbound && changed == 0,
-          "[%s] %s %s d=%u T=%u H=%u base=%g scale=%g grid_w=%u max_pos=%d: nmse %g, max |err| %g, %zu outside "
+          "[%s] %s %s d=%u T=%u H=%u base=%g scale=%g grid_w=%u max_pos=%d%s: nmse %g, max |err| %g, %zu outside "
           "elements changed", c->setting, rc.qk_norm ? "rms_norm_rope" : "rope",
-          p->layout == VKMM_ROPE_NEOX ? "neox" : "norm", d, T, H, p->base, p->freq_scale, p->grid_w, rc.max_pos, e,
-          m, changed);
+          p->layout == VKMM_ROPE_NEOX ? "neox" : "norm", d, T, H, p->base, p->freq_scale, p->grid_w, rc.max_pos,
+          rc.factors ? " factors" : "", e, m, changed);
     vkmm_buffer_destroy(bx), vkmm_buffer_destroy(bp), vkmm_buffer_destroy(bwa), vkmm_buffer_destroy(bwb);
-    free(x), free(got), free(ref), free(pos), free(wa), free(wb), free(mine);
+    vkmm_buffer_destroy(bff);
+    free(x), free(got), free(ref), free(pos), free(wa), free(wb), free(mine), free(ff);
 }
 
 static void check_errors(ctx *c)
@@ -112,6 +122,10 @@ static void check_errors(ctx *c)
     p.head_dim = 64, p.grid_w = 0;
     CHECK(vkmm_op_rms_norm_rope(c->ops, cmd, &p, X, (vkmm_range){0}, X, 1, vkmm_range_sub(X, 0, 16), 1e-6f, &err) !=
               VKMM_OK, "a 4-float norm weight accepted");
+    p.freq_factors = vkmm_range_sub(X, 0, 16); /* 4 factors for 32 pairs */
+    CHECK(vkmm_op_rope(c->ops, cmd, &p, X, (vkmm_range){0}, &err) != VKMM_OK, "4 frequency factors for 32 pairs "
+          "accepted");
+    p.freq_factors = (vkmm_range){0};
     CHECK(vkmm_cmd_dispatch_count(cmd) == 0, "a rejected op recorded a dispatch");
     CHECK_OK(vkmm_op_rope(c->ops, cmd, &p, X, (vkmm_range){0}, &err), &err, ); /* lists must be submitted */
     CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
@@ -134,27 +148,39 @@ int main(void)
         rope_case cases[] = {
             /* Gemma 3 global and local layers, positions up to 128 Ki */
             {{.layout = NEOX, .head_dim = 256, .n_tokens = 7, .n_heads = 8, .base = 1e6, .freq_scale = 0.125},
-             1, 5, 131072, false, 0},
-            {{.layout = NEOX, .head_dim = 256, .n_tokens = 33, .n_heads = 4, .base = 1e4}, 0, 0, 1 << 20, false, 0},
+             1, 5, 131072, false, 0, false},
+            {{.layout = NEOX, .head_dim = 256, .n_tokens = 33, .n_heads = 4, .base = 1e4}, 0, 0, 1 << 20, false, 0, false},
             /* Mistral: fused [q | k | v] rows, positions pos0 + t */
             {{.layout = NORM, .head_dim = 128, .n_tokens = 2, .n_heads = 40, .base = 1e9, .pos0 = 100000},
-             0, 8, 0, false, 0},
-            {{.layout = NORM, .head_dim = 128, .n_tokens = 512, .n_heads = 1, .base = 1e9}, 0, 0, 0, false, 0},
+             0, 8, 0, false, 0, false},
+            {{.layout = NORM, .head_dim = 128, .n_tokens = 512, .n_heads = 1, .base = 1e9}, 0, 0, 0, false, 0, false},
             /* Pixtral 2-D, a 7 x 5 grid, then a random subset of a 110-wide grid */
             {{.layout = NORM, .head_dim = 64, .n_tokens = 35, .n_heads = 16, .base = 1e4, .grid_w = 5},
-             0, 0, 0, false, 0},
+             0, 0, 0, false, 0, false},
             {{.layout = NORM, .head_dim = 64, .n_tokens = 33, .n_heads = 3, .base = 1e4, .grid_w = 110}, 2, 1, 12100,
-             false, 0},
+             false, 0, false},
+            /* Gemma 4's vision tower: 2-D NEOX halves (theta 100) with the fused q/k norm, heads of 64 and 72, a
+             * 6 x 4 grid and a random subset of a 210-wide one */
+            {{.layout = NEOX, .head_dim = 72, .n_tokens = 24, .n_heads = 4, .base = 100, .grid_w = 6}, 0, 2, 0,
+             false, 0, false},
+            {{.layout = NEOX, .head_dim = 64, .n_tokens = 33, .n_heads = 3, .base = 100, .grid_w = 210}, 1, 0, 44100,
+             true, 3, false},
+            {{.layout = NEOX, .head_dim = 72, .n_tokens = 9, .n_heads = 16, .base = 100, .grid_w = 3}, 0, 0, 0, true,
+             16, false},
             /* odd shapes */
-            {{.layout = NEOX, .head_dim = 2, .n_tokens = 1, .n_heads = 1, .base = 1e4, .pos0 = 3}, 0, 0, 0, false, 0},
+            {{.layout = NEOX, .head_dim = 2, .n_tokens = 1, .n_heads = 1, .base = 1e4, .pos0 = 3}, 0, 0, 0, false, 0, false},
             {{.layout = NORM, .head_dim = 72, .n_tokens = 7, .n_heads = 3, .base = 5e5, .freq_scale = 4}, 1, 0, 70000,
-             false, 0},
-            {{.layout = NEOX, .head_dim = 512, .n_tokens = 2, .n_heads = 2, .base = 1e6}, 0, 0, 1 << 23, false, 0},
+             false, 0, false},
+            {{.layout = NEOX, .head_dim = 512, .n_tokens = 2, .n_heads = 2, .base = 1e6}, 0, 0, 1 << 23, false, 0, false},
             /* Gemma q/k norm + RoPE over [q (8) | k (4) | v (4)] rows */
             {{.layout = NEOX, .head_dim = 256, .n_tokens = 33, .n_heads = 12, .base = 1e6, .freq_scale = 0.125},
-             0, 4, 131072, true, 8},
-            {{.layout = NEOX, .head_dim = 128, .n_tokens = 7, .n_heads = 3, .base = 1e4, .pos0 = 5}, 1, 1, 0, true, 3},
-            {{.layout = NORM, .head_dim = 72, .n_tokens = 1, .n_heads = 2, .base = 1e4}, 0, 0, 4096, true, 0},
+             0, 4, 131072, true, 8, false},
+            {{.layout = NEOX, .head_dim = 128, .n_tokens = 7, .n_heads = 3, .base = 1e4, .pos0 = 5}, 1, 1, 0, true, 3, false},
+            {{.layout = NORM, .head_dim = 72, .n_tokens = 1, .n_heads = 2, .base = 1e4}, 0, 0, 4096, true, 0, false},
+            /* Gemma 4's full layers: heads of 512 with rope_freqs factors, plain and fused with the q/k norm */
+            {{.layout = NEOX, .head_dim = 512, .n_tokens = 5, .n_heads = 3, .base = 1e6}, 0, 1, 1 << 18, false, 0,
+             true},
+            {{.layout = NEOX, .head_dim = 512, .n_tokens = 9, .n_heads = 6, .base = 1e6}, 0, 2, 262144, true, 4, true},
         };
         for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
             run_case(&c, cases[i]);

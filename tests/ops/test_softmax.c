@@ -9,7 +9,7 @@
 
 #include "harness.h"
 #include "ref/ref_softmax.h"
-#include "runtime/ops/softmax.h"
+#include "softmax.h"
 
 typedef struct ctx {
     vkmm_gpu *gpu;

@@ -1,5 +1,5 @@
 """Shared fixtures of the Python package's tests: the vkmm CLI to compare with, the demo model, synthetic GGUF
-pairs of both architectures (made once per run with `vkmm synth`), and a helper that runs `vkmm run --json`."""
+pairs of both architectures (made once per run with `vkmm-dev synth`), and a helper that runs `vkmm run --json`."""
 
 import json
 import os
@@ -36,7 +36,7 @@ def demo():
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory, vkmm_bin):
+def synth(tmp_path_factory):
     """{"gemma3": (model, mmproj), "mistral3": (model, mmproj)}: tiny random-weight pairs of the real
     architectures with the real tokenizers (random weights print random text)."""
     d = tmp_path_factory.mktemp("synth")
@@ -44,7 +44,7 @@ def synth(tmp_path_factory, vkmm_bin):
     for arch, tok, typ in (("gemma3", _env("VKMM_GEMMA3_TOKENIZER"), "q8_0"),
                            ("mistral3", _env("VKMM_TEKKEN_TOKENIZER"), "q4_k")):
         model, mmproj = str(d / f"{arch}.gguf"), str(d / f"mmproj-{arch}.gguf")
-        subprocess.run([vkmm_bin, "synth", "--arch", arch, "--tokenizer", tok, "-o", model, "--mmproj-out", mmproj,
+        subprocess.run([_env("VKMM_DEV_BIN"), "synth", "--arch", arch, "--tokenizer", tok, "-o", model, "--mmproj-out", mmproj,
                         "--size", "tiny", "--type", typ], check=True, capture_output=True)
         out[arch] = (model, mmproj)
     return out

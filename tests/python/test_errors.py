@@ -87,6 +87,14 @@ def test_model_over_the_memory_budget(demo, monkeypatch):
     still_works(demo)
 
 
+def test_image_tokens_for_a_fixed_tower():
+    with pytest.raises(vkmm.InvalidArgumentError) as e:
+        vkmm.MultimodalModel("demo", image_tokens=280)
+    assert "fixed number of tokens" in str(e.value)
+    with pytest.raises(ValueError):
+        vkmm.MultimodalModel("demo", image_tokens=0)
+
+
 def test_prompt_longer_than_the_context(demo):
     with pytest.raises(vkmm.InvalidArgumentError) as e:
         demo.generate("Describe the image. " * 200)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "f16.h"
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 #include "ref_attention.h"
 
 void ref_kv_decode(const vkmm_kv_layout *kv, const void *cache, float *out)
@@ -67,7 +67,8 @@ void ref_attention(const vkmm_attention_params *p, const float *q, const float *
                 if (!ref_kv_slot_position(&p->kv, p->kv_len, s, &pk))
                     continue;
                 int span = same_span(spans, p->n_spans, pq, pk);
-                int allowed = (!p->causal || pk <= pq || span) && (p->window == 0 || pq - pk < p->window || span);
+                int in_window = p->window == 0 || pq - pk < p->window;
+                int allowed = (!p->causal || pk <= pq || span) && (in_window || (span && !p->spans_in_window));
                 if (!allowed)
                     continue;
                 const float *kr = k + ((uint64_t)kvh * cap + s) * d_h;

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "runtime/ops/attention.h"
+#include "attention.h"
 
 /* Decodes a whole cache (F16 or Q8_0 bytes, layout kv) to f32 [n_kv_head][capacity][head_dim]. */
 void ref_kv_decode(const vkmm_kv_layout *kv, const void *cache, float *out);

@@ -1,7 +1,7 @@
 /* tests/ref/ref_get_rows.c — the embedding lookup reference. */
 #include <string.h>
 
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 #include "ref_get_rows.h"
 
 void ref_get_rows(uint32_t type, const void *table, size_t n_rows, size_t n_cols, const int32_t *ids, size_t n_ids,

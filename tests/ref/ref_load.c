@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 #include "ref_load.h"
 
 void ref_arena_free(ref_arena *a)
@@ -36,6 +36,11 @@ static const float *tensor(const vkmm_gguf *g, ref_arena *a, const char *name, b
     }
     a->bufs[a->n++] = f;
     return f;
+}
+
+const float *ref_tensor(const vkmm_gguf *g, ref_arena *a, const char *name, bool required)
+{
+    return tensor(g, a, name, required);
 }
 
 #define REQ(dst, name)                      \
@@ -230,6 +235,111 @@ bool ref_load_pixtral(const vkmm_gguf *g, uint32_t n_text_embd, ref_pixtral *m, 
         REQ(L->w_gate, nm(b, "v.blk.%u.ffn_gate.weight", l));
         REQ(L->w_up, nm(b, "v.blk.%u.ffn_up.weight", l));
         REQ(L->w_down, nm(b, "v.blk.%u.ffn_down.weight", l));
+    }
+    return true;
+}
+
+/* A u32 key that may be an array of one value per layer: entry l. */
+static uint32_t layer_u32(const vkmm_gguf *g, const char *key, uint32_t l, uint32_t dflt)
+{
+    uint32_t v = dflt;
+    if (vkmm_gguf_get_u32(g, key, &v))
+        return v;
+    const vkmm_gguf_value *arr = vkmm_gguf_get_array(g, key, VKMM_GGUF_TYPE_COUNT);
+    vkmm_gguf_value e;
+    uint64_t u;
+    if (arr && vkmm_gguf_array_elem(arr, l, &e) && vkmm_gguf_value_u64(&e, &u))
+        return (uint32_t)u;
+    return dflt;
+}
+
+bool ref_load_gemma4(const vkmm_gguf *g, ref_gemma4 *m, ref_arena *a)
+{
+    memset(m, 0, sizeof *m);
+    uint32_t hd_full = 0, hd_swa = 0, n_shared = 0;
+    vkmm_gguf_get_u32(g, "gemma4.block_count", &m->n_layer);
+    vkmm_gguf_get_u32(g, "gemma4.embedding_length", &m->n_embd);
+    vkmm_gguf_get_u32(g, "gemma4.attention.head_count", &m->n_head);
+    vkmm_gguf_get_u32(g, "gemma4.attention.key_length", &hd_full);
+    hd_swa = hd_full;
+    vkmm_gguf_get_u32(g, "gemma4.attention.key_length_swa", &hd_swa);
+    vkmm_gguf_get_u32(g, "gemma4.attention.sliding_window", &m->window);
+    vkmm_gguf_get_u32(g, "gemma4.attention.shared_kv_layers", &n_shared);
+    vkmm_gguf_get_u32(g, "gemma4.embedding_length_per_layer_input", &m->n_ple);
+    vkmm_gguf_get_u32(g, "gemma4.expert_count", &m->n_expert);
+    vkmm_gguf_get_u32(g, "gemma4.expert_used_count", &m->n_used);
+    vkmm_gguf_get_u32(g, "gemma4.expert_feed_forward_length", &m->n_ff_exp);
+    m->eps = 1e-6f;
+    vkmm_gguf_get_f32(g, "gemma4.attention.layer_norm_rms_epsilon", &m->eps);
+    m->rope_base = 1e6f;
+    m->rope_base_swa = 1e4f;
+    vkmm_gguf_get_f32(g, "gemma4.rope.freq_base", &m->rope_base);
+    vkmm_gguf_get_f32(g, "gemma4.rope.freq_base_swa", &m->rope_base_swa);
+    vkmm_gguf_get_f32(g, "gemma4.final_logit_softcapping", &m->softcap);
+    uint32_t pad = 0;
+    vkmm_gguf_get_u32(g, "tokenizer.ggml.padding_token_id", &pad);
+    m->media_token = (int32_t)pad;
+    const vkmm_gguf_tensor *te = vkmm_gguf_tensor_by_name(g, "token_embd.weight");
+    const vkmm_gguf_value *pattern = vkmm_gguf_get_array(g, "gemma4.attention.sliding_window_pattern", VKMM_GGUF_BOOL);
+    if (!te || !m->n_layer || !pattern || pattern->count != m->n_layer || m->n_used > 64)
+        return false;
+    m->n_vocab = (uint32_t)te->ne[1];
+    REQ(m->tok_embd, "token_embd.weight");
+    REQ(m->output_norm, "output_norm.weight");
+    m->rope_freqs = tensor(g, a, "rope_freqs.weight", false);
+    if (m->n_ple) {
+        REQ(m->ple_tok, "per_layer_token_embd.weight");
+        REQ(m->ple_model_proj, "per_layer_model_proj.weight");
+        REQ(m->ple_proj_norm, "per_layer_proj_norm.weight");
+    }
+    m->layers = calloc(m->n_layer, sizeof *m->layers);
+    uint32_t first_shared = m->n_layer - n_shared;
+    char b[96];
+    for (uint32_t l = 0; l < m->n_layer; l++) {
+        ref_gemma4_layer *L = &m->layers[l];
+        vkmm_gguf_value e;
+        vkmm_gguf_array_elem(pattern, l, &e);
+        vkmm_gguf_value_bool(&e, &L->sliding);
+        L->head_dim = L->sliding ? hd_swa : hd_full;
+        L->n_kv = layer_u32(g, "gemma4.attention.head_count_kv", l, m->n_head);
+        L->n_ff = layer_u32(g, "gemma4.feed_forward_length", l, 0);
+        L->kv_from = -1;
+        if (l >= first_shared) /* the last earlier non-shared layer of the same kind (store_full_length_kv) */
+            for (int32_t j = (int32_t)first_shared - 1; j >= 0 && L->kv_from < 0; j--)
+                if (m->layers[j].sliding == L->sliding)
+                    L->kv_from = j;
+        const float *scale = tensor(g, a, nm(b, "blk.%u.layer_output_scale.weight", l), false);
+        L->out_scale = scale ? scale[0] : 1.0f;
+        REQ(L->attn_norm, nm(b, "blk.%u.attn_norm.weight", l));
+        REQ(L->wq, nm(b, "blk.%u.attn_q.weight", l));
+        REQ(L->q_norm, nm(b, "blk.%u.attn_q_norm.weight", l));
+        if (L->kv_from < 0) {
+            REQ(L->wk, nm(b, "blk.%u.attn_k.weight", l));
+            REQ(L->k_norm, nm(b, "blk.%u.attn_k_norm.weight", l));
+            L->wv = tensor(g, a, nm(b, "blk.%u.attn_v.weight", l), false);
+        }
+        REQ(L->wo, nm(b, "blk.%u.attn_output.weight", l));
+        REQ(L->post_attn_norm, nm(b, "blk.%u.post_attention_norm.weight", l));
+        REQ(L->ffn_norm, nm(b, "blk.%u.ffn_norm.weight", l));
+        REQ(L->w_gate, nm(b, "blk.%u.ffn_gate.weight", l));
+        REQ(L->w_up, nm(b, "blk.%u.ffn_up.weight", l));
+        REQ(L->w_down, nm(b, "blk.%u.ffn_down.weight", l));
+        REQ(L->post_ffw_norm, nm(b, "blk.%u.post_ffw_norm.weight", l));
+        if (m->n_ple) {
+            REQ(L->ple_gate, nm(b, "blk.%u.inp_gate.weight", l));
+            REQ(L->ple_proj, nm(b, "blk.%u.proj.weight", l));
+            REQ(L->ple_post_norm, nm(b, "blk.%u.post_norm.weight", l));
+        }
+        L->router = tensor(g, a, nm(b, "blk.%u.ffn_gate_inp.weight", l), false);
+        if (L->router) {
+            REQ(L->router_scale, nm(b, "blk.%u.ffn_gate_inp.scale", l));
+            L->expert_scale = tensor(g, a, nm(b, "blk.%u.ffn_down_exps.scale", l), false);
+            REQ(L->gate_up_exps, nm(b, "blk.%u.ffn_gate_up_exps.weight", l));
+            REQ(L->down_exps, nm(b, "blk.%u.ffn_down_exps.weight", l));
+            REQ(L->pre_norm_2, nm(b, "blk.%u.pre_ffw_norm_2.weight", l));
+            REQ(L->post_norm_1, nm(b, "blk.%u.post_ffw_norm_1.weight", l));
+            REQ(L->post_norm_2, nm(b, "blk.%u.post_ffw_norm_2.weight", l));
+        }
     }
     return true;
 }

@@ -1,7 +1,7 @@
 /* tests/ref/ref_matmul.c — the matrix family's references: dequantize with the loader's CPU code, sum in double. */
 #include <stdlib.h>
 
-#include "loader/dtype_table.h"
+#include "dtype_table.h"
 #include "ref_matmul.h"
 
 void ref_matmul(uint32_t type, const void *w, uint32_t rows, uint32_t k, const float *x, uint32_t x_stride,

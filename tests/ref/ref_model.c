@@ -3,49 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "f16.h"
+#include "ref_act.h"
+#include "ref_math.h"
 #include "ref_model.h"
-
-static void rmsnorm(const double *x, const float *w, uint32_t n, float eps, double *y)
-{
-    double ss = 0;
-    for (uint32_t i = 0; i < n; i++)
-        ss += x[i] * x[i];
-    double r = 1.0 / sqrt(ss / n + eps);
-    for (uint32_t i = 0; i < n; i++)
-        y[i] = x[i] * r * (w ? w[i] : 1.0f);
-}
-
-static void layernorm(const double *x, const float *w, const float *b, uint32_t n, float eps, double *y)
-{
-    double mean = 0, var = 0;
-    for (uint32_t i = 0; i < n; i++)
-        mean += x[i];
-    mean /= n;
-    for (uint32_t i = 0; i < n; i++)
-        var += (x[i] - mean) * (x[i] - mean);
-    var /= n;
-    double r = 1.0 / sqrt(var + eps);
-    for (uint32_t i = 0; i < n; i++)
-        y[i] = (x[i] - mean) * r * w[i] + b[i];
-}
-
-/* y[o] = Σ W[o][i] x[i] (+ b[o]); W is [rows][k] row-major. */
-static void linear(const float *w, const float *b, const double *x, uint32_t k, uint32_t rows, double *y)
-{
-    for (uint32_t o = 0; o < rows; o++) {
-        double s = b ? b[o] : 0.0;
-        const float *r = w + (uint64_t)o * k;
-        for (uint32_t i = 0; i < k; i++)
-            s += r[i] * x[i];
-        y[o] = s;
-    }
-}
-
-static double gelu_tanh(double x)
-{
-    return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-}
 
 static void rope_neox(double *v, uint32_t d, double pos, double base, double scale)
 {
@@ -56,19 +16,6 @@ static void rope_neox(double *v, uint32_t d, double pos, double base, double sca
         v[i] = a * c - b * s;
         v[i + d / 2] = a * s + b * c;
     }
-}
-
-static bool same_span(const ref_span *spans, uint32_t n, uint32_t p, uint32_t q)
-{
-    for (uint32_t i = 0; i < n; i++)
-        if (p >= spans[i].start && p < spans[i].end && q >= spans[i].start && q < spans[i].end)
-            return true;
-    return false;
-}
-
-static double f16r(double v)
-{
-    return vkmm_f16_to_f32(vkmm_f32_to_f16((float)v));
 }
 
 void ref_gemma3_forward(const ref_gemma3 *m, const ref_item *items, uint32_t n, const ref_span *spans,
@@ -89,25 +36,25 @@ void ref_gemma3_forward(const ref_gemma3 *m, const ref_item *items, uint32_t n, 
         bool local = m->window && il % period != period - 1;
         double base = local ? m->rope_base_local : m->rope_base, scale = local ? 1.0 : m->rope_scale;
         for (uint32_t p = 0; p < n; p++) {
-            rmsnorm(x + (size_t)p * H, L->attn_norm, H, m->eps, h);
-            linear(L->wq, NULL, h, H, nq, q + (size_t)p * nq);
-            linear(L->wk, NULL, h, H, nkv, k + (size_t)p * nkv);
-            linear(L->wv, NULL, h, H, nkv, v + (size_t)p * nkv);
+            ref_rmsnorm_d(x + (size_t)p * H, L->attn_norm, H, m->eps, h);
+            ref_linear_d(L->wq, NULL, h, H, nq, q + (size_t)p * nq);
+            ref_linear_d(L->wk, NULL, h, H, nkv, k + (size_t)p * nkv);
+            ref_linear_d(L->wv, NULL, h, H, nkv, v + (size_t)p * nkv);
             for (uint32_t hh = 0; hh < m->n_head; hh++) {
                 double *qh = q + (size_t)p * nq + hh * hd;
-                rmsnorm(qh, L->q_norm, hd, m->eps, qh);
+                ref_rmsnorm_d(qh, L->q_norm, hd, m->eps, qh);
                 rope_neox(qh, hd, p, base, scale);
                 for (uint32_t i = 0; i < hd; i++)
                     qh[i] *= m->attn_scale;
             }
             for (uint32_t hh = 0; hh < m->n_kv; hh++) {
                 double *kh = k + (size_t)p * nkv + hh * hd, *vh = v + (size_t)p * nkv + hh * hd;
-                rmsnorm(kh, L->k_norm, hd, m->eps, kh);
+                ref_rmsnorm_d(kh, L->k_norm, hd, m->eps, kh);
                 rope_neox(kh, hd, p, base, scale);
                 if (kv_f16)
                     for (uint32_t i = 0; i < hd; i++) {
-                        kh[i] = f16r(kh[i]);
-                        vh[i] = f16r(vh[i]);
+                        kh[i] = ref_f16_round(kh[i]);
+                        vh[i] = ref_f16_round(vh[i]);
                     }
             }
         }
@@ -117,7 +64,7 @@ void ref_gemma3_forward(const ref_gemma3 *m, const ref_item *items, uint32_t n, 
                 const double *qh = q + (size_t)p * nq + hh * hd;
                 double mx = -INFINITY;
                 for (uint32_t j = 0; j < n; j++) {
-                    bool span = same_span(spans, n_spans, p, j);
+                    bool span = ref_same_span(spans, n_spans, p, j);
                     bool ok = (j <= p || span) && (!local || (int64_t)p - (int64_t)j < (int64_t)m->window || span);
                     sc[j] = -INFINITY;
                     if (!ok)
@@ -141,19 +88,19 @@ void ref_gemma3_forward(const ref_gemma3 *m, const ref_item *items, uint32_t n, 
                     att[hh * hd + i] = a / sum;
                 }
             }
-            linear(L->wo, NULL, att, nq, H, o);
-            rmsnorm(o, L->post_attn_norm, H, m->eps, o);
+            ref_linear_d(L->wo, NULL, att, nq, H, o);
+            ref_rmsnorm_d(o, L->post_attn_norm, H, m->eps, o);
             for (uint32_t i = 0; i < H; i++)
                 x[(size_t)p * H + i] += o[i];
         }
         for (uint32_t p = 0; p < n; p++) {
-            rmsnorm(x + (size_t)p * H, L->ffn_norm, H, m->eps, h);
-            linear(L->w_gate, NULL, h, H, m->n_ff, g);
-            linear(L->w_up, NULL, h, H, m->n_ff, u);
+            ref_rmsnorm_d(x + (size_t)p * H, L->ffn_norm, H, m->eps, h);
+            ref_linear_d(L->w_gate, NULL, h, H, m->n_ff, g);
+            ref_linear_d(L->w_up, NULL, h, H, m->n_ff, u);
             for (uint32_t i = 0; i < m->n_ff; i++)
-                g[i] = gelu_tanh(g[i]) * u[i];
-            linear(L->w_down, NULL, g, m->n_ff, H, f);
-            rmsnorm(f, L->post_ffw_norm, H, m->eps, f);
+                g[i] = ref_gelu_tanh(g[i]) * u[i];
+            ref_linear_d(L->w_down, NULL, g, m->n_ff, H, f);
+            ref_rmsnorm_d(f, L->post_ffw_norm, H, m->eps, f);
             for (uint32_t i = 0; i < H; i++)
                 x[(size_t)p * H + i] += f[i];
         }
@@ -161,8 +108,8 @@ void ref_gemma3_forward(const ref_gemma3 *m, const ref_item *items, uint32_t n, 
     const float *out_w = m->output ? m->output : m->tok_embd;
     double *lg = malloc(sizeof *lg * m->n_vocab);
     for (uint32_t p = 0; p < n; p++) {
-        rmsnorm(x + (size_t)p * H, m->output_norm, H, m->eps, h);
-        linear(out_w, NULL, h, H, m->n_vocab, lg);
+        ref_rmsnorm_d(x + (size_t)p * H, m->output_norm, H, m->eps, h);
+        ref_linear_d(out_w, NULL, h, H, m->n_vocab, lg);
         for (uint32_t t = 0; t < m->n_vocab; t++)
             logits[(size_t)p * m->n_vocab + t] =
                 (float)(m->softcap > 0 ? m->softcap * tanh(lg[t] / m->softcap) : lg[t]);
@@ -199,10 +146,10 @@ void ref_siglip_encode(const ref_siglip *m, const float *image, float *out)
     for (uint32_t il = 0; il < m->n_layer; il++) {
         const ref_siglip_layer *L = &m->layers[il];
         for (uint32_t t = 0; t < T; t++) {
-            layernorm(x + (size_t)t * E, L->ln1_w, L->ln1_b, E, m->eps, h);
-            linear(L->wq, L->bq, h, E, E, q + (size_t)t * E);
-            linear(L->wk, L->bk, h, E, E, k + (size_t)t * E);
-            linear(L->wv, L->bv, h, E, E, v + (size_t)t * E);
+            ref_layernorm_d(x + (size_t)t * E, L->ln1_w, L->ln1_b, E, m->eps, h);
+            ref_linear_d(L->wq, L->bq, h, E, E, q + (size_t)t * E);
+            ref_linear_d(L->wk, L->bk, h, E, E, k + (size_t)t * E);
+            ref_linear_d(L->wv, L->bv, h, E, E, v + (size_t)t * E);
         }
         for (uint32_t t = 0; t < T; t++) {
             for (uint32_t hh = 0; hh < m->n_head; hh++) {
@@ -227,22 +174,22 @@ void ref_siglip_encode(const ref_siglip *m, const float *image, float *out)
                     att[hh * hd + i] = a / sum;
                 }
             }
-            linear(L->wo, L->bo, att, E, E, o);
+            ref_linear_d(L->wo, L->bo, att, E, E, o);
             for (uint32_t e = 0; e < E; e++)
                 x[(size_t)t * E + e] += o[e];
         }
         for (uint32_t t = 0; t < T; t++) {
-            layernorm(x + (size_t)t * E, L->ln2_w, L->ln2_b, E, m->eps, h);
-            linear(L->w_up, L->b_up, h, E, m->n_ff, u);
+            ref_layernorm_d(x + (size_t)t * E, L->ln2_w, L->ln2_b, E, m->eps, h);
+            ref_linear_d(L->w_up, L->b_up, h, E, m->n_ff, u);
             for (uint32_t i = 0; i < m->n_ff; i++)
-                u[i] = gelu_tanh(u[i]);
-            linear(L->w_down, L->b_down, u, m->n_ff, E, d);
+                u[i] = ref_gelu_tanh(u[i]);
+            ref_linear_d(L->w_down, L->b_down, u, m->n_ff, E, d);
             for (uint32_t e = 0; e < E; e++)
                 x[(size_t)t * E + e] += d[e];
         }
     }
     for (uint32_t t = 0; t < T; t++)
-        layernorm(x + (size_t)t * E, m->post_ln_w, m->post_ln_b, E, m->eps, x + (size_t)t * E);
+        ref_layernorm_d(x + (size_t)t * E, m->post_ln_w, m->post_ln_b, E, m->eps, x + (size_t)t * E);
     /* projector: average-pool the grid, RMS-normalise, project (P used transposed, see gemma3.md §5.2) */
     uint32_t pool = m->pool ? m->pool : 1, PG = G / pool, HT = m->n_text_embd;
     double *y = malloc(sizeof *y * E);
@@ -255,7 +202,7 @@ void ref_siglip_encode(const ref_siglip *m, const float *image, float *out)
                         s += x[((size_t)(pool * R + i) * G + pool * C + j) * E + e];
                 y[e] = s / (pool * pool);
             }
-            rmsnorm(y, m->soft_emb_norm, E, m->eps, y);
+            ref_rmsnorm_d(y, m->soft_emb_norm, E, m->eps, y);
             for (uint32_t jo = 0; jo < HT; jo++) {
                 double s = 0;
                 for (uint32_t i = 0; i < E; i++)
@@ -278,11 +225,6 @@ static void rope_norm_pairs(double *v, uint32_t n_pairs, double pos, double base
     }
 }
 
-static double silu(double x)
-{
-    return x / (1.0 + exp(-x));
-}
-
 void ref_mistral_forward(const ref_mistral *m, const ref_item *items, uint32_t n, bool kv_f16, float *logits)
 {
     uint32_t H = m->n_embd, hd = m->head_dim, nq = m->n_head * hd, nkv = m->n_kv * hd;
@@ -296,10 +238,10 @@ void ref_mistral_forward(const ref_mistral *m, const ref_item *items, uint32_t n
     for (uint32_t il = 0; il < m->n_layer; il++) {
         const ref_mistral_layer *L = &m->layers[il];
         for (uint32_t p = 0; p < n; p++) {
-            rmsnorm(x + (size_t)p * H, L->attn_norm, H, m->eps, h);
-            linear(L->wq, NULL, h, H, nq, q + (size_t)p * nq);
-            linear(L->wk, NULL, h, H, nkv, k + (size_t)p * nkv);
-            linear(L->wv, NULL, h, H, nkv, v + (size_t)p * nkv);
+            ref_rmsnorm_d(x + (size_t)p * H, L->attn_norm, H, m->eps, h);
+            ref_linear_d(L->wq, NULL, h, H, nq, q + (size_t)p * nq);
+            ref_linear_d(L->wk, NULL, h, H, nkv, k + (size_t)p * nkv);
+            ref_linear_d(L->wv, NULL, h, H, nkv, v + (size_t)p * nkv);
             for (uint32_t hh = 0; hh < m->n_head; hh++)
                 rope_norm_pairs(q + (size_t)p * nq + hh * hd, hd / 2, p, m->rope_base, hd);
             for (uint32_t hh = 0; hh < m->n_kv; hh++) {
@@ -307,8 +249,8 @@ void ref_mistral_forward(const ref_mistral *m, const ref_item *items, uint32_t n
                 rope_norm_pairs(kh, hd / 2, p, m->rope_base, hd);
                 if (kv_f16)
                     for (uint32_t i = 0; i < hd; i++) {
-                        kh[i] = f16r(kh[i]);
-                        vh[i] = f16r(vh[i]);
+                        kh[i] = ref_f16_round(kh[i]);
+                        vh[i] = ref_f16_round(vh[i]);
                     }
             }
         }
@@ -335,17 +277,17 @@ void ref_mistral_forward(const ref_mistral *m, const ref_item *items, uint32_t n
                     att[hh * hd + i] = a / sum;
                 }
             }
-            linear(L->wo, NULL, att, nq, H, o);
+            ref_linear_d(L->wo, NULL, att, nq, H, o);
             for (uint32_t i = 0; i < H; i++)
                 x[(size_t)p * H + i] += o[i];
         }
         for (uint32_t p = 0; p < n; p++) {
-            rmsnorm(x + (size_t)p * H, L->ffn_norm, H, m->eps, h);
-            linear(L->w_gate, NULL, h, H, m->n_ff, g);
-            linear(L->w_up, NULL, h, H, m->n_ff, u);
+            ref_rmsnorm_d(x + (size_t)p * H, L->ffn_norm, H, m->eps, h);
+            ref_linear_d(L->w_gate, NULL, h, H, m->n_ff, g);
+            ref_linear_d(L->w_up, NULL, h, H, m->n_ff, u);
             for (uint32_t i = 0; i < m->n_ff; i++)
-                g[i] = silu(g[i]) * u[i];
-            linear(L->w_down, NULL, g, m->n_ff, H, f);
+                g[i] = ref_silu(g[i]) * u[i];
+            ref_linear_d(L->w_down, NULL, g, m->n_ff, H, f);
             for (uint32_t i = 0; i < H; i++)
                 x[(size_t)p * H + i] += f[i];
         }
@@ -353,17 +295,12 @@ void ref_mistral_forward(const ref_mistral *m, const ref_item *items, uint32_t n
     const float *out_w = m->output ? m->output : m->tok_embd;
     double *lg = malloc(sizeof *lg * m->n_vocab);
     for (uint32_t p = 0; p < n; p++) {
-        rmsnorm(x + (size_t)p * H, m->output_norm, H, m->eps, h);
-        linear(out_w, NULL, h, H, m->n_vocab, lg);
+        ref_rmsnorm_d(x + (size_t)p * H, m->output_norm, H, m->eps, h);
+        ref_linear_d(out_w, NULL, h, H, m->n_vocab, lg);
         for (uint32_t t = 0; t < m->n_vocab; t++)
             logits[(size_t)p * m->n_vocab + t] = (float)lg[t];
     }
     free(lg); free(x); free(h); free(q); free(k); free(v); free(att); free(o); free(sc); free(g); free(u); free(f);
-}
-
-static double gelu_erf(double x)
-{
-    return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
 }
 
 uint32_t ref_pixtral_encode(const ref_pixtral *m, const float *image, uint32_t ih, uint32_t iw, float *out)
@@ -385,15 +322,15 @@ uint32_t ref_pixtral_encode(const ref_pixtral *m, const float *image, uint32_t i
                                  image[((size_t)ch * ih + r * P + ky) * iw + c * P + kx];
                 h[e] = s;
             }
-            rmsnorm(h, m->pre_ln, E, m->eps, x + (size_t)t * E);
+            ref_rmsnorm_d(h, m->pre_ln, E, m->eps, x + (size_t)t * E);
         }
     for (uint32_t il = 0; il < m->n_layer; il++) {
         const ref_pixtral_layer *L = &m->layers[il];
         for (uint32_t t = 0; t < T; t++) {
-            rmsnorm(x + (size_t)t * E, L->ln1, E, m->eps, h);
-            linear(L->wq, NULL, h, E, E, q + (size_t)t * E);
-            linear(L->wk, NULL, h, E, E, k + (size_t)t * E);
-            linear(L->wv, NULL, h, E, E, v + (size_t)t * E);
+            ref_rmsnorm_d(x + (size_t)t * E, L->ln1, E, m->eps, h);
+            ref_linear_d(L->wq, NULL, h, E, E, q + (size_t)t * E);
+            ref_linear_d(L->wk, NULL, h, E, E, k + (size_t)t * E);
+            ref_linear_d(L->wv, NULL, h, E, E, v + (size_t)t * E);
             /* 2-D RoPE in GGUF (adjacent-pair) layout: pairs j < hd/4 turn with the row, the rest with the
              * column; angle exponents from mistral3.md §4.4 */
             uint32_t r = t / wp, c = t % wp;
@@ -431,24 +368,24 @@ uint32_t ref_pixtral_encode(const ref_pixtral *m, const float *image, uint32_t i
                     att[hh * hd + i] = a / sum;
                 }
             }
-            linear(L->wo, NULL, att, E, E, o);
+            ref_linear_d(L->wo, NULL, att, E, E, o);
             for (uint32_t e = 0; e < E; e++)
                 x[(size_t)t * E + e] += o[e];
         }
         for (uint32_t t = 0; t < T; t++) {
-            rmsnorm(x + (size_t)t * E, L->ln2, E, m->eps, h);
-            linear(L->w_gate, NULL, h, E, m->n_ff, g);
-            linear(L->w_up, NULL, h, E, m->n_ff, u);
+            ref_rmsnorm_d(x + (size_t)t * E, L->ln2, E, m->eps, h);
+            ref_linear_d(L->w_gate, NULL, h, E, m->n_ff, g);
+            ref_linear_d(L->w_up, NULL, h, E, m->n_ff, u);
             for (uint32_t i = 0; i < m->n_ff; i++)
-                g[i] = (m->gelu_mlp ? gelu_erf(g[i]) : silu(g[i])) * u[i];
-            linear(L->w_down, NULL, g, m->n_ff, E, d);
+                g[i] = (m->gelu_mlp ? ref_gelu_erf(g[i]) : ref_silu(g[i])) * u[i];
+            ref_linear_d(L->w_down, NULL, g, m->n_ff, E, d);
             for (uint32_t e = 0; e < E; e++)
                 x[(size_t)t * E + e] += d[e];
         }
     }
     /* projector: RMSNorm, 2x2 merge (channel-major, then row, then column), merge linear, MLP with erf GELU */
     for (uint32_t t = 0; t < T; t++)
-        rmsnorm(x + (size_t)t * E, m->mm_norm, E, m->eps, x + (size_t)t * E);
+        ref_rmsnorm_d(x + (size_t)t * E, m->mm_norm, E, m->eps, x + (size_t)t * E);
     uint32_t M = m->merge ? m->merge : 1, HR = hp / M, WC = wp / M, HT = m->n_text_embd;
     double *mm = malloc(sizeof *mm * E * M * M), *z1 = malloc(sizeof *z1 * HT), *z2 = malloc(sizeof *z2 * HT);
     uint32_t rows = 0;
@@ -458,11 +395,11 @@ uint32_t ref_pixtral_encode(const ref_pixtral *m, const float *image, uint32_t i
                 for (uint32_t i = 0; i < M; i++)
                     for (uint32_t j = 0; j < M; j++)
                         mm[ch * M * M + i * M + j] = x[((size_t)(M * R + i) * wp + (M * C + j)) * E + ch];
-            linear(m->merger, NULL, mm, E * M * M, E, h);
-            linear(m->mm1_w, m->mm1_b, h, E, HT, z1);
+            ref_linear_d(m->merger, NULL, mm, E * M * M, E, h);
+            ref_linear_d(m->mm1_w, m->mm1_b, h, E, HT, z1);
             for (uint32_t i = 0; i < HT; i++)
-                z1[i] = gelu_erf(z1[i]);
-            linear(m->mm2_w, m->mm2_b, z1, HT, HT, z2);
+                z1[i] = ref_gelu_erf(z1[i]);
+            ref_linear_d(m->mm2_w, m->mm2_b, z1, HT, HT, z2);
             for (uint32_t i = 0; i < HT; i++)
                 out[(size_t)rows * HT + i] = (float)z2[i];
             rows++;

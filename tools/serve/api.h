@@ -5,8 +5,8 @@
 
 #include <jansson.h>
 
-#include "tools/serve/sched.h"
-#include "tools/serve/sse.h"
+#include "sched.h"
+#include "sse.h"
 
 /* Per-response state an API keeps while it writes one answer. */
 typedef struct serve_render {

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tools/serve/http.h"
+#include "http.h"
 
 /* Constant-time equality of given against key: every byte of given is looked at, whatever matches. */
 static bool same(const char *key, const char *given)

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "tools/serve/base64.h"
+#include "base64.h"
 
 static int value(unsigned char c)
 {

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tools/cli.h"
-#include "tools/serve/http.h"
-#include "tools/serve/sched.h"
+#include "cli.h"
+#include "http.h"
+#include "sched.h"
 
 double serve_now(void)
 {
@@ -45,6 +45,8 @@ static void usage(FILE *f)
             "  --allow-local-files       let requests name image files on this machine (paths, file://)\n"
             "  --max-body BYTES (32M)    request body limit     --max-images N (16)  images per request\n"
             "  --max-image-pixels N (25000000)  width x height of one image\n"
+            "  --image-tokens N          tokens per image for models whose images take a budget (Gemma 4: 70,\n"
+            "                            140, 280, 560 or 1120; default 280)\n"
             "  --timeout SECONDS (600)   per request, queue wait included\n"
             "  --shutdown-timeout SECONDS (20)  on SIGTERM, how long running requests may go on\n"
             "  --device N|NAME           --quiet (no line per request)\n");
@@ -102,7 +104,7 @@ static int parse_args(int argc, char **argv, serve_config *c, bool *help)
         static const char *const with_value[] = {"-m", "--model", "--model-file", "--mmproj", "--device", "--host",
                                                  "--api-key", "--port", "--parallel", "-np", "-c", "--ctx-size",
                                                  "--queue", "--max-images", "--max-image-pixels", "--timeout",
-                                                 "--shutdown-timeout", "--max-body"};
+                                                 "--shutdown-timeout", "--max-body", "--image-tokens"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
             known |= !strcmp(a, with_value[k]);
@@ -128,6 +130,7 @@ static int parse_args(int argc, char **argv, serve_config *c, bool *help)
         else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) ok = parse_num(v, 16, 1 << 24, &d), c->n_ctx = (uint32_t)d;
         else if (!strcmp(a, "--queue")) ok = parse_num(v, 0, 1 << 20, &d), c->queue = (uint32_t)d;
         else if (!strcmp(a, "--max-images")) ok = parse_num(v, 0, 1 << 16, &d), c->max_images = (uint32_t)d;
+        else if (!strcmp(a, "--image-tokens")) ok = parse_num(v, 1, 1 << 20, &d), c->image_tokens = (uint32_t)d;
         else if (!strcmp(a, "--max-image-pixels")) ok = parse_num(v, 1, 1e12, &d), c->max_image_pixels = (uint64_t)d;
         else if (!strcmp(a, "--timeout")) ok = parse_num(v, 0.1, 1e7, &d), c->timeout_s = d;
         else if (!strcmp(a, "--shutdown-timeout")) ok = parse_num(v, 0, 1e5, &d), c->shutdown_s = d;
@@ -176,7 +179,7 @@ static void prepare(serve_server *srv, const vkmm_model_ref *ref)
             *dot = 0;
         name = stem;
     }
-    char *clean = vkmm_cli_clean_text(name, strlen(name), sizeof srv->model_id - 8, false); /* a file name is bytes */
+    char *clean = vkmm_clean_text(name, strlen(name), sizeof srv->model_id - 8, false); /* a file name is bytes */
     snprintf(srv->model_id, sizeof srv->model_id, "%s", clean ? clean : "model");
     free(clean);
     struct stat sb;
@@ -241,7 +244,7 @@ int vkmm_cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    vkmm_model_ref ref;
+    vkmm_model_ref ref = {0};
     vkmm_error err;
     if (vkmm_model_resolve(c->model ? c->model : "demo", c->mmproj, &ref, &err)) {
         fprintf(stderr, "vkmm serve: %s\n", err.msg);
@@ -257,8 +260,13 @@ int vkmm_cmd_serve(int argc, char **argv)
         return 1;
     }
     fprintf(stderr, "vkmm serve: loading %s\n", ref.model);
-    vkmm_model_params mp = {.model_path = ref.model, .mmproj_path = ref.mmproj, .device = c->device,
-                            .validation = -1, .chat_template = ref.chat_template};
+    /* the KV pool holds every session at its full context; a decode step takes all of them together */
+    uint32_t ctx = c->n_ctx ? c->n_ctx : (ref.set & VKMM_REF_CONTEXT) ? ref.context : 4096;
+    uint64_t kv = (uint64_t)c->parallel * ctx;
+    vkmm_model_params mp = {.struct_size = sizeof mp, .model_path = ref.model, .mmproj_path = ref.mmproj,
+                            .device = c->device, .validation = -1, .chat_template = ref.chat_template,
+                            .kv_tokens = kv > 0x7fffffff ? 0x7fffffff : (uint32_t)kv,
+                            .max_batch = c->parallel < 64 ? c->parallel : 64, .image_tokens = c->image_tokens};
     vkmm_status st = vkmm_model_load(&mp, &srv->model, &err);
     if (!st) {
         prepare(srv, &ref);

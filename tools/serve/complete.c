@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/serve/http.h"
+#include "http.h"
 
 typedef enum wait_for { WAIT_STARTED, WAIT_TOKENS, WAIT_DONE } wait_for;
 

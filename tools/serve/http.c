@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tools/serve/http.h"
+#include "http.h"
 
 /* Seconds a connection may sit idle (keep-alive, or a client that stops sending): generation requests raise it
  * to their --timeout while they run. */

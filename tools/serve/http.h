@@ -5,7 +5,7 @@
 
 #include <microhttpd.h>
 
-#include "tools/serve/api.h"
+#include "api.h"
 
 typedef enum serve_route {
     SERVE_ROUTE_NONE = 0,

@@ -3,15 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/cli.h"
-#include "tools/serve/api.h"
+#include "cli.h"
+#include "api.h"
 
 json_t *serve_json_text(const char *s, size_t len)
 {
     json_t *v = json_stringn(s, len);
     if (v)
         return v;
-    char *clean = vkmm_cli_clean_text(s, len, len, false); /* bad bytes and NULs become U+FFFD */
+    char *clean = vkmm_clean_text(s, len, len, false); /* bad bytes and NULs become U+FFFD */
     v = clean ? json_string(clean) : NULL;
     free(clean);
     return v ? v : json_string("");

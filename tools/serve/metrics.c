@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/serve/metrics.h"
-#include "tools/serve/serve.h"
+#include "metrics.h"
+#include "serve.h"
 
 #define N_STATUS 600
 
@@ -202,11 +202,18 @@ char *serve_metrics_render(serve_metrics *m, const serve_gauges *g)
     put(&o, "vkmm_active_sequences %u\n", g->active);
     family(&o, "vkmm_sessions", "gauge", "Sessions (--parallel): sequences that can run at once.");
     put(&o, "vkmm_sessions %u\n", g->sessions);
-    family(&o, "vkmm_kv_positions_in_use", "gauge",
-           "KV cache positions (context rows) held by running sequences; there is no paged KV pool yet.");
+    family(&o, "vkmm_kv_positions_in_use", "gauge", "KV cache positions (context rows) held by running sequences.");
     put(&o, "vkmm_kv_positions_in_use %llu\n", (unsigned long long)g->ctx_used);
-    family(&o, "vkmm_kv_positions_capacity", "gauge", "KV cache positions allocated: sessions x context size.");
+    family(&o, "vkmm_kv_positions_capacity", "gauge", "KV cache positions the sessions may reach: sessions x context.");
     put(&o, "vkmm_kv_positions_capacity %llu\n", (unsigned long long)g->ctx_capacity);
+    family(&o, "vkmm_kv_pages_in_use", "gauge", "Pages of the model's KV pool held by sequences (16 positions each).");
+    put(&o, "vkmm_kv_pages_in_use %u\n", g->kv_pages_used);
+    family(&o, "vkmm_kv_pages", "gauge", "Pages in the model's KV pool.");
+    put(&o, "vkmm_kv_pages %u\n", g->kv_pages);
+    family(&o, "vkmm_decode_steps_total", "counter", "Batched decode steps run (all sequences' next tokens at once).");
+    put(&o, "vkmm_decode_steps_total %llu\n", (unsigned long long)g->decode_steps);
+    family(&o, "vkmm_decode_tokens_total", "counter", "Tokens the batched decode steps took (per step: the batch size).");
+    put(&o, "vkmm_decode_tokens_total %llu\n", (unsigned long long)g->decode_tokens);
     family(&o, "vkmm_state", "gauge", "1 for the state the server is in: loading, ready, draining or broken.");
     static const char *const states[] = {"loading", "ready", "draining", "broken"};
     for (int s = 0; s < 4; s++)

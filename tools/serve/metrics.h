@@ -27,6 +27,8 @@ typedef struct serve_gauges {
     uint32_t sessions;
     uint64_t ctx_used;           /* context positions (KV cache rows) held by running sequences */
     uint64_t ctx_capacity;       /* sessions x context */
+    uint32_t kv_pages, kv_pages_used; /* the model's KV pool (pages of VKMM_KV_PAGE_TOKENS positions) */
+    uint64_t decode_steps, decode_tokens; /* batched decode steps and the tokens they took */
     int state;                   /* serve_state */
 } serve_gauges;
 

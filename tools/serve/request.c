@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tools/serve/base64.h"
-#include "tools/serve/request.h"
+#include "base64.h"
+#include "request.h"
 
 int serve_refuse(serve_reject *r, int status, const char *param, const char *fmt, ...)
 {
@@ -135,7 +135,7 @@ int serve_msg_add_text_part(serve_msg *m, json_t *part, const char *param, serve
 static int add_image_bytes(const serve_server *srv, serve_request *q, serve_msg *m, uint8_t *bytes, size_t size,
                            const char *param, serve_reject *why)
 {
-    vkmm_image_header h;
+    vkmm_image_header h = {0};
     vkmm_error err;
     vkmm_status st = vkmm_image_probe(bytes, size, param, &h, &err);
     uint64_t pixels = (uint64_t)h.width * h.height;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tools/serve/serve.h"
+#include "serve.h"
 
 typedef struct serve_msg {
     const char *role;            /* "system", "user", "assistant" (static) */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/serve/http.h"
+#include "http.h"
 
 void serve_common_headers(serve_conn *cc, struct MHD_Response *r)
 {

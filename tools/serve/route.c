@@ -3,7 +3,7 @@
  * and /v1 prefixes are optional for the API routes. */
 #include <string.h>
 
-#include "tools/serve/http.h"
+#include "http.h"
 
 static void normalise(const char *url, char *out, size_t size)
 {

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/serve/http.h"
-#include "tools/serve/page.h"
-#include "tools/serve/sched.h"
+#include "http.h"
+#include "page.h"
+#include "sched.h"
 
 enum MHD_Result serve_route_page(serve_conn *cc)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/serve/sched.h"
+#include "sched.h"
 
 typedef struct worker {
     struct serve_sched *sched;
@@ -24,6 +24,7 @@ struct serve_sched {
     bool closing;
     worker *workers;
     uint32_t n_workers, n_ctx;
+    vkmm_model *model;
     serve_metrics *mx;
     _Atomic bool device_lost;
 };
@@ -208,7 +209,7 @@ static void run_job(worker *w, serve_job *j)
 
     vkmm_finish finish = VKMM_FINISH_NONE;
     while (!st && !finish) {
-        vkmm_token_event ev;
+        vkmm_token_event ev = {0};
         st = vkmm_session_next(s, &ev, &err);
         if (st)
             break;
@@ -228,6 +229,7 @@ static void run_job(worker *w, serve_job *j)
     }
     vkmm_error end_err;
     vkmm_session_end(s, &end_err);
+    vkmm_session_reset(s); /* its KV pages go back to the pool for the next request */
     atomic_store(&w->ctx_used, 0);
     if (st == VKMM_ERR_DEVICE_LOST)
         atomic_store(&sc->device_lost, true);
@@ -308,6 +310,7 @@ vkmm_status serve_sched_create(vkmm_model *m, uint32_t n, uint32_t n_ctx, uint32
     s->workers = ws;
     s->n_workers = n;
     s->n_ctx = n_ctx;
+    s->model = m;
     s->cap = queue_cap;
     s->mx = mx;
     *out = s;
@@ -423,6 +426,11 @@ void serve_sched_gauges(serve_sched *s, serve_gauges *g)
     for (uint32_t i = 0; i < s->n_workers; i++)
         g->ctx_used += atomic_load(&s->workers[i].ctx_used);
     g->ctx_capacity = (uint64_t)s->n_workers * s->n_ctx;
+    vkmm_model_stats ms = vkmm_model_get_stats(s->model);
+    g->kv_pages = ms.kv_pages + ms.ring_pages;
+    g->kv_pages_used = ms.kv_pages_used + ms.ring_pages_used;
+    g->decode_steps = ms.decode_steps;
+    g->decode_tokens = ms.decode_tokens;
 }
 
 bool serve_sched_device_lost(serve_sched *s)

@@ -6,8 +6,8 @@
 
 #include <pthread.h>
 
-#include "tools/serve/metrics.h"
-#include "tools/serve/request.h"
+#include "metrics.h"
+#include "request.h"
 
 typedef struct serve_token {
     int32_t id;

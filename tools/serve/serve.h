@@ -24,6 +24,7 @@ typedef struct serve_config {
     uint32_t queue;              /* requests waiting for a session before 429 */
     uint64_t max_body;           /* request body bytes */
     uint32_t max_images;         /* per request */
+    uint32_t image_tokens;       /* a budgeted tower's tokens per image (Gemma 4); 0: its default */
     uint64_t max_image_pixels;   /* width x height of one image */
     double timeout_s;            /* per request, from arrival to the last token */
     double shutdown_s;           /* on SIGTERM: how long in-flight work may go on */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/serve/sse.h"
+#include "sse.h"
 
 char *serve_json_dump(const json_t *v)
 {

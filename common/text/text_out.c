@@ -1,10 +1,11 @@
-/* tools/text.c — turning bytes from untrusted files into safe output: valid UTF-8 without NULs (and, for a
- * terminal, without control characters), cut to a length; floats in their shortest exact decimal form. */
+/* common/text_out.c — turning bytes from untrusted files into safe output: valid UTF-8 without NULs (and, for a
+ * terminal, without control characters), cut to a length; JSON strings; floats in their shortest exact decimal
+ * form; byte counts. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "text_out.h"
 
 /* Length of the valid UTF-8 sequence at p (n bytes available), or 0 if it is not one. */
 static size_t utf8_seq(const unsigned char *p, size_t n)
@@ -33,7 +34,7 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
     return k;
 }
 
-char *vkmm_cli_clean_text(const char *s, uint64_t len, size_t max, bool escape)
+char *vkmm_clean_text(const char *s, uint64_t len, size_t max, bool escape)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t take = len < max ? (size_t)len : max;
@@ -76,7 +77,7 @@ char *vkmm_cli_clean_text(const char *s, uint64_t len, size_t max, bool escape)
     return out;
 }
 
-void vkmm_cli_format_float(char *buf, size_t size, double v, bool f32)
+void vkmm_format_float(char *buf, size_t size, double v, bool f32)
 {
     if (isnan(v)) {
         snprintf(buf, size, "nan");
@@ -95,7 +96,7 @@ void vkmm_cli_format_float(char *buf, size_t size, double v, bool f32)
     }
 }
 
-void vkmm_cli_format_bytes(char *buf, size_t size, uint64_t bytes)
+void vkmm_format_bytes(char *buf, size_t size, uint64_t bytes)
 {
     static const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     double v = (double)bytes;
@@ -108,4 +109,24 @@ void vkmm_cli_format_bytes(char *buf, size_t size, uint64_t bytes)
         snprintf(buf, size, "%llu bytes", (unsigned long long)bytes);
     else
         snprintf(buf, size, "%.2f %s", v, units[u]);
+}
+
+void vkmm_json_write_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
 }
