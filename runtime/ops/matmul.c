@@ -277,9 +277,12 @@ static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
         bool aligned = w_byte[i] % 16 == 0 && w->row_bytes % 16 == 0;
         vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, per, slots, aligned, (uint32_t)act},
                                  .n_spec = up ? 5 : 4};
-        uint32_t groups[3];
-        grid_2d((w->piece[i].rows + wg * rows_per_lane - 1) / (wg * rows_per_lane), groups);
-        groups[2] = chunks;
+        /* column chunks in x, row groups in y and z: a row group's chunks run one after another (see the shader) */
+        uint32_t rg[3], groups[3];
+        grid_2d((w->piece[i].rows + wg * rows_per_lane - 1) / (wg * rows_per_lane), rg);
+        groups[0] = chunks;
+        groups[1] = rg[0];
+        groups[2] = rg[1];
         vkmm_status s = vkmm_ops_record(ops, cmd, &pd, b, up ? 4 : 3, &pc, sizeof pc, groups, up ? "matvec_glu" : "matvec",
                                         err);
         if (s)

@@ -7,7 +7,9 @@
 // lane fetches one quad of x (8 lanes: 32 elements, one block) and an element reaches the other lanes with
 // subgroupShuffle at a constant lane, which is one vector broadcast. Weights stay in their GGUF layout;
 // lanes_blocks.glsl walks one row's blocks per type.
-// Workgroups run rows [WG·RPL·g, WG·RPL·(g+1)); workgroup z takes columns NCOLS·z .. (the last chunk may be short).
+// Workgroups run rows [WG·RPL·g, WG·RPL·(g+1)), g = y + z·(groups in y); workgroup x takes columns NCOLS·x .. (the
+// last chunk may be short). The column chunk varies fastest: lavapipe hands out workgroups x first, so the chunks
+// of one row group run back to back and read its weights from cache, not the whole matrix once per chunk.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_samplerless_texture_functions : require // texel buffers with no sampler: Mesa 25 warns on sampled buffers
 #include "base.glsl"
@@ -170,7 +172,7 @@ float acc_sum(uint j, uint c)
 void main()
 {
     lane = gl_SubgroupInvocationID;
-    uint group = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    uint group = gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y, chunk = gl_WorkGroupID.x;
     uint row0 = (group * (gl_WorkGroupSize.x / LANES) + gl_SubgroupID) * LANES * RPL + lane;
     uint rb[RPL]; // byte offset of each of this lane's rows (rows past the end re-read the last one)
 #if GLU
@@ -182,7 +184,7 @@ void main()
         rb[j] = p.w_off + min(row0 + LANES * j, p.rows - 1u) * p.row_bytes;
 #endif
     [[unroll]] for (uint c = 0u; c < NCOLS; c++)
-        xcol[c] = p.x_off + min(gl_WorkGroupID.z * NCOLS + c, p.n_cols - 1u) * p.x_stride;
+        xcol[c] = p.x_off + min(chunk * NCOLS + c, p.n_cols - 1u) * p.x_stride;
     [[unroll]] for (uint a = 0u; a < RPL * NCOLS * CH; a++)
         acc[a] = 0.0;
 
@@ -190,7 +192,7 @@ void main()
 
 #if GLU
     [[unroll]] for (uint c = 0u; c < NCOLS; c++) {
-        uint col = gl_WorkGroupID.z * NCOLS + c;
+        uint col = chunk * NCOLS + c;
         if (row0 < p.rows && col < p.n_cols)
             y[p.y_off + col * p.y_stride + row0] = act(acc_sum(0u, c)) * acc_sum(1u, c);
     }
@@ -198,7 +200,7 @@ void main()
     [[unroll]] for (uint j = 0u; j < RPL; j++) {
         uint row = row0 + LANES * j;
         [[unroll]] for (uint c = 0u; c < NCOLS; c++) {
-            uint col = gl_WorkGroupID.z * NCOLS + c;
+            uint col = chunk * NCOLS + c;
             if (row < p.rows && col < p.n_cols)
                 y[p.y_off + col * p.y_stride + row] = acc_sum(j, c);
         }
