@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "dev.h"
 #include "dtype_table.h"
 #include "attention.h"
 #include "matmul.h"
+#include "softmax.h"
 
 typedef struct bench {
     vkmm_gpu *gpu;
@@ -18,8 +20,10 @@ typedef struct bench {
     int reps;
     bool json, first_row;
     const char *filter;
-    double copy_gbs;
+    double copy_gbs, fma_gfs;
     uint64_t seed;
+    bool cpu_device;  /* a CPU device (lavapipe): the process's CPU time is the work done, whatever else runs */
+    double cpu_ms;    /* CPU time per call of the last time_op */
 } bench;
 
 typedef vkmm_status (*record_fn)(bench *b, vkmm_cmd *cmd, void *ctx, vkmm_error *err);
@@ -29,6 +33,13 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double cpu_now_ms(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -53,10 +64,11 @@ static vkmm_status time_op(bench *b, record_fn rec, void *ctx, double *ms, vkmm_
         vkmm_cmd_reset(cmd);
     for (int r = 0; r < b->reps && !s; r++)
         s = rec(b, cmd, ctx, err);
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = cpu_now_ms();
     if (!s)
         s = vkmm_cmd_submit(cmd, err);
     double wall = now_ms() - t0;
+    b->cpu_ms = (cpu_now_ms() - c0) / b->reps;
     if (!s) {
         const vkmm_profile_entry *prof;
         uint32_t n = vkmm_cmd_profile(cmd, &prof);
@@ -109,14 +121,21 @@ static void print_row(bench *b, const char *name, const char *type, const char *
                       double flops)
 {
     double gbs = bytes / (ms * 1e6), gfs = flops / (ms * 1e6);
-    double ratio = b->copy_gbs > 0 ? gbs / b->copy_gbs : 0;
+    double ratio = b->copy_gbs > 0 ? gbs / b->copy_gbs : 0, fratio = b->fma_gfs > 0 ? gfs / b->fma_gfs : 0;
     if (b->json) {
         printf("%s\n    {\"op\": \"%s\", \"type\": \"%s\", \"shape\": \"%s\", \"ms\": %.4f, \"gb_per_s\": %.2f, "
-               "\"gflop_per_s\": %.2f, \"bandwidth_vs_copy\": %.3f}",
-               b->first_row ? "" : ",", name, type, shape, ms, gbs, gfs, ratio);
+               "\"gflop_per_s\": %.2f, \"bandwidth_vs_copy\": %.3f, \"flops_vs_fma\": %.3f",
+               b->first_row ? "" : ",", name, type, shape, ms, gbs, gfs, ratio, fratio);
+        if (b->cpu_device)
+            printf(", \"cpu_ms\": %.4f", b->cpu_ms);
+        printf("}");
         b->first_row = false;
     } else {
-        printf("%-28s %-7s %-22s %10.3f %9.1f %10.1f %7.0f%%\n", name, type, shape, ms, gbs, gfs, ratio * 100);
+        printf("%-28s %-7s %-22s %10.3f %9.1f %10.1f %7.0f%% %7.0f%%", name, type, shape, ms, gbs, gfs, ratio * 100,
+               fratio * 100);
+        if (b->cpu_device)
+            printf(" %9.3f", b->cpu_ms);
+        printf("\n");
     }
     fflush(stdout);
 }
@@ -158,6 +177,37 @@ static vkmm_status bench_copy(bench *b, vkmm_error *err)
     return s;
 }
 
+/* ---- fp32 multiply-add rate ---- */
+
+typedef struct fma_ctx { vkmm_range out; uint32_t groups, iters; uint64_t flops; } fma_ctx;
+
+static vkmm_status rec_fma(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
+{
+    fma_ctx *c = p;
+    return vkmm_op_fma_rate(b->ops, cmd, c->out, c->groups, c->iters, &c->flops, err);
+}
+
+static vkmm_status bench_fma(bench *b, vkmm_error *err)
+{
+    /* enough workgroups for every core many times over, enough work per invocation to dwarf the launch */
+    fma_ctx c = {.groups = 256, .iters = 4096};
+    vkmm_buffer *out;
+    vkmm_status s = make_buffer(b, 4ull * c.groups * 1024, false, "fma-out", &out, err);
+    if (s)
+        return s;
+    c.out = vkmm_range_whole(out);
+    double ms;
+    s = time_op(b, rec_fma, &c, &ms, err);
+    if (!s) {
+        b->fma_gfs = (double)c.flops / (ms * 1e6);
+        char shape[32];
+        snprintf(shape, sizeof shape, "%u x 16 chains", c.iters);
+        print_row(b, "fma (fp32 multiply-add)", "F32", shape, ms, 0, (double)c.flops);
+    }
+    vkmm_buffer_destroy(out);
+    return s;
+}
+
 /* ---- matmul ---- */
 
 typedef struct mm_ctx {
@@ -178,7 +228,9 @@ static vkmm_status bench_matmul(bench *b, const char *name, vkmm_dtype type, uin
     const char *tname = vkmm_dtype_get(type)->name;
     char label[96];
     snprintf(label, sizeof label, "%s %s", name, n <= 8 ? "matvec" : "matmul");
-    if (b->filter && !strstr(label, b->filter) && !strstr(tname, b->filter))
+    char full[160];
+    snprintf(full, sizeof full, "%s %s n=%u", label, tname, n);
+    if (b->filter && !strstr(full, b->filter))
         return VKMM_OK;
     uint64_t wbytes = vkmm_dtype_row_bytes(type, k) * rows;
     vkmm_buffer *bw = NULL, *bx = NULL, *by = NULL;
@@ -201,6 +253,64 @@ static vkmm_status bench_matmul(bench *b, const char *name, vkmm_dtype type, uin
         print_row(b, label, tname, shape, ms, bytes, flops);
     }
     vkmm_buffer_destroy(bw);
+    vkmm_buffer_destroy(bx);
+    vkmm_buffer_destroy(by);
+    return s;
+}
+
+/* ---- the feed-forward's gated unit in one pass ---- */
+
+typedef struct glu_ctx {
+    vkmm_weight g, u;
+    vkmm_range x, y;
+    uint32_t n;
+    bool done;
+} glu_ctx;
+
+static vkmm_status rec_glu(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
+{
+    glu_ctx *c = p;
+    return vkmm_op_matmul_glu(b->ops, cmd, VKMM_ACT_GELU_TANH, &c->g, &c->u, c->x, c->g.k, c->y, c->g.rows, c->n,
+                              &c->done, err);
+}
+
+static vkmm_status bench_glu(bench *b, const char *name, vkmm_dtype type, uint32_t k, uint32_t rows, uint32_t n,
+                             vkmm_error *err)
+{
+    const char *tname = vkmm_dtype_get(type)->name;
+    char full[160];
+    snprintf(full, sizeof full, "%s matvec_glu %s n=%u", name, tname, n);
+    if (b->filter && !strstr(full, b->filter))
+        return VKMM_OK;
+    uint64_t wbytes = vkmm_dtype_row_bytes(type, k) * rows;
+    vkmm_buffer *bg = NULL, *bu = NULL, *bx = NULL, *by = NULL;
+    vkmm_status s = make_buffer(b, wbytes, true, "gate", &bg, err);
+    if (!s)
+        s = make_buffer(b, wbytes, true, "up", &bu, err);
+    if (!s)
+        s = make_buffer(b, 4ull * k * n, true, "x", &bx, err);
+    if (!s)
+        s = make_buffer(b, 4ull * rows * n, false, "y", &by, err);
+    glu_ctx c = {.n = n};
+    if (!s) {
+        c.x = vkmm_range_whole(bx);
+        c.y = vkmm_range_whole(by);
+        s = vkmm_weight_view(b->ops, vkmm_range_whole(bg), type, k, rows, &c.g, err);
+    }
+    if (!s)
+        s = vkmm_weight_view(b->ops, vkmm_range_whole(bu), type, k, rows, &c.u, err);
+    double ms = 0;
+    if (!s)
+        s = time_op(b, rec_glu, &c, &ms, err);
+    if (!s && c.done) { /* devices without the fused kernel print nothing here */
+        double bytes, flops;
+        vkmm_op_matmul_cost(&c.g, n, &bytes, &flops);
+        char shape[48];
+        snprintf(shape, sizeof shape, "2x %ux%u n=%u", k, rows, n);
+        print_row(b, name, tname, shape, ms, 2 * bytes, 2 * flops);
+    }
+    vkmm_buffer_destroy(bg);
+    vkmm_buffer_destroy(bu);
     vkmm_buffer_destroy(bx);
     vkmm_buffer_destroy(by);
     return s;
@@ -249,6 +359,52 @@ static vkmm_status bench_patch(bench *b, uint32_t size, uint32_t patch, uint32_t
     vkmm_buffer_destroy(bw);
     vkmm_buffer_destroy(bb);
     vkmm_buffer_destroy(bi);
+    vkmm_buffer_destroy(bo);
+    return s;
+}
+
+/* ---- the logits helpers of every decoded token: top-k and log-sum-exp over the vocabulary ---- */
+
+typedef struct logits_ctx {
+    vkmm_range logits, scratch, out;
+    uint32_t n, k;
+    bool lse;
+} logits_ctx;
+
+static vkmm_status rec_logits(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
+{
+    logits_ctx *c = p;
+    if (c->lse)
+        return vkmm_op_logsumexp(b->ops, cmd, c->logits, c->scratch, c->out, c->n, 1, 1.0f, err);
+    return vkmm_op_topk(b->ops, cmd, c->logits, c->scratch, c->out, c->n, 1, c->k, err);
+}
+
+static vkmm_status bench_logits(bench *b, uint32_t n, uint32_t k, vkmm_error *err)
+{
+    const char *names[2] = {"logits topk", "logits lse"};
+    vkmm_buffer *bl = NULL, *bs = NULL, *bo = NULL;
+    uint64_t scratch = vkmm_op_logits_scratch_bytes(b->ops, n, 1, k);
+    vkmm_status s = make_buffer(b, 4ull * n, true, "logits", &bl, err);
+    if (!s)
+        s = make_buffer(b, scratch < 64 ? 64 : scratch, false, "scratch", &bs, err);
+    if (!s)
+        s = make_buffer(b, 8ull * VKMM_TOPK_MAX, false, "out", &bo, err);
+    for (int i = 0; i < 2 && !s; i++) {
+        char full[96];
+        snprintf(full, sizeof full, "%s F32 n=1", names[i]);
+        if (b->filter && !strstr(full, b->filter))
+            continue;
+        logits_ctx c = {vkmm_range_whole(bl), vkmm_range_whole(bs), vkmm_range_whole(bo), n, k, i == 1};
+        double ms;
+        s = time_op(b, rec_logits, &c, &ms, err);
+        if (!s) {
+            char shape[48];
+            snprintf(shape, sizeof shape, "%u%s", n, i ? "" : " k=40");
+            print_row(b, names[i], "F32", shape, ms, 4.0 * n, 0);
+        }
+    }
+    vkmm_buffer_destroy(bl);
+    vkmm_buffer_destroy(bs);
     vkmm_buffer_destroy(bo);
     return s;
 }
@@ -306,6 +462,7 @@ static vkmm_status bench_attention(bench *b, const char *name, uint32_t hd, uint
 static int usage(void)
 {
     printf("usage: vkmm-dev bench-ops [--json] [-r REPS] [--filter TEXT] [--device N] [--quick]\n"
+           "  --filter: only rows whose \"op type n=N\" contains TEXT\n"
            "  times each kernel on Gemma 3 / Mistral shapes, next to a copy shader's bandwidth\n");
     return 0;
 }
@@ -342,6 +499,7 @@ int vkmm_dev_bench_ops(int argc, char **argv)
         return 1;
     }
     const vkmm_device_info *d = vkmm_gpu_info(b.gpu);
+    b.cpu_device = d->kind == VKMM_DEVICE_CPU;
     if (b.json) {
         printf("{\"device\": ");
         vkmm_json_write_string(stdout, d->name);
@@ -350,9 +508,12 @@ int vkmm_dev_bench_ops(int argc, char **argv)
         printf(", \"reps\": %d, \"results\": [", b.reps);
     } else {
         printf("device: %s (%s), median of %d\n", d->name, d->driver_info, b.reps);
-        printf("%-28s %-7s %-22s %10s %9s %10s %8s\n", "op", "type", "shape", "ms", "GB/s", "GFLOP/s", "vs copy");
+        printf("%-28s %-7s %-22s %10s %9s %10s %8s %8s%s\n", "op", "type", "shape", "ms", "GB/s", "GFLOP/s", "vs copy",
+               "vs fma", b.cpu_device ? "    cpu ms" : "");
     }
     vkmm_status s = bench_copy(&b, &err);
+    if (!s)
+        s = bench_fma(&b, &err);
     /* decode mat-vec on real projections: the 4096x14336 yardstick, Gemma 3 4B and 27B */
     static const struct { const char *name; uint32_t k, rows; } mv[] = {
         {"ffn 4096x14336", 4096, 14336},
@@ -369,8 +530,24 @@ int vkmm_dev_bench_ops(int argc, char **argv)
                 continue;
             s = bench_matmul(&b, mv[i].name, mv_types[t], mv[i].k, mv[i].rows, 1, &err);
         }
-    if (!s && !quick)
-        s = bench_matmul(&b, "gemma3-4b lm_head", VKMM_Q6_K, 2560, 262144, 1, &err);
+    /* output heads over Gemma 3's 262144-token vocabulary: 256-, 1024- and 2560-wide models */
+    static const uint32_t head_k[] = {256, 1024, 2560};
+    for (size_t i = 0; i < 3 && !s && !quick; i++)
+        for (size_t t = 0; t < sizeof mv_types / sizeof *mv_types && !s; t++) {
+            char name[48];
+            snprintf(name, sizeof name, "lm_head %ux262144", head_k[i]);
+            s = bench_matmul(&b, name, mv_types[t], head_k[i], 262144, 1, &err);
+        }
+    /* gate and up with the gated unit in one pass, beside the two mat-vecs above */
+    if (!s)
+        s = bench_glu(&b, "ffn 4096x14336 gate+up", VKMM_Q4_0, 4096, 14336, 1, &err);
+    /* batched decode: one column per sequence; W is read once for all of them */
+    static const uint32_t batch[] = {2, 4, 8};
+    for (size_t i = 0; i < 3 && !s && !quick; i++) {
+        s = bench_matmul(&b, "ffn 4096x14336", VKMM_Q4_0, 4096, 14336, batch[i], &err);
+        if (!s)
+            s = bench_matmul(&b, "lm_head 1024x262144", VKMM_Q4_0, 1024, 262144, batch[i], &err);
+    }
     /* short prompts: where chunked mat-vec and tiles cross over (tuning key matvec.chunked_cols) */
     static const uint32_t short_cols[] = {10, 16, 32, 64, 128};
     for (size_t i = 0; i < sizeof short_cols / sizeof *short_cols && !s && !quick; i++) {
@@ -378,16 +555,29 @@ int vkmm_dev_bench_ops(int argc, char **argv)
         if (!s)
             s = bench_matmul(&b, "gemma3-4b attn_q", VKMM_Q8_0, 2560, 2048, short_cols[i], &err);
     }
+    /* the 1024-wide synthetic Gemma 3's projections over a 64-token prompt */
+    static const struct { const char *name; uint32_t k, rows; } pf[] = {
+        {"g1024 attn_q", 1024, 1024}, {"g1024 attn_k", 1024, 256}, {"g1024 ffn_up", 1024, 4096},
+        {"g1024 ffn_down", 4096, 1024}};
+    for (size_t i = 0; i < sizeof pf / sizeof *pf && !s && !quick; i++)
+        s = bench_matmul(&b, pf[i].name, VKMM_Q4_0, pf[i].k, pf[i].rows, 64, &err);
     /* prefill */
     uint32_t n_pf = quick ? 64 : 512;
     if (!s)
         s = bench_matmul(&b, "gemma3-4b ffn_up", VKMM_Q4_K, 2560, 10240, n_pf, &err);
     if (!s && !quick)
         s = bench_matmul(&b, "gemma3-4b ffn_up", VKMM_Q8_0, 2560, 10240, n_pf, &err);
+    /* the vision tower's F16 MLP over a 224-pixel picture's 256 patches */
+    if (!s && !quick)
+        s = bench_matmul(&b, "siglip ffn_up", VKMM_F16, 1152, 4304, 256, &err);
+    if (!s && !quick)
+        s = bench_matmul(&b, "siglip ffn_down", VKMM_F16, 4304, 1152, 256, &err);
     if (!s && !quick) /* the vision tower's widest product: 4096 patches through an F16 MLP */
         s = bench_matmul(&b, "siglip ffn_up", VKMM_F16, 1152, 4304, 4096, &err);
     if (!s)
         s = bench_patch(&b, quick ? 224 : 896, 14, 1152, &err);
+    if (!s)
+        s = bench_logits(&b, 262144, 40, &err);
     /* attention: Gemma 3 4B (head_dim 256) decode and a prefill chunk at 4k context, SigLIP's 4096 patches */
     if (!s)
         s = bench_attention(&b, "gemma3-4b attn decode", 256, 8, 4, quick ? 1024 : 4096, 1, true, &err);
@@ -396,7 +586,7 @@ int vkmm_dev_bench_ops(int argc, char **argv)
     if (!s && !quick)
         s = bench_attention(&b, "siglip attn", 72, 16, 16, 4096, 4096, false, &err);
     if (b.json)
-        printf("\n], \"copy_gb_per_s\": %.2f}\n", b.copy_gbs);
+        printf("\n], \"copy_gb_per_s\": %.2f, \"fma_gflop_per_s\": %.2f}\n", b.copy_gbs, b.fma_gfs);
     if (s)
         fprintf(stderr, "vkmm-dev bench-ops: %s\n", err.msg);
     vkmm_ops_destroy(b.ops);

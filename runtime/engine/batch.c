@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "batch.h"
 #include "kv_pool.h"
 #include "session.h"
@@ -191,23 +192,26 @@ static vkmm_status record(vkmm_batcher *b, vkmm_model *m, uint32_t n, uint32_t k
         st = vkmm_graph_record(&g, m->ops, r->cmd, vkmm_range_whole(r->arena), err);
     vkmm_graph_free(&g);
     free(kv);
-    /* each row's top candidates and log-sum-exp: [n][k] entries, then n floats */
-    vkmm_range res = vkmm_range_whole(b->results), lg = vkmm_range_whole(b->logits);
+    /* each row's top candidates and log-sum-exp: [n][k] entries, then n floats, 16 bytes apart; every row in one
+     * call (4 dispatches a step however many sequences run) */
+    vkmm_range res = vkmm_range_whole(b->results), lg = vkmm_range_sub(vkmm_range_whole(b->logits), 0,
+                                                                         4ull * V * (n - 1) + 4ull * NT);
     vkmm_ops_set_label(m->ops, "%s", "logits");
-    for (uint32_t i = 0; i < n && !st; i++) {
-        vkmm_range row = vkmm_range_sub(lg, 4ull * V * i, 4ull * NT);
-        st = vkmm_op_topk(m->ops, r->cmd, row, vkmm_range_whole(b->scratch),
-                          vkmm_range_sub(res, (uint64_t)i * results_stride(), sizeof(vkmm_logit) * k), NT, 1, k, err);
-        if (!st)
-            st = vkmm_op_logsumexp(m->ops, r->cmd, row, vkmm_range_whole(b->scratch),
-                                   vkmm_range_sub(res, (uint64_t)B * results_stride() + 16ull * i, 16), NT, 1, 1.0f,
-                                   err);
-    }
+    if (!st)
+        st = vkmm_op_topk_strided(m->ops, r->cmd, lg, V, vkmm_range_whole(b->scratch),
+                                  vkmm_range_sub(res, 0, (uint64_t)n * results_stride()),
+                                  results_stride() / sizeof(vkmm_logit), NT, n, k, err);
+    if (!st)
+        st = vkmm_op_logsumexp_strided(m->ops, r->cmd, lg, V, vkmm_range_whole(b->scratch),
+                                       vkmm_range_sub(res, (uint64_t)B * results_stride(), 16ull * n), 4, NT, n, 1.0f,
+                                       err);
     vkmm_ops_set_label(m->ops, "%s", "");
     if (!st)
         st = vkmm_cmd_end(r->cmd, err);
     if (st)
         return st;
+    vkmm_debug("decode step of %u sequence(s) recorded: %u dispatches, %u barriers", n,
+               vkmm_cmd_dispatch_count(r->cmd), vkmm_cmd_barrier_count(r->cmd));
     r->k = k;
     r->max_ctx = b->max_ctx;
     r->ok = true;

@@ -320,12 +320,15 @@ static vkmm_status alloc_set(vkmm_cmd *c, VkDescriptorSetLayout layout, VkDescri
     }
     if (!grow((void **)&c->dpools, &c->cap_dpools, c->n_dpools + 1, sizeof *c->dpools))
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
-    VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = DESCRIPTORS_PER_POOL};
+    VkDescriptorPoolSize ps[2] = {
+        {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = DESCRIPTORS_PER_POOL},
+        {.type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .descriptorCount = DESCRIPTORS_PER_POOL},
+    };
     VkDescriptorPoolCreateInfo pi = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = SETS_PER_POOL,
-        .poolSizeCount = 1,
-        .pPoolSizes = &ps,
+        .poolSizeCount = 2,
+        .pPoolSizes = ps,
     };
     VkResult r = vkCreateDescriptorPool(gpu->device, &pi, NULL, &c->dpools[c->n_dpools]);
     if (r != VK_SUCCESS)
@@ -361,10 +364,18 @@ static vkmm_status check_dispatch(const vkmm_cmd *c, const vkmm_dispatch *d, vkm
         const vkmm_range *r = &d->bindings[i].range;
         if (!r->buf)
             return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: binding %u has no buffer", what, i);
-        if (r->size == 0 || r->offset + r->size > r->buf->size)
+        uint64_t end = vkmm_pipeline_binding_kind(d->pipeline, i) == VKMM_BIND_STORAGE ? r->buf->size : r->buf->reserved;
+        if (r->size == 0 || r->offset + r->size > end)
             return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: binding %u range %llu+%llu outside %s (%llu bytes)", what, i,
                              (unsigned long long)r->offset, (unsigned long long)r->size, r->buf->name,
                              (unsigned long long)r->buf->size);
+        if (vkmm_pipeline_binding_kind(d->pipeline, i) != VKMM_BIND_STORAGE) {
+            if (r->size % 16 || r->size / 16 > c->gpu->max_texels || (r->buf->offset + r->offset) % c->gpu->texel_align)
+                return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: binding %u (texels) range %llu+%llu cannot be viewed "
+                                 "(see vkmm_range_texel)", what, i, (unsigned long long)r->offset,
+                                 (unsigned long long)r->size);
+            continue;
+        }
         if (r->size > info->max_storage_buffer_range)
             return vkmm_fail(err, VKMM_ERR_INTERNAL,
                              "%s: binding %u is %llu bytes, over maxStorageBufferRange %llu (split it)", what, i,
@@ -440,10 +451,11 @@ vkmm_status vkmm_cmd_dispatch(vkmm_cmd *c, const vkmm_dispatch *d, vkmm_error *e
     if ((s = alloc_set(c, d->pipeline->set_layout, &set, err)))
         return s;
     VkDescriptorBufferInfo infos[VKMM_MAX_BINDINGS];
+    VkBufferView views[VKMM_MAX_BINDINGS];
     VkWriteDescriptorSet writes[VKMM_MAX_BINDINGS];
     for (uint32_t i = 0; i < d->n_bindings; i++) {
         const vkmm_range *r = &d->bindings[i].range;
-        infos[i] = (VkDescriptorBufferInfo){r->buf->block->buffer, r->buf->offset + r->offset, r->size};
+        vkmm_bind_kind kind = vkmm_pipeline_binding_kind(d->pipeline, i);
         writes[i] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
             .dstSet = set,
@@ -452,6 +464,15 @@ vkmm_status vkmm_cmd_dispatch(vkmm_cmd *c, const vkmm_dispatch *d, vkmm_error *e
             .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .pBufferInfo = &infos[i],
         };
+        if (kind != VKMM_BIND_STORAGE) {
+            if ((s = vkmm_buffer_view(r->buf, r->offset, r->size, kind, &views[i], err)))
+                return s;
+            writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+            writes[i].pBufferInfo = NULL;
+            writes[i].pTexelBufferView = &views[i];
+        } else {
+            infos[i] = (VkDescriptorBufferInfo){r->buf->block->buffer, r->buf->offset + r->offset, r->size};
+        }
     }
     vkUpdateDescriptorSets(gpu->device, d->n_bindings, writes, 0, NULL);
     if ((s = remember_label(c, d->label, err)))

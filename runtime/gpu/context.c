@@ -290,6 +290,10 @@ vkmm_status vkmm_gpu_create(const vkmm_gpu_options *opt, vkmm_gpu **out, vkmm_er
     }
     gpu->phys = pds[pick];
     gpu->info = infos[pick];
+    VkPhysicalDeviceProperties pp;
+    vkGetPhysicalDeviceProperties(gpu->phys, &pp);
+    gpu->texel_align = pp.limits.minTexelBufferOffsetAlignment ? pp.limits.minTexelBufferOffsetAlignment : 1;
+    gpu->max_texels = pp.limits.maxTexelBufferElements;
     free(pds);
     free(infos);
 

@@ -103,6 +103,14 @@ uint64_t vkmm_range_device_offset(vkmm_range r);
  * into it r starts (kernels take it as an element offset in their push constants). */
 void vkmm_range_align(const vkmm_gpu *gpu, vkmm_range r, vkmm_range *bound, uint64_t *skip_bytes);
 
+/* Texel bindings: a binding that the shader declares as a usamplerBuffer or samplerBuffer reads its range as
+ * 16-byte texels (R32G32B32A32 UINT or SFLOAT). On lavapipe a texel fetch is a few vector loads where a
+ * storage-buffer load is a loop over the lanes, so kernels there read their big inputs this way.
+ * vkmm_range_texel rounds r's start down to the texel-view alignment (*skip_bytes: how far into *bound r starts)
+ * and its end up to a whole texel; false when the buffer does not hold that rounded range or it has more texels
+ * than a view may. */
+bool vkmm_range_texel(const vkmm_gpu *gpu, vkmm_range r, vkmm_range *bound, uint64_t *skip_bytes);
+
 /* Synchronous copies between host memory and a buffer; staged through host-visible memory (on the
  * dedicated transfer queue where there is one) unless the buffer is host-visible itself. */
 vkmm_status vkmm_buffer_upload(vkmm_gpu *gpu, vkmm_buffer *buf, uint64_t offset, const void *src,
@@ -115,6 +123,12 @@ vkmm_status vkmm_buffer_download(vkmm_gpu *gpu, vkmm_buffer *buf, uint64_t offse
 /* Embedded SPIR-V by variant name (see shaders/meson.build); NULL if absent. */
 typedef struct vkmm_shader_blob vkmm_shader_blob;
 const vkmm_shader_blob *vkmm_shader_find(const char *name);
+
+typedef enum vkmm_bind_kind {
+    VKMM_BIND_STORAGE,   /* storage buffer */
+    VKMM_BIND_TEXEL_U32, /* uniform texel buffer, R32G32B32A32_UINT */
+    VKMM_BIND_TEXEL_F32, /* uniform texel buffer, R32G32B32A32_SFLOAT */
+} vkmm_bind_kind;
 
 #define VKMM_MAX_SPEC 16
 #define VKMM_MAX_BINDINGS 16
@@ -133,6 +147,7 @@ typedef struct vkmm_pipeline_desc {
 vkmm_status vkmm_pipeline_get(vkmm_gpu *gpu, const vkmm_pipeline_desc *desc, vkmm_pipeline **out,
                               vkmm_error *err);
 uint32_t vkmm_pipeline_bindings(const vkmm_pipeline *p);
+vkmm_bind_kind vkmm_pipeline_binding_kind(const vkmm_pipeline *p, uint32_t binding);
 
 /* ---- recording and submission ---- */
 

@@ -46,11 +46,21 @@ typedef struct vkmm_block {
     struct vkmm_block *next;
 } vkmm_block;
 
+/* A texel-buffer view of part of a buffer, made on first use and kept until the buffer is destroyed (command
+ * buffers recorded once are replayed later, so views must outlive every recording that binds them). */
+typedef struct vkmm_view {
+    uint64_t offset, size;
+    vkmm_bind_kind kind;
+    VkBufferView view;
+} vkmm_view;
+
 struct vkmm_buffer {
     vkmm_gpu *gpu;
     vkmm_block *block;
     uint64_t offset, size, reserved;
     char name[48];
+    vkmm_view *views;
+    uint32_t n_views, cap_views;
 };
 
 typedef struct vkmm_memory {
@@ -65,6 +75,9 @@ typedef struct vkmm_memory {
 } vkmm_memory;
 
 vkmm_status vkmm_memory_init(vkmm_gpu *gpu, uint64_t budget, vkmm_error *err);
+/* The view of buf's bytes [offset, offset + size) as 16-byte texels of the kind's format. */
+vkmm_status vkmm_buffer_view(vkmm_buffer *buf, uint64_t offset, uint64_t size, vkmm_bind_kind kind, VkBufferView *out,
+                             vkmm_error *err);
 void vkmm_memory_destroy(vkmm_gpu *gpu);
 
 /* ---- pipelines (pipeline.c, pipeline_cache.c) ---- */
@@ -75,6 +88,7 @@ struct vkmm_pipeline {
     VkPipelineLayout layout;
     VkDescriptorSetLayout set_layout;
     uint32_t n_bindings;
+    vkmm_bind_kind kinds[VKMM_MAX_BINDINGS]; /* what each binding is, read from the shader */
     struct vkmm_pipeline *next;
 };
 
@@ -103,6 +117,8 @@ struct vkmm_gpu {
     bool lost;
     uint32_t max_dispatches_per_submit;
     bool subgroup_size_control_enabled;
+    uint64_t texel_align;        /* minTexelBufferOffsetAlignment */
+    uint64_t max_texels;         /* maxTexelBufferElements */
 
     vkmm_memory mem;
     vkmm_buffer *staging;        /* grown on demand */

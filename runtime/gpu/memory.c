@@ -120,8 +120,8 @@ static vkmm_status block_create(vkmm_gpu *gpu, vkmm_mem_kind kind, uint64_t size
     VkBufferCreateInfo bci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = size,
-        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                 VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                 VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         /* concurrent sharing lets the transfer queue fill buffers without ownership transfers */
         .sharingMode = two ? VK_SHARING_MODE_CONCURRENT : VK_SHARING_MODE_EXCLUSIVE,
         .queueFamilyIndexCount = two ? 2 : 0,
@@ -300,6 +300,9 @@ void vkmm_buffer_destroy(vkmm_buffer *buf)
     if (!buf)
         return;
     vkmm_gpu *gpu = buf->gpu;
+    for (uint32_t i = 0; i < buf->n_views; i++)
+        vkDestroyBufferView(gpu->device, buf->views[i].view, NULL);
+    free(buf->views);
     vkmm_block *b = buf->block;
     if (b->kind == VKMM_MEM_DEVICE)
         gpu->mem.device_used -= buf->reserved;
@@ -354,6 +357,48 @@ void vkmm_range_align(const vkmm_gpu *gpu, vkmm_range r, vkmm_range *bound, uint
     uint64_t skip = abs % a;
     *skip_bytes = skip;
     *bound = (vkmm_range){r.buf, r.offset - skip, r.size + skip};
+}
+
+bool vkmm_range_texel(const vkmm_gpu *gpu, vkmm_range r, vkmm_range *bound, uint64_t *skip_bytes)
+{
+    uint64_t abs = r.buf->offset + r.offset, skip = abs % gpu->texel_align;
+    uint64_t size = align_up(r.size + skip, 16);
+    /* a view may reach into the buffer's allocation padding (kernels ignore those bytes) */
+    if (skip > r.offset || r.offset - skip + size > r.buf->reserved || size / 16 > gpu->max_texels)
+        return false;
+    *skip_bytes = skip;
+    *bound = (vkmm_range){r.buf, r.offset - skip, size};
+    return true;
+}
+
+vkmm_status vkmm_buffer_view(vkmm_buffer *buf, uint64_t offset, uint64_t size, vkmm_bind_kind kind, VkBufferView *out,
+                             vkmm_error *err)
+{
+    for (uint32_t i = 0; i < buf->n_views; i++)
+        if (buf->views[i].offset == offset && buf->views[i].size == size && buf->views[i].kind == kind) {
+            *out = buf->views[i].view;
+            return VKMM_OK;
+        }
+    if (buf->n_views == buf->cap_views) {
+        uint32_t cap = buf->cap_views ? buf->cap_views * 2 : 4;
+        vkmm_view *v = realloc(buf->views, cap * sizeof *v);
+        if (!v)
+            return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+        buf->views = v;
+        buf->cap_views = cap;
+    }
+    VkBufferViewCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+        .buffer = buf->block->buffer,
+        .format = kind == VKMM_BIND_TEXEL_F32 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32G32B32A32_UINT,
+        .offset = buf->offset + offset,
+        .range = size,
+    };
+    VkResult r = vkCreateBufferView(buf->gpu->device, &ci, NULL, out);
+    if (r != VK_SUCCESS)
+        return vkmm_vk_fail(buf->gpu, r, err, "vkCreateBufferView");
+    buf->views[buf->n_views++] = (vkmm_view){offset, size, kind, *out};
+    return VKMM_OK;
 }
 
 int vkmm_range_split(const vkmm_gpu *gpu, vkmm_range r, uint64_t unit, vkmm_range *pieces, int max)

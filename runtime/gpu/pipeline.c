@@ -7,19 +7,55 @@
 #include "gpu_internal.h"
 #include "shader_registry.h"
 
-/* Highest Binding decoration + 1: the layout gets that many storage-buffer bindings. */
-static uint32_t reflect_bindings(const uint32_t *w, uint32_t n)
+/* Binding count (highest Binding decoration + 1) and what each binding is: a variable whose type is a sampled
+ * image of dimension Buffer is a uniform texel buffer (unsigned or float texels by its sampled type), anything
+ * else a storage buffer. */
+static uint32_t reflect_bindings(const uint32_t *w, uint32_t n, vkmm_bind_kind *kinds)
 {
-    enum { OP_DECORATE = 71, DECORATION_BINDING = 33 };
-    uint32_t count = 0;
+    enum {
+        OP_TYPE_INT = 21, OP_TYPE_FLOAT = 22, OP_TYPE_IMAGE = 25, OP_TYPE_SAMPLED_IMAGE = 27, OP_TYPE_POINTER = 32,
+        OP_VARIABLE = 59, OP_DECORATE = 71, DECORATION_BINDING = 33, DIM_BUFFER = 5
+    };
+    uint32_t bound = n > 3 ? w[3] : 0, count = 0;
+    /* per id: its binding + 1, and for types what they point at / hold */
+    uint32_t *bind = calloc(bound ? bound : 1, sizeof *bind), *ref = calloc(bound ? bound : 1, sizeof *ref);
+    uint8_t *what = calloc(bound ? bound : 1, 1); /* 1 int, 2 float, 3 buffer image, 4 sampled image */
+    if (!bind || !ref || !what)
+        goto done;
     for (uint32_t i = 5; i < n;) {
         uint32_t len = w[i] >> 16, op = w[i] & 0xffff;
         if (len == 0 || i + len > n)
             break;
-        if (op == OP_DECORATE && len >= 4 && w[i + 2] == DECORATION_BINDING && w[i + 3] + 1 > count)
-            count = w[i + 3] + 1;
+        const uint32_t *a = w + i + 1;
+        if (op == OP_DECORATE && len >= 4 && a[1] == DECORATION_BINDING && a[0] < bound) {
+            bind[a[0]] = a[2] + 1;
+            if (a[2] + 1 > count)
+                count = a[2] + 1;
+        } else if ((op == OP_TYPE_INT || op == OP_TYPE_FLOAT) && len >= 3 && a[0] < bound) {
+            what[a[0]] = op == OP_TYPE_INT ? 1 : 2;
+        } else if (op == OP_TYPE_IMAGE && len >= 4 && a[0] < bound && a[2] == DIM_BUFFER) {
+            what[a[0]] = 3;
+            ref[a[0]] = a[1]; /* sampled type */
+        } else if (op == OP_TYPE_SAMPLED_IMAGE && len >= 3 && a[0] < bound) {
+            what[a[0]] = 4;
+            ref[a[0]] = a[1];
+        } else if (op == OP_TYPE_POINTER && len >= 4 && a[0] < bound) {
+            ref[a[0]] = a[2];
+        } else if (op == OP_VARIABLE && len >= 3 && a[1] < bound && bind[a[1]] && bind[a[1]] <= VKMM_MAX_BINDINGS) {
+            uint32_t t = ref[a[0]] < bound ? ref[a[0]] : 0; /* the pointer's pointee */
+            if (t && what[t] == 4)
+                t = ref[t] < bound ? ref[t] : 0;
+            if (t && what[t] == 3) {
+                uint32_t st = ref[t] < bound ? ref[t] : 0;
+                kinds[bind[a[1]] - 1] = what[st] == 2 ? VKMM_BIND_TEXEL_F32 : VKMM_BIND_TEXEL_U32;
+            }
+        }
         i += len;
     }
+done:
+    free(bind);
+    free(ref);
+    free(what);
     return count;
 }
 
@@ -59,10 +95,15 @@ uint32_t vkmm_pipeline_bindings(const vkmm_pipeline *p)
     return p->n_bindings;
 }
 
+vkmm_bind_kind vkmm_pipeline_binding_kind(const vkmm_pipeline *p, uint32_t binding)
+{
+    return binding < p->n_bindings ? p->kinds[binding] : VKMM_BIND_STORAGE;
+}
+
 static vkmm_status create(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, const vkmm_shader_blob *blob,
                           vkmm_pipeline *p, vkmm_error *err)
 {
-    p->n_bindings = reflect_bindings(blob->words, blob->n_words);
+    p->n_bindings = reflect_bindings(blob->words, blob->n_words, p->kinds);
     if (p->n_bindings > VKMM_MAX_BINDINGS)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "shader %s uses %u bindings (max %d)", d->shader, p->n_bindings,
                          VKMM_MAX_BINDINGS);
@@ -70,7 +111,8 @@ static vkmm_status create(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, const vkmm
     for (uint32_t i = 0; i < p->n_bindings; i++)
         binds[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = p->kinds[i] == VKMM_BIND_STORAGE ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                                                               : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
         };

@@ -25,6 +25,10 @@ vkmm_tid vkmm_g_clamp(vkmm_graph *g, vkmm_tid a, float lo, float hi, vkmm_tid ou
 /* x [n][w->k] f32 -> [n][w->rows] f32; w must outlive the graph. */
 vkmm_tid vkmm_g_matmul(vkmm_graph *g, const vkmm_weight *w, vkmm_tid x, vkmm_tid out, const char *name);
 /* y = W·x + b, with b an f32 range of w->rows (size 0: no bias). */
+/* act(gate·x) · (up·x) (the feed-forward's gated unit): one dispatch where the device has it, else two matmuls
+ * and the gated unit. */
+vkmm_tid vkmm_g_matmul_glu(vkmm_graph *g, vkmm_act act, const vkmm_weight *gate, const vkmm_weight *up, vkmm_tid x,
+                           const char *name);
 vkmm_tid vkmm_g_linear(vkmm_graph *g, const vkmm_weight *w, vkmm_range b, vkmm_tid x, const char *name);
 /* image [channels][h][w] f32 -> [tokens][w->rows]; bias may be 0. */
 vkmm_tid vkmm_g_patch_embed(vkmm_graph *g, const vkmm_weight *w, vkmm_tid bias, vkmm_tid image, uint32_t channels,

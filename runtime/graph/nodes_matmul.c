@@ -32,6 +32,56 @@ vkmm_tid vkmm_g_matmul(vkmm_graph *g, const vkmm_weight *w, vkmm_tid x, vkmm_tid
     return out;
 }
 
+typedef struct glu_params {
+    const vkmm_weight *gate, *up;
+    vkmm_act act;
+} glu_params;
+
+/* One dispatch where the device has the fused kernel; else gate into out, up into the scratch tensor, then the
+ * gated unit in place. */
+static vkmm_status rec_matmul_glu(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error *err)
+{
+    glu_params p;
+    memcpy(&p, n->params, sizeof p);
+    const vkmm_gtensor *x = vkmm_graph_get(ex->g, n->in[0]);
+    uint32_t cols = x->ne[1] * x->ne[2];
+    vkmm_range rx = vkmm_graph_range(ex, n->in[0]), ry = vkmm_graph_range(ex, n->out[0]);
+    bool done;
+    vkmm_status s = vkmm_op_matmul_glu(ex->ops, ex->cmd, p.act, p.gate, p.up, rx, x->ne[0], ry, p.gate->rows, cols,
+                                       &done, err);
+    if (s || done)
+        return s;
+    vkmm_range ru = vkmm_graph_range(ex, n->out[1]);
+    if ((s = vkmm_op_matmul(ex->ops, ex->cmd, p.gate, rx, x->ne[0], ry, p.gate->rows, cols, err)) ||
+        (s = vkmm_op_matmul(ex->ops, ex->cmd, p.up, rx, x->ne[0], ru, p.up->rows, cols, err)))
+        return s;
+    return vkmm_op_glu(ex->ops, ex->cmd, p.act, ry, ru, ry, cols, p.gate->rows, err);
+}
+
+vkmm_tid vkmm_g_matmul_glu(vkmm_graph *g, vkmm_act act, const vkmm_weight *gate, const vkmm_weight *up, vkmm_tid x,
+                           const char *name)
+{
+    const vkmm_gtensor *tx = vkmm_graph_get(g, x);
+    if (!tx)
+        return 0;
+    if (tx->type != VKMM_F32 || tx->ne[0] != gate->k || up->k != gate->k || up->rows != gate->rows) {
+        vkmm_graph_fail(g, VKMM_ERR_INTERNAL, "%s: input rows of %u, gate %u x %u, up %u x %u", name, tx->ne[0],
+                        gate->rows, gate->k, up->rows, up->k);
+        return 0;
+    }
+    vkmm_tid out = vkmm_graph_tensor(g, VKMM_F32, gate->rows, tx->ne[1], tx->ne[2], name);
+    vkmm_tid scratch = vkmm_graph_tensor(g, VKMM_F32, up->rows, tx->ne[1], tx->ne[2], "ffn_up");
+    vkmm_node *n = vkmm_graph_add(g, "matmul_glu", name, rec_matmul_glu);
+    if (!n || !out || !scratch)
+        return 0;
+    n->in[0] = x;
+    n->out[0] = out;
+    n->out[1] = scratch;
+    glu_params p = {gate, up, act};
+    memcpy(n->params, &p, sizeof p);
+    return out;
+}
+
 vkmm_tid vkmm_g_linear(vkmm_graph *g, const vkmm_weight *w, vkmm_range b, vkmm_tid x, const char *name)
 {
     vkmm_tid y = vkmm_g_matmul(g, w, x, 0, name);

@@ -191,9 +191,7 @@ vkmm_tid vkmm_text_attention(vkmm_graph *g, const vkmm_text_hparams *hp, const v
 
 vkmm_tid vkmm_text_ffn(vkmm_graph *g, const vkmm_ffn_weights *w, vkmm_act act, vkmm_tid h, const char *name)
 {
-    vkmm_tid gt = vkmm_g_matmul(g, w->gate, h, 0, "ffn_gate");
-    vkmm_tid up = vkmm_g_matmul(g, w->up, h, 0, "ffn_up");
-    vkmm_g_glu(g, act, gt, up, gt, name);
+    vkmm_tid gt = vkmm_g_matmul_glu(g, act, w->gate, w->up, h, name);
     return vkmm_g_matmul(g, w->down, gt, 0, "ffn_down");
 }
 

@@ -176,6 +176,155 @@ static vkmm_status matvec(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vk
     return VKMM_OK;
 }
 
+/* The lanes layout (shaders/matmul/matvec_lanes.comp): rows across the lanes of 8-lane subgroups, weights and x
+ * read as texels. Returns false (nothing recorded) where it does not apply, so the caller runs the mat-vec above. */
+static bool lanes_type(vkmm_dtype type, uint32_t k)
+{
+    switch (type) {
+    case VKMM_Q4_0: case VKMM_Q8_0: case VKMM_Q4_K: case VKMM_Q6_K:
+        return true;
+    case VKMM_F16:
+        return k % 8 == 0; /* rows of whole texels */
+    default:
+        return false;
+    }
+}
+
+/* Joins pieces that follow each other in one buffer while the joined range can still be one texel view (offsets
+ * in the shader are 32-bit bytes: at most 2 GiB). */
+static void merge_pieces(const vkmm_ops *ops, vkmm_weight *w)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->n_pieces; i++) {
+        if (n) {
+            vkmm_range *a = &w->piece[n - 1].range;
+            const vkmm_range *b = &w->piece[i].range;
+            vkmm_binding tb;
+            uint32_t off;
+            vkmm_range joined = {a->buf, a->offset, a->size + b->size};
+            if (b->buf == a->buf && b->offset == a->offset + a->size && joined.size < (1ull << 31) &&
+                vkmm_ops_bind_texels(ops, joined, &tb, &off)) {
+                *a = joined;
+                w->piece[n - 1].rows += w->piece[i].rows;
+                continue;
+            }
+        }
+        w->piece[n++] = w->piece[i];
+    }
+    w->n_pieces = n;
+}
+
+/* Records the lanes mat-vec of w (and with up, the gated unit act(w·x) · (up·x), up shaped and split like w) in
+ * column chunks of `per`; *done stays false (nothing recorded) where the layout does not apply. */
+static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, const vkmm_weight *up,
+                                vkmm_act act, vkmm_range x, uint32_t x_stride, vkmm_range y, uint32_t y_stride,
+                                uint32_t n_cols, uint32_t per, bool *done, vkmm_error *err)
+{
+    *done = false;
+    const uint32_t need = VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_SHUFFLE;
+    if (!vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANES) || ops->dev->subgroup_size != 8 ||
+        (ops->dev->subgroup_ops & need) != need || !lanes_type(w->type, w->k))
+        return VKMM_OK;
+    if (up && (up->type != w->type || up->k != w->k || up->rows != w->rows || up->n_pieces != w->n_pieces))
+        return VKMM_OK;
+    /* A texel view may be far larger than a storage binding: pieces that follow each other in memory become one
+     * dispatch (a 262144-row output head is one, not two). */
+    vkmm_weight wm = *w, um = up ? *up : *w;
+    merge_pieces(ops, &wm);
+    if (up)
+        merge_pieces(ops, &um);
+    w = &wm;
+    up = up ? &um : NULL;
+    if (up && up->n_pieces != w->n_pieces)
+        return VKMM_OK;
+    /* bind everything first: any range that cannot be a texel view sends the whole call to the other kernel */
+    vkmm_binding bx, bw[VKMM_WEIGHT_MAX_PIECES], bu[VKMM_WEIGHT_MAX_PIECES];
+    uint32_t x_byte, w_byte[VKMM_WEIGHT_MAX_PIECES], u_byte[VKMM_WEIGHT_MAX_PIECES];
+    if (!vkmm_ops_bind_texels(ops, x, &bx, &x_byte) || x_byte % 16)
+        return VKMM_OK;
+    for (uint32_t i = 0; i < w->n_pieces; i++) {
+        if (!vkmm_ops_bind_texels(ops, w->piece[i].range, &bw[i], &w_byte[i]) ||
+            (w->type == VKMM_F16 && w_byte[i] % 16)) /* F16 reads whole texels of rows starting on one */
+            return VKMM_OK;
+        if (up && (up->piece[i].rows != w->piece[i].rows ||
+                   !vkmm_ops_bind_texels(ops, up->piece[i].range, &bu[i], &u_byte[i]) || u_byte[i] != w_byte[i]))
+            return VKMM_OK;
+    }
+    char tname[16], shader[48];
+    lower_name(w->type, tname, sizeof tname);
+    snprintf(shader, sizeof shader, "matvec_lanes_%s%s", up ? "glu_" : "", tname);
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_MATVEC_WORKGROUP) / 8 * 8;
+    uint32_t rpl = pow2_floor((uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANE_ROWS));
+    if (rpl > 4)
+        rpl = 4;
+    uint32_t slots = up ? 2 : rpl, rows_per_lane = up ? 1 : rpl; /* with up: slots gate and up of one row */
+    if (wg < 8)
+        wg = 8;
+    /* a matrix too short to give every workgroup a full share of rows takes smaller groups */
+    while (wg > 8 && (uint64_t)wg * rows_per_lane > w->rows)
+        wg /= 2;
+    wg = wg / 8 * 8;
+    uint32_t chunks = (n_cols + per - 1) / per;
+    if (chunks > 65535)
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "matvec: %u columns is too many for one call", n_cols);
+    for (uint32_t i = 0; i < w->n_pieces; i++) {
+        struct {
+            uint32_t k, rows, w_off, row_bytes, x_off, x_stride, y_off, y_stride, n_cols;
+        } pc = {w->k, w->piece[i].rows, w_byte[i], (uint32_t)w->row_bytes, x_byte / 16, x_stride / 4, 0, y_stride,
+                n_cols};
+        vkmm_binding b[4] = {bw[i], bx, vkmm_ops_bind(ops, y, true, 4, &pc.y_off), up ? bu[i] : bw[i]};
+        pc.y_off += w->piece[i].row0;
+        bool aligned = w_byte[i] % 16 == 0 && w->row_bytes % 16 == 0;
+        vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg, per, slots, aligned, (uint32_t)act},
+                                 .n_spec = up ? 5 : 4};
+        /* column chunks in x, row groups in y and z: a row group's chunks run one after another (see the shader) */
+        uint32_t rg[3], groups[3];
+        grid_2d((w->piece[i].rows + wg * rows_per_lane - 1) / (wg * rows_per_lane), rg);
+        groups[0] = chunks;
+        groups[1] = rg[0];
+        groups[2] = rg[1];
+        vkmm_status s = vkmm_ops_record(ops, cmd, &pd, b, up ? 4 : 3, &pc, sizeof pc, groups, up ? "matvec_glu" : "matvec",
+                                        err);
+        if (s)
+            return s;
+    }
+    *done = true;
+    return VKMM_OK;
+}
+
+/* Column chunks for the mat-vec: at most matvec.max_cols (and 8) each, as equal as they come. */
+static uint32_t matvec_chunk(const vkmm_ops *ops, uint32_t n_cols)
+{
+    uint32_t max_vec = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_MAX_COLS);
+    if (max_vec > 8)
+        max_vec = 8;
+    if (max_vec == 0)
+        max_vec = 1;
+    uint32_t chunks = (n_cols + max_vec - 1) / max_vec;
+    return (n_cols + chunks - 1) / chunks;
+}
+
+vkmm_status vkmm_op_matmul_glu(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, const vkmm_weight *gate,
+                               const vkmm_weight *up, vkmm_range x, uint32_t x_stride, vkmm_range y, uint32_t y_stride,
+                               uint32_t n_cols, bool *done, vkmm_error *err)
+{
+    *done = false;
+    /* the elementwise-only activations (erf, tanh) are no gate */
+    if (act == VKMM_ACT_ERF || act == VKMM_ACT_TANH || act >= VKMM_ACT_COUNT)
+        return VKMM_OK;
+    /* as vkmm_op_matmul: up to max_cols columns, or chunked_cols in chunks, else the caller's tiles */
+    if (n_cols == 0 || x_stride < gate->k || y_stride < gate->rows || x_stride % 4 ||
+        vkmm_range_device_offset(x) % 16 ||
+        (n_cols > (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_MAX_COLS) &&
+         n_cols > (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_CHUNKED_COLS)))
+        return VKMM_OK;
+    if (x.size < ((uint64_t)(n_cols - 1) * x_stride + gate->k) * 4 ||
+        y.size < ((uint64_t)(n_cols - 1) * y_stride + gate->rows) * 4)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "matmul_glu: x or y range too small for %u columns", n_cols);
+    return matvec_lanes(ops, cmd, gate, up, act, x, x_stride, y, y_stride, n_cols, matvec_chunk(ops, n_cols), done,
+                        err);
+}
+
 typedef struct tile {
     uint32_t bm, bn, tm, tn, bk;
 } tile;
@@ -264,17 +413,18 @@ vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, v
     if (x.size < ((uint64_t)(n_cols - 1) * x_stride + w->k) * 4 || y.size < ((uint64_t)(n_cols - 1) * y_stride + w->rows) * 4)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "matmul: x or y range too small for %u columns", n_cols);
     uint32_t max_vec = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_MAX_COLS);
-    if (max_vec > 8)
-        max_vec = 8;
-    if (max_vec == 0)
-        max_vec = 1;
     /* short prompts: the mat-vec over chunks of columns (W read once per chunk) beats tiles mostly left empty */
     uint32_t chunked = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_CHUNKED_COLS);
     /* the mat-vec reads x as vec4: other layouts take the tiles, which read x element by element */
     bool x_vec4 = vkmm_range_device_offset(x) % 16 == 0 && x_stride % 4 == 0;
     if (x_vec4 && (n_cols <= max_vec || n_cols <= chunked)) {
-        uint32_t chunks = (n_cols + max_vec - 1) / max_vec; /* equal chunks, but for a shorter last one */
-        return matvec(ops, cmd, w, x, x_stride, y, y_stride, n_cols, (n_cols + chunks - 1) / chunks, err);
+        uint32_t per = matvec_chunk(ops, n_cols);
+        bool done;
+        vkmm_status s = matvec_lanes(ops, cmd, w, NULL, VKMM_ACT_GELU_TANH, x, x_stride, y, y_stride, n_cols, per,
+                                     &done, err);
+        if (s || done)
+            return s;
+        return matvec(ops, cmd, w, x, x_stride, y, y_stride, n_cols, per, err);
     }
     char tname[16], shader[48];
     lower_name(w->type, tname, sizeof tname);
@@ -439,6 +589,24 @@ vkmm_status vkmm_op_copy_bytes(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkm
     vkmm_pipeline_desc pd = {.shader = "copy_u32x4", .spec = {wg}, .n_spec = 1};
     uint32_t groups[3] = {vkmm_ops_groups_for(ops, pc.n, wg), 1, 1};
     return vkmm_ops_record(ops, cmd, &pd, b, 2, &pc, sizeof pc, groups, "copy", err);
+}
+
+vkmm_status vkmm_op_fma_rate(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range out, uint32_t groups, uint32_t iters,
+                             uint64_t *flops, vkmm_error *err)
+{
+    uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ELEMENTWISE_WORKGROUP);
+    if (out.size < 4ull * groups * wg)
+        return vkmm_fail(err, VKMM_ERR_INTERNAL, "fma rate: output of %llu bytes is too small",
+                         (unsigned long long)out.size);
+    struct {
+        uint32_t iters;
+        float a, b;
+    } pc = {iters, 0.999f, 0.5f};
+    vkmm_binding b[1] = {vkmm_ops_bind(ops, out, true, 4, NULL)};
+    vkmm_pipeline_desc pd = {.shader = "fma_f32", .spec = {wg}, .n_spec = 1};
+    uint32_t g[3] = {groups, 1, 1};
+    *flops = 2ull * 16 * iters * groups * wg;
+    return vkmm_ops_record(ops, cmd, &pd, b, 1, &pc, sizeof pc, g, "fma", err);
 }
 
 void vkmm_op_matmul_cost(const vkmm_weight *w, uint32_t n_cols, double *bytes, double *flops)

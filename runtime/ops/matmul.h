@@ -4,6 +4,7 @@
 #ifndef VKMM_OPS_MATMUL_H
 #define VKMM_OPS_MATMUL_H
 
+#include "act.h"
 #include "ops.h"
 
 #define VKMM_WEIGHT_MAX_PIECES 32
@@ -37,6 +38,13 @@ bool vkmm_matmul_supports(vkmm_dtype type);
 vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range x, uint32_t x_stride,
                            vkmm_range y, uint32_t y_stride, uint32_t n_cols, vkmm_error *err);
 
+/* The feed-forward's gated unit in one pass where the device has a kernel for it (the lanes mat-vec):
+ * y[n][m] = act(Σ_k G[m][k]·x[n][k]) · Σ_k U[m][k]·x[n][k], G and U of one type and shape. *done says whether it
+ * was recorded; if not, the caller runs two matmuls and vkmm_op_glu. */
+vkmm_status vkmm_op_matmul_glu(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, const vkmm_weight *gate,
+                               const vkmm_weight *up, vkmm_range x, uint32_t x_stride, vkmm_range y, uint32_t y_stride,
+                               uint32_t n_cols, bool *done, vkmm_error *err);
+
 /* Mixture of experts: W holds n_expert experts of W.rows / n_expert rows each (pieces of whole experts, see
  * vkmm_weight_view_grouped). For every routed pair a < n_pairs, y[a] = W_{ids[a]} · x[a / x_div] (x rows x_stride
  * floats apart, y rows y_stride): only the routed experts' rows are read, in their GGUF layout. groups (moe.h's
@@ -56,6 +64,11 @@ vkmm_status vkmm_op_patch_embed(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
 /* Copies bytes (a multiple of 16) with a plain shader: the bandwidth yardstick for benchmarks. */
 vkmm_status vkmm_op_copy_bytes(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkmm_range dst, uint64_t bytes,
                          vkmm_error *err);
+
+/* groups x workgroup-size invocations of `iters` x 16 fp32 multiply-adds each (2 flops apiece), written to out
+ * (4 bytes per invocation): the arithmetic yardstick for benchmarks. */
+vkmm_status vkmm_op_fma_rate(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range out, uint32_t groups, uint32_t iters,
+                             uint64_t *flops, vkmm_error *err);
 
 /* Bytes read/written and flops of one matmul call, for benchmarks. */
 void vkmm_op_matmul_cost(const vkmm_weight *w, uint32_t n_cols, double *bytes, double *flops);

@@ -79,6 +79,17 @@ vkmm_binding vkmm_ops_bind(const vkmm_ops *ops, vkmm_range r, bool write, uint32
     return (vkmm_binding){bound, write, skip};
 }
 
+bool vkmm_ops_bind_texels(const vkmm_ops *ops, vkmm_range r, vkmm_binding *out, uint32_t *byte_offset)
+{
+    vkmm_range bound;
+    uint64_t skip;
+    if (!vkmm_range_texel(ops->gpu, r, &bound, &skip) || skip > UINT32_MAX)
+        return false;
+    *byte_offset = (uint32_t)skip;
+    *out = (vkmm_binding){bound, false, skip};
+    return true;
+}
+
 uint32_t vkmm_ops_workgroup(const vkmm_ops *ops, vkmm_tune key)
 {
     int64_t wg = vkmm_ops_tune(ops, key);

@@ -29,6 +29,9 @@ void vkmm_ops_set_label(vkmm_ops *ops, const char *fmt, ...) __attribute__((form
 /* A binding for range r plus how many elements of elem_size bytes into it the data starts
  * (bindings must start at the device's offset alignment; data need not). */
 vkmm_binding vkmm_ops_bind(const vkmm_ops *ops, vkmm_range r, bool write, uint32_t elem_size, uint32_t *elem_offset);
+/* A read-only binding of r for a shader that reads it as 16-byte texels ([u]samplerBuffer); *byte_offset is
+ * where r starts in it. False when r cannot be viewed so (the caller takes a storage-buffer kernel instead). */
+bool vkmm_ops_bind_texels(const vkmm_ops *ops, vkmm_range r, vkmm_binding *out, uint32_t *byte_offset);
 /* A workgroup size from the tuning table, clamped to the device. */
 uint32_t vkmm_ops_workgroup(const vkmm_ops *ops, vkmm_tune key);
 /* Groups for a grid-stride kernel over n items. */

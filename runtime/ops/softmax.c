@@ -1,6 +1,7 @@
 /* runtime/ops/softmax.c — host side of shaders/softmax: row softmax, and the two-pass logits helpers (top-k,
  * argmax, log-sum-exp) with their chunking and scratch layout: rows × chunks × k entries of 8 bytes. */
 #include <stdio.h>
+#include <string.h>
 
 #include "softmax.h"
 
@@ -78,10 +79,11 @@ uint64_t vkmm_op_logits_scratch_bytes(const vkmm_ops *ops, uint32_t n, uint32_t 
     return (uint64_t)rows * n_chunks * (k ? k : 1) * 8;
 }
 
-/* Checks shared by the logits helpers; fills the chunking. */
-static vkmm_status logits_check(const vkmm_ops *ops, const char *what, vkmm_range logits, vkmm_range scratch,
-                                vkmm_range out, uint32_t n, uint32_t rows, uint32_t k, uint32_t out_bytes,
-                                uint32_t *chunk, uint32_t *n_chunks, vkmm_error *err)
+/* Checks shared by the logits helpers; fills the chunking. Rows are x_stride floats apart in logits and
+ * out_stride entries of out_bytes apart in out. */
+static vkmm_status logits_check(const vkmm_ops *ops, const char *what, vkmm_range logits, uint32_t x_stride,
+                                vkmm_range scratch, vkmm_range out, uint32_t out_stride, uint32_t n, uint32_t rows,
+                                uint32_t k, uint32_t out_bytes, uint32_t *chunk, uint32_t *n_chunks, vkmm_error *err)
 {
     if (n == 0 || k == 0 || k > VKMM_TOPK_MAX || k > n)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: k = %u of %u logits (1 <= k <= min(n, %d))", what, k, n,
@@ -89,8 +91,10 @@ static vkmm_status logits_check(const vkmm_ops *ops, const char *what, vkmm_rang
     if (!chunking(ops, n, k, chunk, n_chunks))
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: %u logits are too many for k = %u with workgroups of %u", what,
                          n, k, vkmm_ops_workgroup(ops, VKMM_TUNE_SOFTMAX_WORKGROUP));
-    if (rows > 65535 || (uint64_t)rows * n > UINT32_MAX || logits.size / 4 < (uint64_t)rows * n ||
-        out.size < (uint64_t)rows * out_bytes)
+    uint64_t out_need = ((uint64_t)(rows - 1) * out_stride + (out_bytes == 4 ? 1 : k)) * (out_bytes == 4 ? 4 : 8);
+    if (rows > 65535 || x_stride < n || (uint64_t)rows * x_stride > UINT32_MAX ||
+        logits.size / 4 < (uint64_t)(rows - 1) * x_stride + n || out.size < out_need ||
+        (out_bytes != 4 && out_stride < k) || (out_bytes == 4 && out_stride < 1))
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: %u rows of %u logits do not fit the input or the output "
                          "(%llu bytes)", what, rows, n, (unsigned long long)out.size);
     uint64_t need = vkmm_op_logits_scratch_bytes(ops, n, rows, k);
@@ -105,6 +109,7 @@ typedef struct logits_push {
     uint32_t n, chunk, n_chunks, k;
     uint32_t x_off, x_stride, o_off;
     float scale;
+    uint32_t o_stride;
 } logits_push;
 
 /* pass 1 (logits -> per-chunk results in dst) or pass 2 (src -> out), grid chunks × rows */
@@ -116,25 +121,42 @@ static vkmm_status logits_pass(vkmm_ops *ops, vkmm_cmd *cmd, const char *base, v
                             vkmm_ops_bind(ops, dst, true, dst_elem, &pc.o_off)};
     char name[32];
     vkmm_pipeline_desc pd = pipeline(ops, base, name, sizeof name);
+    /* first passes read the logits as texels where the table asks for it and the range can be viewed */
+    uint32_t byte;
+    if (base[strlen(base) - 1] == '1' && vkmm_ops_tune(ops, VKMM_TUNE_SOFTMAX_TEXEL) &&
+        vkmm_ops_bind_texels(ops, src, &bind[0], &byte) && byte % 4 == 0) {
+        pc.x_off = byte / 4;
+        snprintf(name, sizeof name, "%s_f32_tx%s", base, use_subgroup(ops) ? "" : "_nosg");
+    }
     uint32_t groups[3] = {groups_x, rows, 1};
     return vkmm_ops_record(ops, cmd, &pd, bind, 2, &pc, sizeof pc, groups, base, err);
+}
+
+vkmm_status vkmm_op_topk_strided(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, uint32_t x_stride,
+                                 vkmm_range scratch, vkmm_range out, uint32_t out_stride, uint32_t n, uint32_t rows,
+                                 uint32_t k, vkmm_error *err)
+{
+    if (rows == 0)
+        return VKMM_OK;
+    logits_push pc = {.n = n, .k = k, .x_stride = x_stride};
+    vkmm_status s = logits_check(ops, "topk", logits, x_stride, scratch, out, out_stride, n, rows, k, 8, &pc.chunk,
+                                 &pc.n_chunks, err);
+    if (s)
+        return s;
+    /* one chunk per row: pass 1 already has the answer */
+    vkmm_range first = pc.n_chunks == 1 ? out : scratch;
+    pc.o_stride = pc.n_chunks == 1 ? out_stride : pc.n_chunks * k;
+    s = logits_pass(ops, cmd, "topk1", logits, 4, first, 8, pc, rows, vkmm_ops_groups_for(ops, pc.n_chunks, 1), err);
+    if (s || pc.n_chunks == 1)
+        return s;
+    pc.o_stride = out_stride;
+    return logits_pass(ops, cmd, "topk2", scratch, 8, out, 8, pc, rows, 1, err);
 }
 
 vkmm_status vkmm_op_topk(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, vkmm_range scratch, vkmm_range out,
                          uint32_t n, uint32_t rows, uint32_t k, vkmm_error *err)
 {
-    if (rows == 0)
-        return VKMM_OK;
-    logits_push pc = {.n = n, .k = k, .x_stride = n};
-    vkmm_status s = logits_check(ops, "topk", logits, scratch, out, n, rows, k, k * 8, &pc.chunk, &pc.n_chunks, err);
-    if (s)
-        return s;
-    /* one chunk per row: pass 1 already has the answer */
-    vkmm_range first = pc.n_chunks == 1 ? out : scratch;
-    s = logits_pass(ops, cmd, "topk1", logits, 4, first, 8, pc, rows, vkmm_ops_groups_for(ops, pc.n_chunks, 1), err);
-    if (s || pc.n_chunks == 1)
-        return s;
-    return logits_pass(ops, cmd, "topk2", scratch, 8, out, 8, pc, rows, 1, err);
+    return vkmm_op_topk_strided(ops, cmd, logits, n, scratch, out, k, n, rows, k, err);
 }
 
 vkmm_status vkmm_op_argmax(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, vkmm_range scratch, vkmm_range out,
@@ -143,17 +165,27 @@ vkmm_status vkmm_op_argmax(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, vkmm
     return vkmm_op_topk(ops, cmd, logits, scratch, out, n, rows, 1, err);
 }
 
-vkmm_status vkmm_op_logsumexp(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, vkmm_range scratch, vkmm_range out,
-                              uint32_t n, uint32_t rows, float scale, vkmm_error *err)
+vkmm_status vkmm_op_logsumexp_strided(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, uint32_t x_stride,
+                                      vkmm_range scratch, vkmm_range out, uint32_t out_stride, uint32_t n,
+                                      uint32_t rows, float scale, vkmm_error *err)
 {
     if (rows == 0)
         return VKMM_OK;
-    logits_push pc = {.n = n, .k = 1, .x_stride = n, .scale = scale};
-    vkmm_status s = logits_check(ops, "logsumexp", logits, scratch, out, n, rows, 1, 4, &pc.chunk, &pc.n_chunks, err);
+    logits_push pc = {.n = n, .k = 1, .x_stride = x_stride, .scale = scale};
+    vkmm_status s = logits_check(ops, "logsumexp", logits, x_stride, scratch, out, out_stride, n, rows, 1, 4,
+                                 &pc.chunk, &pc.n_chunks, err);
     if (s)
         return s;
+    pc.o_stride = pc.n_chunks;
     s = logits_pass(ops, cmd, "lse1", logits, 4, scratch, 8, pc, rows, vkmm_ops_groups_for(ops, pc.n_chunks, 1), err);
     if (s)
         return s;
+    pc.o_stride = out_stride;
     return logits_pass(ops, cmd, "lse2", scratch, 8, out, 4, pc, rows, 1, err);
+}
+
+vkmm_status vkmm_op_logsumexp(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, vkmm_range scratch, vkmm_range out,
+                              uint32_t n, uint32_t rows, float scale, vkmm_error *err)
+{
+    return vkmm_op_logsumexp_strided(ops, cmd, logits, n, scratch, out, 1, n, rows, scale, err);
 }

@@ -33,4 +33,13 @@ vkmm_status vkmm_op_argmax(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, vkmm
 vkmm_status vkmm_op_logsumexp(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, vkmm_range scratch, vkmm_range out,
                               uint32_t n, uint32_t rows, float scale, vkmm_error *err);
 
+/* The same for rows x_stride floats apart, results out_stride entries (vkmm_logit for top-k, floats for
+ * log-sum-exp) apart: the rows of several sequences in one call. */
+vkmm_status vkmm_op_topk_strided(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, uint32_t x_stride,
+                                 vkmm_range scratch, vkmm_range out, uint32_t out_stride, uint32_t n, uint32_t rows,
+                                 uint32_t k, vkmm_error *err);
+vkmm_status vkmm_op_logsumexp_strided(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range logits, uint32_t x_stride,
+                                      vkmm_range scratch, vkmm_range out, uint32_t out_stride, uint32_t n,
+                                      uint32_t rows, float scale, vkmm_error *err);
+
 #endif

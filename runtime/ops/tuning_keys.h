@@ -16,6 +16,8 @@
     X(MATVEC_CHUNKED_COLS, "matvec", "chunked_cols")                                                              \
     X(MATVEC_SUBGROUP, "matvec", "subgroup")                                                                      \
     X(MATVEC_GENERIC, "matvec", "generic")                                                                        \
+    X(MATVEC_LANES, "matvec", "lanes")                                                                            \
+    X(MATVEC_LANE_ROWS, "matvec", "lane_rows")                                                                    \
     X(MATMUL_BM, "matmul", "bm")                                                                                  \
     X(MATMUL_BN, "matmul", "bn")                                                                                  \
     X(MATMUL_TM, "matmul", "tm")                                                                                  \
@@ -35,6 +37,7 @@
     X(SOFTMAX_WORKGROUP, "softmax", "workgroup")                                                                  \
     X(SOFTMAX_SUBGROUP, "softmax", "subgroup")                                                                    \
     X(SOFTMAX_CHUNK, "softmax", "chunk")                                                                          \
+    X(SOFTMAX_TEXEL, "softmax", "texel")                                                                          \
     X(GET_ROWS_WORKGROUP, "get_rows", "workgroup")                                                                \
     X(GET_ROWS_PER_ELEMENT, "get_rows", "per_element")                                                            \
     X(LAYOUT_WORKGROUP, "layout", "workgroup")                                                                    \

@@ -4,11 +4,22 @@
 // PASS 2, one workgroup per row merges its chunks' pairs: M = max m, S = Σ s·exp(m − M), lse = M + log S.
 // Rows of only −inf give −inf, rows with a +inf give +inf; NaN logits are skipped.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require // texel buffers with no sampler: Mesa 25 warns on sampled buffers
 #include "base.glsl"
+#ifndef TEXEL
+#define TEXEL 0
+#endif
 #include "reduce.glsl"
 
 #if PASS == 1
+#if TEXEL
+// logits through a texel buffer: on lavapipe a texel fetch is a few vector loads, a storage load a loop over lanes
+layout(binding = 0) uniform textureBuffer xt;
+float x_at(uint i) { return texelFetch(xt, int(i >> 2))[i & 3u]; }
+#else
 layout(std430, binding = 0) readonly buffer X { float x[]; };
+float x_at(uint i) { return x[i]; }
+#endif
 layout(std430, binding = 1) writeonly buffer Part { vec2 part[]; };   // (m, s) per chunk
 #else
 layout(std430, binding = 0) readonly buffer Part { vec2 part[]; };
@@ -19,6 +30,7 @@ layout(push_constant) uniform P {
     uint n, chunk, n_chunks, k;    // row length, elements per chunk, chunks per row; k unused (shared layout)
     uint x_off, x_stride, o_off;   // x_stride: floats between rows
     float scale;
+    uint o_stride;                 // entries between rows of the output
 } p;
 
 const float NEG_INF = -1.0 / 0.0;
@@ -50,10 +62,10 @@ void main()
         uint i1 = min((g + 1u) * p.chunk, p.n);
         float m = NEG_INF, s = 0.0;
         for (uint i = g * p.chunk + tid; i < i1; i += wg)
-            lse_add(m, s, p.scale * x[xb + i], 1.0);
+            lse_add(m, s, p.scale * x_at(xb + i), 1.0);
         vec2 r = merge(m, s);
         if (tid == 0u)
-            part[p.o_off + row * p.n_chunks + g] = r;
+            part[p.o_off + row * p.o_stride + g] = r;
     }
 #else
     float m = NEG_INF, s = 0.0;
@@ -63,6 +75,6 @@ void main()
     }
     vec2 r = merge(m, s);
     if (tid == 0u)
-        lse[p.o_off + row] = isinf(r.x) ? r.x : r.x + log(r.y);
+        lse[p.o_off + row * p.o_stride] = isinf(r.x) ? r.x : r.x + log(r.y);
 #endif
 }

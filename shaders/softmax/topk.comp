@@ -7,14 +7,23 @@
 // the last winner, and only the invocation that supplied a winner rescans its items. NaN counts as −inf;
 // missing entries (a chunk shorter than k) are (0xffffffff, −inf) and rank after every real entry.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require // texel buffers with no sampler: Mesa 25 warns on sampled buffers
 #include "base.glsl"
+#ifndef TEXEL
+#define TEXEL 0
+#endif
 #if USE_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 
-#if PASS == 1
+#if PASS == 1 && TEXEL
+// logits through a texel buffer: on lavapipe a texel fetch is a few vector loads, a storage load a loop over lanes
+layout(binding = 0) uniform textureBuffer xt;
+float x_at(uint i) { return texelFetch(xt, int(i >> 2))[i & 3u]; }
+#elif PASS == 1
 layout(std430, binding = 0) readonly buffer X { float x[]; };
+float x_at(uint i) { return x[i]; }
 #else
 layout(std430, binding = 0) readonly buffer C { uvec2 cand[]; };
 #endif
@@ -25,6 +34,7 @@ layout(push_constant) uniform P {
     uint x_off, x_stride;          // PASS 1: floats between rows (PASS 2: x_off in candidates)
     uint o_off;
     float scale;                   // unused (the layout is shared with lse.comp)
+    uint o_stride;                 // entries between rows of the output (PASS 1: of its output)
 } p;
 
 const float NEG_INF = -1.0 / 0.0;
@@ -77,7 +87,7 @@ void wg_best(inout float v, inout uint id)
 void item(uint base, uint id0, uint j, out float v, out uint id)
 {
 #if PASS == 1
-    v = x[base + j];
+    v = x_at(base + j);
     if (isnan(v))
         v = NEG_INF;
     id = id0 + j;
@@ -111,12 +121,12 @@ void main()
     for (uint g = gl_WorkGroupID.x; g < p.n_chunks; g += gl_NumWorkGroups.x) {
         uint id0 = g * p.chunk, count = min(p.chunk, p.n - id0);
         uint base = p.x_off + row * p.x_stride + id0;
-        uint ob = p.o_off + (row * p.n_chunks + g) * p.k;
+        uint ob = p.o_off + row * p.o_stride + g * p.k;
 #else
     {
         uint id0 = 0u, count = p.n_chunks * p.k;
         uint base = p.x_off + row * count;
-        uint ob = p.o_off + row * p.k;
+        uint ob = p.o_off + row * p.o_stride;
 #endif
         float mv;
         uint mi;

@@ -5,6 +5,7 @@
 
 #include "harness.h"
 #include "dtype_table.h"
+#include "ref/ref_act.h"
 #include "ref/ref_matmul.h"
 #include "matmul.h"
 
@@ -97,6 +98,62 @@ static void check(ctx *c, uint32_t type, uint32_t rows, uint32_t k, uint32_t n_c
     free(out);
 }
 
+/* The fused gated unit act(G·x) · (U·x) against two reference products; where the device has no fused kernel
+ * (or this setting turns it off) the op must say so and record nothing. */
+static void check_glu(ctx *c, uint32_t type, vkmm_act act, uint32_t rows, uint32_t k, uint32_t n_cols, bool expect)
+{
+    vkmm_error err;
+    uint32_t x_stride = (k + 3) / 4 * 4 + 4, y_stride = rows + 1;
+    uint8_t *wg = make_weights(c, type, rows, k), *wu = make_weights(c, type, rows, k);
+    uint64_t rb = vkmm_dtype_row_bytes(type, k);
+    float *x = malloc(sizeof *x * x_stride * n_cols), *g = malloc(sizeof *g * y_stride * n_cols),
+          *u = malloc(sizeof *u * y_stride * n_cols), *out = malloc(sizeof *out * y_stride * n_cols);
+    test_fill_uniform(&c->rng, x, (size_t)x_stride * n_cols, -1, 1);
+    vkmm_range W, U, X, Y;
+    uint32_t pad = 16 * (c->calls++ % 2); /* gate and up start at the same alignment, as the kernel needs */
+    vkmm_buffer *bw = test_upload(c->gpu, wg, rb * rows, pad, &W), *bu = test_upload(c->gpu, wu, rb * rows, pad, &U);
+    vkmm_buffer *bx = test_upload(c->gpu, x, sizeof *x * x_stride * n_cols, 16, &X);
+    vkmm_buffer *by = test_upload(c->gpu, NULL, sizeof *out * y_stride * n_cols, 4, &Y);
+    vkmm_weight tg, tu;
+    CHECK_OK(vkmm_weight_view(c->ops, W, type, k, rows, &tg, &err), &err, );
+    CHECK_OK(vkmm_weight_view(c->ops, U, type, k, rows, &tu, &err), &err, );
+    vkmm_cmd *cmd;
+    CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
+    bool done = false;
+    CHECK_OK(vkmm_op_matmul_glu(c->ops, cmd, act, &tg, &tu, X, x_stride, Y, y_stride, n_cols, &done, &err), &err, );
+    CHECK(done == expect, "%s glu rows=%u k=%u: fused %d, expected %d", vkmm_dtype_get(type)->name, rows, k, done,
+          expect);
+    if (done) {
+        CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+        test_download(c->gpu, Y, out);
+        ref_matmul(type, wg, rows, k, x, x_stride, n_cols, g, y_stride);
+        ref_matmul(type, wu, rows, k, x, x_stride, n_cols, u, y_stride);
+        double num = 0, den = 0;
+        for (uint32_t n = 0; n < n_cols; n++)
+            for (uint32_t m = 0; m < rows; m++) {
+                double a = g[n * y_stride + m];
+                a = (act == VKMM_ACT_SILU ? ref_silu(a) : act == VKMM_ACT_GELU_ERF ? ref_gelu_erf(a) : ref_gelu_tanh(a)) *
+                    u[n * y_stride + m];
+                double e = out[n * y_stride + m] - a;
+                num += e * e;
+                den += a * a;
+            }
+        CHECK(num / den < 1e-10, "%s glu act %d rows=%u k=%u cols=%u: nmse %g", vkmm_dtype_get(type)->name, act, rows,
+              k, n_cols, num / den);
+    }
+    vkmm_cmd_destroy(cmd);
+    vkmm_buffer_destroy(bw);
+    vkmm_buffer_destroy(bu);
+    vkmm_buffer_destroy(bx);
+    vkmm_buffer_destroy(by);
+    free(wg);
+    free(wu);
+    free(x);
+    free(g);
+    free(u);
+    free(out);
+}
+
 static void patch_embed(ctx *c, uint32_t type, bool with_bias)
 {
     vkmm_error err;
@@ -151,7 +208,9 @@ int main(void)
     /* setting 0: small groups, one row per team, shared-memory reduction; setting 1: bigger groups and teams
      * (several subgroups per team on lavapipe), four rows per team, subgroup reduction; setting 2 (mat-vec
      * shapes only): the generic decoder for every type, two rows per team of one subgroup. 9 to 40 columns go
-     * through the tiled kernel in setting 0 and through the mat-vec in chunks of up to 8 in setting 1. */
+     * through the tiled kernel in setting 0 and through the mat-vec in chunks of up to 8 in setting 1.
+     * Settings 1 and 2 also take the lanes layout (matvec_lanes.comp) for the types it has, where the device can
+     * run it (8-lane subgroups): two rows per lane in setting 1, one in setting 2. */
     for (int setting = 0; setting < 3; setting++) {
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_WORKGROUP, setting == 1 ? 128 : 32);
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_THREADS_PER_ROW, setting == 0 ? 4 : setting == 1 ? 64 : 8);
@@ -160,6 +219,8 @@ int main(void)
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_SUBGROUP, setting != 0);
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_GENERIC, setting == 2);
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_CHUNKED_COLS, setting == 1 ? 40 : 0);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_LANES, setting != 0);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATVEC_LANE_ROWS, setting == 1 ? 2 : 1);
         /* tiles: 32x16 of 2x2 per thread, K by 32 / 64x32 of 4x2 per thread, K by 12 (not a divisor of the
          * blocks: steps end mid-block and the last one is ragged) */
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_MATMUL_BM, setting ? 64 : 32);
@@ -189,6 +250,9 @@ int main(void)
             check(&c, type, 33, k_odd, 7, 3);
             check(&c, type, 70, k_big, 8, 2);
             check(&c, type, 13, k_big + k_small, 1, 1);
+            /* rows of whole 16-byte texels for every type (the lanes layout's aligned steps, at offsets that
+             * cycle through the alignments), over several workgroups with a short last one */
+            check(&c, type, 301, 512, 1 + setting * 2, 1);
             if (setting == 2)
                 continue;
             /* just past the mat-vec limit: tiled in setting 0, the mat-vec over column chunks in setting 1 */
@@ -198,6 +262,18 @@ int main(void)
                 check(&c, type, 130, k_small * 5, 130, 1);
             if (setting < 2 && type == VKMM_Q8_0) /* a long K: many tile steps (lavapipe caps loop iterations) */
                 check(&c, type, 5, 32768 + 32, 41, 1);
+        }
+        /* the fused gated unit: where the lanes layout runs (settings 1 and 2 on 8-lane devices), for its types */
+        {
+            const vkmm_device_info *d = vkmm_gpu_info(c.gpu);
+            bool lanes = setting != 0 && d->subgroup_size == 8 && (d->subgroup_ops & VKMM_SUBGROUP_SHUFFLE);
+            static const uint32_t glu_types[] = {VKMM_F16, VKMM_Q8_0, VKMM_Q4_0, VKMM_Q4_K, VKMM_Q6_K, VKMM_Q5_0};
+            for (size_t t = 0; t < sizeof glu_types / sizeof *glu_types; t++) {
+                bool has = lanes && glu_types[t] != VKMM_Q5_0;
+                uint32_t blk = vkmm_dtype_get(glu_types[t])->block, k = blk == 256 ? 512 : 96;
+                check_glu(&c, glu_types[t], (vkmm_act)(t % 3), 77, k, 1, has);
+                check_glu(&c, glu_types[t], (vkmm_act)((t + 1) % 3), 130, 2 * k, 2 + setting, has); /* within max_cols */
+            }
         }
         /* plain types with row lengths that are not multiples of 32 */
         check(&c, VKMM_F32, 9, 7, 1, 1);

@@ -121,6 +121,52 @@ static void check_logits(ctx *c, uint32_t n, uint32_t rows, uint32_t k, int kind
     free(x), free(got), free(am), free(lse), free(ids), free(vals);
 }
 
+/* The strided forms (one call for the rows of several sequences): rows n + 5 floats apart with +inf between
+ * them (read by mistake it would win), results k + 3 entries / 4 floats apart; equal to the packed forms. */
+static void check_strided(ctx *c, uint32_t n, uint32_t rows, uint32_t k)
+{
+    vkmm_error err;
+    uint32_t xs = n + 5, os = k + 3;
+    float *x = malloc((size_t)rows * xs * 4), *packed = malloc((size_t)rows * n * 4);
+    for (size_t i = 0; i < (size_t)rows * xs; i++)
+        x[i] = INFINITY;
+    for (uint32_t r = 0; r < rows; r++) {
+        fill_logits(c, packed + (size_t)r * n, n, RANDOM);
+        memcpy(x + (size_t)r * xs, packed + (size_t)r * n, 4ull * n);
+    }
+    vkmm_range X, P, S, O, Q, L, M;
+    vkmm_buffer *bx = test_upload(c->gpu, x, (size_t)rows * xs * 4 - 20, 4, &X),
+                *bp = test_upload(c->gpu, packed, (size_t)rows * n * 4, 0, &P),
+                *bs = test_upload(c->gpu, NULL, vkmm_op_logits_scratch_bytes(c->ops, n, rows, k), 0, &S),
+                *bo = test_upload(c->gpu, NULL, ((size_t)(rows - 1) * os + k) * 8, 8, &O),
+                *bq = test_upload(c->gpu, NULL, (size_t)rows * k * 8, 0, &Q),
+                *bl = test_upload(c->gpu, NULL, ((size_t)(rows - 1) * 4 + 1) * 4, 4, &L),
+                *bm = test_upload(c->gpu, NULL, (size_t)rows * 4, 0, &M);
+    vkmm_cmd *cmd;
+    CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
+    CHECK_OK(vkmm_op_topk_strided(c->ops, cmd, X, xs, S, O, os, n, rows, k, &err), &err, );
+    CHECK_OK(vkmm_op_topk(c->ops, cmd, P, S, Q, n, rows, k, &err), &err, );
+    CHECK_OK(vkmm_op_logsumexp_strided(c->ops, cmd, X, xs, S, L, 4, n, rows, 1.0f, &err), &err, );
+    CHECK_OK(vkmm_op_logsumexp(c->ops, cmd, P, S, M, n, rows, 1.0f, &err), &err, );
+    CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+    vkmm_cmd_destroy(cmd);
+    vkmm_logit *o = malloc(((size_t)(rows - 1) * os + k) * 8), *q = malloc((size_t)rows * k * 8);
+    float *l = malloc(((size_t)(rows - 1) * 4 + 1) * 4), *m = malloc((size_t)rows * 4);
+    test_download(c->gpu, O, o);
+    test_download(c->gpu, Q, q);
+    test_download(c->gpu, L, l);
+    test_download(c->gpu, M, m);
+    for (uint32_t r = 0; r < rows; r++) {
+        CHECK(!memcmp(o + (size_t)r * os, q + (size_t)r * k, 8ull * k), "[%s] strided topk n=%u row %u differs",
+              c->setting, n, r);
+        CHECK(l[r * 4] == m[r], "[%s] strided logsumexp n=%u row %u: %g, packed %g", c->setting, n, r,
+              (double)l[r * 4], (double)m[r]);
+    }
+    vkmm_buffer_destroy(bx), vkmm_buffer_destroy(bp), vkmm_buffer_destroy(bs), vkmm_buffer_destroy(bo);
+    vkmm_buffer_destroy(bq), vkmm_buffer_destroy(bl), vkmm_buffer_destroy(bm);
+    free(x), free(packed), free(o), free(q), free(l), free(m);
+}
+
 static void check_errors(ctx *c)
 {
     vkmm_error err;
@@ -157,6 +203,7 @@ int main(void)
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_WORKGROUP, settings[si].wg);
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_SUBGROUP, settings[si].sg);
         vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_CHUNK, settings[si].chunk);
+        vkmm_ops_set_tune(c.ops, VKMM_TUNE_SOFTMAX_TEXEL, si != 0); /* first passes as texels in all but the first */
         check_softmax(&c, 1, 1, 1.0f, false);
         check_softmax(&c, 7, 33, 0.125f, true);
         check_softmax(&c, 32, 1152, 1.0f, false);
@@ -171,6 +218,8 @@ int main(void)
         check_logits(&c, 262208, 1, 40, FEW_VALUES);
         check_logits(&c, 262208, 2, 64, RANDOM);
         check_logits(&c, 2000, 3, 17, SPECIALS);
+        check_strided(&c, 549, 3, 10);
+        check_strided(&c, 20001, 4, 40);
     }
     check_errors(&c);
     vkmm_ops_destroy(c.ops);
