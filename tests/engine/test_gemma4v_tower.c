@@ -311,9 +311,9 @@ int main(void)
     CHECK_OK(vkmm_ops_create(gpu, NULL, &ops, &err), &err, 1);
     tower_row();
     layer_spans();
-    /* width, height, budget, bind limit: landscape, portrait, square, and 1000 x 30 (the height floors to no token:
-     * one token row, floor(ratio) tokens wide); the last as if bindings held 100 rows of the MLP (594 patches: six
-     * passes, the last short) */
+    /* width, height, budget, bind limit: landscape, portrait, square, and 1000 x 30 (a strip of one token row:
+     * 2304 x 48 by the ordinary rounding; HF's rule for a side that floors to nothing is met by e2e-gemma4-image's
+     * 2000 x 20); the last as if bindings held 100 rows of the MLP (594 patches: six passes, the last short) */
     static const uint32_t e_images[][4] = {{200, 150, 70, 0}, {60, 130, 140, 0}, {1000, 30, 70, 0}};
     static const uint32_t q8_images[][4] = {{100, 100, 70, 0}};
     static const uint32_t b_images[][4] = {{300, 100, 280, 0}, {90, 160, 70, 0}, {90, 160, 70, 100 * 288 * 4}};
