@@ -6,16 +6,14 @@ import array
 import base64
 import binascii
 import ctypes
+import numbers
 import os
 
 from . import _lib
+from ._media import fill_file, is_numpy as _is_numpy
 
 # input_audio formats vkmm decodes (libsndfile): OpenAI's "wav" and "mp3", and the other containers it reads
 AUDIO_FORMATS = ("wav", "mp3", "flac", "ogg", "opus", "aiff")
-
-
-def _is_numpy(x):
-    return type(x).__module__ == "numpy" and type(x).__name__ == "ndarray"
 
 
 def from_input_audio(part, what):
@@ -37,11 +35,16 @@ def from_input_audio(part, what):
     return raw
 
 
+def _check_rate(rate, what):
+    # numbers.Integral takes Python's and numpy's integers alike; bool is one too, and no rate
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Integral) or not 1 <= int(rate) <= 1_000_000:
+        raise ValueError(f"{what}: the sample rate must be an int in 1..1000000 Hz, not {rate!r}")
+
+
 def _samples(arr, rate, what):
     """A numpy array of samples (n, or n x channels) and its rate as (contiguous float32 array, frames, channels)."""
     import numpy as np
-    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or not 1 <= int(rate) <= 1_000_000:
-        raise ValueError(f"{what}: the sample rate must be an int in 1..1000000 Hz, not {rate!r}")
+    _check_rate(rate, what)
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"{what}: samples must be a numeric numpy array, not dtype {arr.dtype}")
     if arr.dtype.kind in "iu":  # integer PCM: scaled to [-1, 1] as decoders do
@@ -73,22 +76,15 @@ class AudioList:
 
     def _fill(self, inp, item, what):
         inp.struct_size = ctypes.sizeof(inp)  # array elements skip Sized.__init__
-        name = what.encode()
-        if isinstance(item, (str, os.PathLike)):
-            path = os.fsencode(item)
-            if not path or b"\0" in path:
-                raise ValueError(f"{what}: {'an empty path' if not path else 'a path with a NUL byte'}")
-            inp.path = path
-            name = path
-        elif isinstance(item, (bytes, bytearray, memoryview)):
-            data = bytes(item)
-            if not data:
-                raise ValueError(f"{what}: empty bytes, not an audio file")
-            buf = ctypes.create_string_buffer(data, len(data))
-            self._keep.append(buf)
-            inp.data = ctypes.cast(buf, ctypes.c_void_p)
-            inp.size = len(data)
-        elif isinstance(item, (tuple, list)) and len(item) == 2 and _is_numpy(item[0]):
+        name = fill_file(inp, item, what, "an audio file", self._keep)
+        if name is None:
+            name = what.encode()
+            self._fill_samples(inp, item, what)
+        self._keep.append(name)
+        inp.name = name
+
+    def _fill_samples(self, inp, item, what):
+        if isinstance(item, (tuple, list)) and len(item) == 2 and _is_numpy(item[0]):
             arr, frames, channels, rate = _samples(item[0], item[1], what)
             self._keep.append(arr)
             inp.samples = arr.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
@@ -99,16 +95,13 @@ class AudioList:
             if arr.typecode != "f" or not len(arr):
                 raise TypeError(f"{what}: an array.array of samples must be non-empty typecode 'f' (float32), not "
                                 f"{arr.typecode!r}")
-            if isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= 1_000_000:
-                raise ValueError(f"{what}: the sample rate must be an int in 1..1000000 Hz, not {rate!r}")
+            _check_rate(rate, what)
             buf = (ctypes.c_float * len(arr)).from_buffer_copy(arr)
             self._keep.append(buf)
             inp.samples = ctypes.cast(buf, ctypes.POINTER(ctypes.c_float))
-            inp.n_frames, inp.channels, inp.sample_rate = len(arr), 1, rate
+            inp.n_frames, inp.channels, inp.sample_rate = len(arr), 1, int(rate)
         elif _is_numpy(item):
             raise TypeError(f"{what}: a numpy array of samples needs its sample rate: pass (array, rate)")
         else:
             raise TypeError(f"{what}: an audio clip is a path, the bytes of a WAV/FLAC/OGG/MP3 file or (numpy "
                             f"samples, sample rate), not {type(item).__name__}")
-        self._keep.append(name)
-        inp.name = name

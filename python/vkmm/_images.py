@@ -8,10 +8,9 @@ import os
 import urllib.parse
 
 from . import _lib
+from ._media import fill_file, is_numpy as _is_numpy
 
 
-def _is_numpy(x):
-    return type(x).__module__ == "numpy" and type(x).__name__ == "ndarray"
 
 
 def _is_pil(x):
@@ -94,22 +93,15 @@ class ImageList:
 
     def _fill(self, inp, item, what):
         inp.struct_size = ctypes.sizeof(inp)  # array elements skip Sized.__init__
-        name = what.encode()
-        if isinstance(item, (str, os.PathLike)):
-            path = os.fsencode(item)
-            if not path or b"\0" in path:
-                raise ValueError(f"{what}: {'an empty path' if not path else 'a path with a NUL byte'}")
-            inp.path = path
-            name = path
-        elif isinstance(item, (bytes, bytearray, memoryview)):
-            data = bytes(item)
-            if not data:
-                raise ValueError(f"{what}: empty bytes, not an image")
-            buf = ctypes.create_string_buffer(data, len(data))
-            self._keep.append(buf)
-            inp.data = ctypes.cast(buf, ctypes.c_void_p)
-            inp.size = len(data)
-        elif _is_numpy(item):
+        name = fill_file(inp, item, what, "an image", self._keep)
+        if name is None:
+            name = what.encode()
+            self._fill_pixels(inp, item, what)
+        self._keep.append(name)
+        inp.name = name
+
+    def _fill_pixels(self, inp, item, what):
+        if _is_numpy(item):
             arr, w, h, c = _numpy_pixels(item, what)
             self._keep.append(arr)
             inp.pixels = arr.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8))
@@ -123,5 +115,3 @@ class ImageList:
         else:
             raise TypeError(f"{what}: an image is a path, bytes of a PNG/JPEG/BMP, a numpy uint8 array (H x W x 3 "
                             f"or 4) or a PIL image, not {type(item).__name__}")
-        self._keep.append(name)
-        inp.name = name
