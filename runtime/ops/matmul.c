@@ -214,6 +214,14 @@ static void merge_pieces(const vkmm_ops *ops, vkmm_weight *w)
     w->n_pieces = n;
 }
 
+/* Whether F16 weights take their own lanes setting `key` (matvec.f16_cols, f16_lane_rows): set, and a matrix of at
+ * least 2^20 weights (a vision tower's), where fewer, larger workgroups still keep every core busy (the demo
+ * model's 128 x 256 matrices ran their prompt at half speed with them). */
+static bool f16_wide(const vkmm_ops *ops, const vkmm_weight *w, vkmm_tune key)
+{
+    return w->type == VKMM_F16 && vkmm_ops_tune(ops, key) > 0 && (uint64_t)w->rows * w->k >= (1u << 20);
+}
+
 /* Records the lanes mat-vec of w (and with up, the gated unit act(w·x) · (up·x), up shaped and split like w) in
  * column chunks of `per`; *done stays false (nothing recorded) where the layout does not apply. */
 static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, const vkmm_weight *up,
@@ -254,7 +262,10 @@ static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
     lower_name(w->type, tname, sizeof tname);
     snprintf(shader, sizeof shader, "matvec_lanes_%s%s", up ? "glu_" : "", tname);
     uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_MATVEC_WORKGROUP) / 8 * 8;
-    uint32_t rpl = pow2_floor((uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANE_ROWS));
+    uint32_t rpl = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANE_ROWS);
+    if (f16_wide(ops, w, VKMM_TUNE_MATVEC_F16_LANE_ROWS))
+        rpl = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_F16_LANE_ROWS);
+    rpl = pow2_floor(rpl);
     if (rpl > 4)
         rpl = 4;
     uint32_t slots = up ? 2 : rpl, rows_per_lane = up ? 1 : rpl; /* with up: slots gate and up of one row */
@@ -292,10 +303,13 @@ static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
     return VKMM_OK;
 }
 
-/* Column chunks for the mat-vec: at most matvec.max_cols (and 8) each, as equal as they come. */
-static uint32_t matvec_chunk(const vkmm_ops *ops, uint32_t n_cols)
+/* Column chunks for the mat-vec: at most matvec.max_cols (large F16 matrices: f16_cols where set; and 8) each, as
+ * equal as they come. */
+static uint32_t matvec_chunk(const vkmm_ops *ops, const vkmm_weight *w, uint32_t n_cols)
 {
     uint32_t max_vec = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_MAX_COLS);
+    if (f16_wide(ops, w, VKMM_TUNE_MATVEC_F16_COLS))
+        max_vec = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_F16_COLS);
     if (max_vec > 8)
         max_vec = 8;
     if (max_vec == 0)
@@ -321,8 +335,8 @@ vkmm_status vkmm_op_matmul_glu(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_act act, const
     if (x.size < ((uint64_t)(n_cols - 1) * x_stride + gate->k) * 4 ||
         y.size < ((uint64_t)(n_cols - 1) * y_stride + gate->rows) * 4)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "matmul_glu: x or y range too small for %u columns", n_cols);
-    return matvec_lanes(ops, cmd, gate, up, act, x, x_stride, y, y_stride, n_cols, matvec_chunk(ops, n_cols), done,
-                        err);
+    return matvec_lanes(ops, cmd, gate, up, act, x, x_stride, y, y_stride, n_cols,
+                        matvec_chunk(ops, gate, n_cols), done, err);
 }
 
 typedef struct tile {
@@ -418,7 +432,7 @@ vkmm_status vkmm_op_matmul(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, v
     /* the mat-vec reads x as vec4: other layouts take the tiles, which read x element by element */
     bool x_vec4 = vkmm_range_device_offset(x) % 16 == 0 && x_stride % 4 == 0;
     if (x_vec4 && (n_cols <= max_vec || n_cols <= chunked)) {
-        uint32_t per = matvec_chunk(ops, n_cols);
+        uint32_t per = matvec_chunk(ops, w, n_cols);
         bool done;
         vkmm_status s = matvec_lanes(ops, cmd, w, NULL, VKMM_ACT_GELU_TANH, x, x_stride, y, y_stride, n_cols, per,
                                      &done, err);

@@ -181,16 +181,19 @@ void row_dot(uint rb[RPL])
 // block shorter than 32 zeroes both x and the weights past the row's end (what follows may be anything).
 void f16_block(uint rb[RPL], uint b, uint n, vec4 xv[NCOLS])
 {
-    [[unroll]] for (uint j = 0u; j < RPL; j++)
-        [[unroll]] for (uint t = 0u; t < 4u; t++) {
-            uvec4 h = wfetch(j, (rb[j] >> 4) + 4u * b + t);
-            [[unroll]] for (uint i = 0u; i < 4u; i++) {
-                vec2 f = unpackHalf2x16(h[i]);
-                uint e = 8u * t + 2u * i;
-                mac(j, e < n ? f.x : 0.0, e, xv);
-                mac(j, e + 1u < n ? f.y : 0.0, e + 1u, xv);
+    [[unroll]] for (uint j = 0u; j < RPL; j++) {
+        uvec4 h[4];
+        [[unroll]] for (uint t = 0u; t < 4u; t++)
+            h[t] = wfetch(j, (rb[j] >> 4) + 4u * b + t);
+        // by x component first (element 4l + c sits in lane l's quad at c): a column's component is done with
+        // once its eight elements are, so fewer x values stay live (F16 has no partial sums to hide them behind)
+        [[unroll]] for (uint c = 0u; c < 4u; c++)
+            [[unroll]] for (uint l = 0u; l < 8u; l++) {
+                uint e = 4u * l + c;
+                vec2 f = unpackHalf2x16(h[e / 8u][(e % 8u) / 2u]);
+                mac(j, e < n ? ((e & 1u) != 0u ? f.y : f.x) : 0.0, e, xv);
             }
-        }
+    }
 }
 void row_dot(uint rb[RPL])
 {
