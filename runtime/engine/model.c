@@ -3,6 +3,7 @@
  * does not fit before uploading anything, then let the architecture bind (upload) its weights. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "vocab_gguf.h"
@@ -155,6 +156,35 @@ static void progress_adapter(const char *stage, uint64_t done, uint64_t total, v
         p->progress(stage, done, total, p->progress_user);
 }
 
+/* Folds a file's name, size and time into h (the prewarm list's key: another file, or this one rewritten, gets
+ * a list of its own). */
+static uint64_t hash_file(uint64_t h, const char *path)
+{
+    struct stat st;
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    uint64_t v[2] = {0, 0};
+    if (!stat(path, &st)) {
+        v[0] = (uint64_t)st.st_size;
+        v[1] = (uint64_t)st.st_mtime;
+    }
+    for (const char *c = name; *c; c++)
+        h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ (uint8_t)(v[i / 8] >> (8 * (i % 8)))) * 0x100000001b3ull;
+    return h;
+}
+
+/* Compiles what this model (and projector) used last time on a background thread, while the caller goes on. */
+static void prewarm(vkmm_gpu *gpu, const vkmm_model_params *p)
+{
+    uint64_t h = hash_file(0xcbf29ce484222325ull, p->model_path);
+    if (p->mmproj_path)
+        h = hash_file(h, p->mmproj_path);
+    char tag[32];
+    snprintf(tag, sizeof tag, "%016llx", (unsigned long long)h);
+    vkmm_gpu_prewarm(gpu, tag);
+}
+
 static vkmm_status load(const vkmm_model_params *p, vkmm_model **out, vkmm_error *err)
 {
     if (!p->model_path)
@@ -180,6 +210,8 @@ static vkmm_status load(const vkmm_model_params *p, vkmm_model **out, vkmm_error
     vkmm_gpu_options go = {.device = p->device, .validation = p->validation, .memory_budget = p->memory_budget};
     if (!s)
         s = vkmm_gpu_create(&go, &m->gpu, err);
+    if (!s)
+        prewarm(m->gpu, p);
     if (!s)
         s = vkmm_ops_create(m->gpu, NULL, &m->ops, err);
     if (!s)

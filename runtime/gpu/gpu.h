@@ -1,5 +1,6 @@
 /* runtime/gpu/gpu.h — the internal Vulkan layer. Everything above runtime/gpu/ talks to the GPU through
- * this header only; no Vulkan type appears in it. A vkmm_gpu is used from one thread at a time. */
+ * this header only; no Vulkan type appears in it. A vkmm_gpu is used from one thread at a time (but see
+ * vkmm_gpu_prewarm). */
 #ifndef VKMM_GPU_H
 #define VKMM_GPU_H
 
@@ -146,6 +147,13 @@ typedef struct vkmm_pipeline_desc {
 /* Returns a pipeline owned by the gpu (created once, cached by shader + constants). */
 vkmm_status vkmm_pipeline_get(vkmm_gpu *gpu, const vkmm_pipeline_desc *desc, vkmm_pipeline **out,
                               vkmm_error *err);
+/* Starts compiling, on a background thread, the pipelines that the last run with this `tag` (a model's identity)
+ * used, read from a list beside the pipeline cache (newest first: the caller's first uses are compiled by the
+ * caller, so the two meet in the middle); this run's list is written at vkmm_gpu_destroy. Pipelines are the
+ * one part of a vkmm_gpu that two threads may use at once. No-op without a disk cache or with VKMM_PREWARM=0. */
+void vkmm_gpu_prewarm(vkmm_gpu *gpu, const char *tag);
+/* Waits until the prewarm thread is done (tests). */
+void vkmm_gpu_prewarm_wait(vkmm_gpu *gpu);
 uint32_t vkmm_pipeline_bindings(const vkmm_pipeline *p);
 vkmm_bind_kind vkmm_pipeline_binding_kind(const vkmm_pipeline *p, uint32_t binding);
 

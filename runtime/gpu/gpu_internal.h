@@ -2,6 +2,7 @@
 #ifndef VKMM_GPU_INTERNAL_H
 #define VKMM_GPU_INTERNAL_H
 
+#include <pthread.h>
 #include <vulkan/vulkan.h>
 
 #include "gpu.h"
@@ -82,8 +83,15 @@ void vkmm_memory_destroy(vkmm_gpu *gpu);
 
 /* ---- pipelines (pipeline.c, pipeline_cache.c) ---- */
 
+enum { VKMM_PIPE_READY, VKMM_PIPE_COMPILING, VKMM_PIPE_FAILED };
+
 struct vkmm_pipeline {
     char key[160];
+    char shader[64];    /* the desc, kept for the prewarm list (the caller's name may be a stack buffer) */
+    uint32_t spec[VKMM_MAX_SPEC], n_spec, subgroup_size;
+    int state;          /* VKMM_PIPE_*: another thread may still be compiling it (the prewarm thread) */
+    bool used;          /* handed to a caller (not just prewarmed); use_seq: in which order */
+    uint32_t use_seq;
     VkPipeline pipeline;
     VkPipelineLayout layout;
     VkDescriptorSetLayout set_layout;
@@ -93,6 +101,12 @@ struct vkmm_pipeline {
 };
 
 void vkmm_pipelines_destroy(vkmm_gpu *gpu);
+/* vkmm_pipeline_get for the prewarm thread: the same, but the pipeline does not count as used */
+vkmm_status vkmm_pipeline_get_for(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, bool use, vkmm_pipeline **out,
+                                  vkmm_error *err);
+/* pipeline_warm.c: stops and joins the prewarm thread; writes this run's list of used pipelines */
+void vkmm_pipeline_warm_stop(vkmm_gpu *gpu);
+void vkmm_pipeline_warm_save(vkmm_gpu *gpu);
 void vkmm_pipeline_cache_open(vkmm_gpu *gpu, const char *dir);
 void vkmm_pipeline_cache_close(vkmm_gpu *gpu);
 
@@ -127,6 +141,14 @@ struct vkmm_gpu {
     char cache_path[1024];
     bool cache_dirty;
     vkmm_pipeline *pipelines;
+    pthread_mutex_t pipe_lock;   /* guards pipelines (the prewarm thread adds to it too) */
+    pthread_cond_t pipe_done;    /* a pipeline left the compiling state */
+    bool pipe_sync;              /* pipe_lock and pipe_done were initialised */
+    uint32_t use_seq;
+    char warm_path[1100];        /* the prewarm list of this gpu's model ("": none) */
+    char *warm_loaded;           /* its text as read, to write it back only when it changed */
+    pthread_t warm_thread;
+    bool warm_running, warm_stop;
 
     PFN_vkCmdBeginDebugUtilsLabelEXT begin_label;
     PFN_vkCmdEndDebugUtilsLabelEXT end_label;

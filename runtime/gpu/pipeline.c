@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gpu_internal.h"
+#include "log.h"
 #include "shader_registry.h"
 
 /* Binding count (highest Binding decoration + 1) and what each binding is: a variable whose type is a sampled
@@ -181,16 +183,55 @@ static vkmm_status create(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, const vkmm
     return VKMM_OK;
 }
 
-vkmm_status vkmm_pipeline_get(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, vkmm_pipeline **out, vkmm_error *err)
+static vkmm_pipeline *find(vkmm_gpu *gpu, const char *key)
+{
+    for (vkmm_pipeline *p = gpu->pipelines; p; p = p->next)
+        if (!strcmp(p->key, key))
+            return p;
+    return NULL;
+}
+
+static void unlink_pipeline(vkmm_gpu *gpu, vkmm_pipeline *p)
+{
+    for (vkmm_pipeline **q = &gpu->pipelines; *q; q = &(*q)->next)
+        if (*q == p) {
+            *q = p->next;
+            return;
+        }
+}
+
+static void mark_used(vkmm_gpu *gpu, vkmm_pipeline *p, bool use)
+{
+    if (use && !p->used) {
+        p->used = true;
+        p->use_seq = gpu->use_seq++;
+    }
+}
+
+vkmm_status vkmm_pipeline_get_for(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, bool use, vkmm_pipeline **out,
+                                  vkmm_error *err)
 {
     *out = NULL;
     char key[160];
     make_key(d, key, sizeof key);
-    for (vkmm_pipeline *p = gpu->pipelines; p; p = p->next)
-        if (!strcmp(p->key, key)) {
-            *out = p;
-            return VKMM_OK;
-        }
+    pthread_mutex_lock(&gpu->pipe_lock);
+    vkmm_pipeline *p = find(gpu, key);
+    while (p && p->state == VKMM_PIPE_COMPILING) { /* the prewarm thread is on it: wait rather than compile twice */
+        pthread_cond_wait(&gpu->pipe_done, &gpu->pipe_lock);
+        p = find(gpu, key);
+    }
+    if (p && p->state == VKMM_PIPE_READY) {
+        mark_used(gpu, p, use);
+        pthread_mutex_unlock(&gpu->pipe_lock);
+        *out = p;
+        return VKMM_OK;
+    }
+    if (p) { /* failed on the prewarm thread: try again here, for this caller's error message */
+        unlink_pipeline(gpu, p);
+        pipeline_free(gpu, p);
+    }
+    pthread_mutex_unlock(&gpu->pipe_lock);
+
     const vkmm_shader_blob *blob = vkmm_shader_find(d->shader);
     if (!blob)
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "no embedded shader named %s", d->shader);
@@ -203,19 +244,58 @@ vkmm_status vkmm_pipeline_get(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, vkmm_p
             return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: subgroup size %u not available on %s (range %u-%u)",
                              d->shader, d->required_subgroup_size, i->name, i->subgroup_size_min, i->subgroup_size_max);
     }
-    vkmm_pipeline *p = calloc(1, sizeof *p);
+    p = calloc(1, sizeof *p);
     if (!p)
         return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
     snprintf(p->key, sizeof p->key, "%s", key);
-    vkmm_status s = create(gpu, d, blob, p, err);
-    if (s) {
-        pipeline_free(gpu, p);
-        return vkmm_error_prefix(err, s, "pipeline %s", key);
+    snprintf(p->shader, sizeof p->shader, "%s", d->shader);
+    memcpy(p->spec, d->spec, sizeof p->spec);
+    p->n_spec = d->n_spec;
+    p->subgroup_size = d->required_subgroup_size;
+    p->state = VKMM_PIPE_COMPILING;
+    /* published while compiling, so that another thread asking for it waits instead of compiling it too */
+    pthread_mutex_lock(&gpu->pipe_lock);
+    vkmm_pipeline *raced = find(gpu, key);
+    if (raced) { /* the other thread started it between our look and now */
+        pthread_mutex_unlock(&gpu->pipe_lock);
+        free(p);
+        return vkmm_pipeline_get_for(gpu, d, use, out, err);
     }
     p->next = gpu->pipelines;
     gpu->pipelines = p;
-    gpu->stats.pipelines_created++;
-    gpu->cache_dirty = true;
+    pthread_mutex_unlock(&gpu->pipe_lock);
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    vkmm_status s = create(gpu, d, blob, p, err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    vkmm_debug("pipeline %s compiled in %.1f ms%s", key,
+               (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+               use ? "" : " (prewarm)");
+
+    pthread_mutex_lock(&gpu->pipe_lock);
+    if (s) {
+        if (use) {
+            unlink_pipeline(gpu, p);
+            pipeline_free(gpu, p);
+        } else {
+            p->state = VKMM_PIPE_FAILED; /* a caller will try again and get the message */
+        }
+    } else {
+        p->state = VKMM_PIPE_READY;
+        mark_used(gpu, p, use);
+        gpu->stats.pipelines_created++;
+        gpu->cache_dirty = true;
+    }
+    pthread_cond_broadcast(&gpu->pipe_done);
+    pthread_mutex_unlock(&gpu->pipe_lock);
+    if (s)
+        return vkmm_error_prefix(err, s, "pipeline %s", key);
     *out = p;
     return VKMM_OK;
+}
+
+vkmm_status vkmm_pipeline_get(vkmm_gpu *gpu, const vkmm_pipeline_desc *d, vkmm_pipeline **out, vkmm_error *err)
+{
+    return vkmm_pipeline_get_for(gpu, d, true, out, err);
 }
