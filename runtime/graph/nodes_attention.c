@@ -48,11 +48,9 @@ static vkmm_status rec_attention(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_e
                            .pt_off = a->p.pt_off, .seqs = a->p.seqs};
     vkmm_status s = VKMM_OK;
     if (n->in[1]) { /* else the rows are already there: a layer reading another layer's cache */
+        st.src2 = vkmm_graph_range(ex, n->in[2]); /* K and V in one store */
+        st.cache2 = vc;
         s = vkmm_op_kv_store_io(ex->ops, ex->cmd, &kv, &st, err);
-        st.src = vkmm_graph_range(ex, n->in[2]);
-        st.cache = vc;
-        if (!s)
-            s = vkmm_op_kv_store_io(ex->ops, ex->cmd, &kv, &st, err);
         if (s)
             return s;
     }

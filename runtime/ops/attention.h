@@ -99,6 +99,8 @@ typedef struct vkmm_kv_store_io {
     vkmm_range pages;        /* paged cache: u32 page tables */
     uint32_t pt_off;         /* paged cache, one sequence: its page table's offset */
     vkmm_range seqs;         /* vkmm_kv_seq [n]: row i is one sequence's token at seqs[i].pos (size 0: one sequence) */
+    vkmm_range src2, cache2; /* size > 0: V rows into V's cache as well, the same way (one dispatch where both fit
+                                one binding each; two otherwise) */
 } vkmm_kv_store_io;
 vkmm_status vkmm_op_kv_store_io(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, const vkmm_kv_store_io *io,
                                 vkmm_error *err);

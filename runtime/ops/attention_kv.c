@@ -64,8 +64,28 @@ vkmm_status vkmm_op_kv_store_dyn(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_lay
     return vkmm_op_kv_store_io(ops, cmd, kv, &io, err);
 }
 
+static vkmm_status store(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, const vkmm_kv_store_io *io,
+                         vkmm_error *err);
+
 vkmm_status vkmm_op_kv_store_io(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, const vkmm_kv_store_io *io,
                                 vkmm_error *err)
+{
+    if (!io->cache2.size)
+        return store(ops, cmd, kv, io, err);
+    /* K and V together where each cache is one binding; else one after the other */
+    uint64_t head_bytes = vkmm_kv_row_bytes(kv) * kv->capacity, limit = vkmm_attn_bind_limit(ops);
+    if (head_bytes * kv->n_kv_head <= limit)
+        return store(ops, cmd, kv, io, err);
+    vkmm_kv_store_io k = *io, v = *io;
+    k.src2 = k.cache2 = v.src2 = v.cache2 = (vkmm_range){0};
+    v.src = io->src2;
+    v.cache = io->cache2;
+    vkmm_status s = store(ops, cmd, kv, &k, err);
+    return s ? s : store(ops, cmd, kv, &v, err);
+}
+
+static vkmm_status store(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layout *kv, const vkmm_kv_store_io *io,
+                         vkmm_error *err)
 {
     vkmm_status s = vkmm_attn_check_layout(kv, "kv_store", err);
     uint32_t n = io->n, pos0 = io->pos0;
@@ -94,6 +114,10 @@ vkmm_status vkmm_op_kv_store_io(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layo
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "kv_store: %u rows (%llu bytes) exceed one binding; store fewer",
                          n, (unsigned long long)(src_row * n));
     uint64_t heads_per = limit / head_bytes;
+    uint32_t pair = io->cache2.size != 0; /* (the caller checked that both fit one binding each) */
+    if (pair && (io->src2.size < src_row * n || io->cache2.size < head_bytes * kv->n_kv_head))
+        return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: V source (%llu bytes) or cache (%llu bytes) too small",
+                         (unsigned long long)io->src2.size, (unsigned long long)io->cache2.size);
     if (heads_per == 0)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "kv_store: one head's cache (%llu bytes) exceeds a binding",
                          (unsigned long long)head_bytes);
@@ -108,21 +132,25 @@ vkmm_status vkmm_op_kv_store_io(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_kv_layo
         uint32_t nh = kv->n_kv_head - h0 < heads_per ? kv->n_kv_head - h0 : (uint32_t)heads_per;
         struct {
             uint32_t n, n_kv_head, h0, nh, head_dim, capacity, ring, pos0, src_off, dst_off, use_dyn, dyn_off;
-            uint32_t page_size, pt_off, pg_off;
+            uint32_t page_size, pt_off, pg_off, pair, src2_off, dst2_off;
         } pc = {n, kv->n_kv_head, h0, nh, kv->head_dim, kv->capacity, kv->ring, pos0, 0, 0,
-                io->seqs.size ? 2 : io->step.size ? 1 : 0, 0, kv->page_size, io->pt_off, 0};
-        vkmm_binding b[4] = {
+                io->seqs.size ? 2 : io->step.size ? 1 : 0, 0, kv->page_size, io->pt_off, 0, pair, 0, 0};
+        vkmm_range cache = vkmm_range_sub(io->cache, h0 * head_bytes, nh * head_bytes);
+        /* without V, bindings 4 and 5 repeat 0 and 1 (bound, never touched) */
+        vkmm_binding b[6] = {
             vkmm_ops_bind(ops, src_rows, false, 4, &pc.src_off),
-            vkmm_ops_bind(ops, vkmm_range_sub(io->cache, h0 * head_bytes, nh * head_bytes), true, unit, &pc.dst_off),
+            vkmm_ops_bind(ops, cache, true, unit, &pc.dst_off),
             vkmm_ops_bind(ops, dyn, false, 4, &pc.dyn_off),
             vkmm_ops_bind(ops, pages, false, 4, &pc.pg_off),
+            vkmm_ops_bind(ops, pair ? vkmm_range_sub(io->src2, 0, src_row * n) : src_rows, false, 4, &pc.src2_off),
+            vkmm_ops_bind(ops, pair ? vkmm_range_sub(io->cache2, 0, nh * head_bytes) : cache, true, unit, &pc.dst2_off),
         };
-        if (b[0].skip % 4 || b[1].skip % unit || b[2].skip % 4 || b[3].skip % 4)
+        if (b[0].skip % 4 || b[1].skip % unit || b[2].skip % 4 || b[3].skip % 4 || b[4].skip % 4 || b[5].skip % unit)
             return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "kv_store: source or cache range misaligned for %s",
                              f16 ? "F16" : "Q8_0");
         uint32_t per = f16 ? kv->head_dim / 2 : kv->head_dim / 32;
-        uint32_t groups[3] = {vkmm_ops_groups_for(ops, (uint64_t)n * nh * per, wg), 1, 1};
-        s = vkmm_ops_record(ops, cmd, &pd, b, 4, &pc, sizeof pc, groups, "kv_store", err);
+        uint32_t groups[3] = {vkmm_ops_groups_for(ops, (uint64_t)n * nh * per * (pair + 1), wg), 1, 1};
+        s = vkmm_ops_record(ops, cmd, &pd, b, 6, &pc, sizeof pc, groups, "kv_store", err);
         if (s)
             return s;
     }

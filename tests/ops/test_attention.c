@@ -225,12 +225,19 @@ static void check_kv_store(ctx *c, vkmm_dtype type, uint32_t d, uint32_t n_kv, u
     vkmm_buffer *bc = test_upload(c->gpu, NULL, bytes, type == VKMM_F16 ? 16 : 6, &C);
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
+    /* a second cache takes the same rows as V in the same call (one dispatch, or two past the binding limit) */
+    vkmm_range C2;
+    vkmm_buffer *bc2 = test_upload(c->gpu, NULL, bytes, type == VKMM_F16 ? 8 : 2, &C2);
+    uint8_t *got2 = malloc(bytes);
     vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_BIND_LIMIT, bind_limit);
-    vkmm_status st = vkmm_op_kv_store(c->ops, cmd, &kv, S, C, pos0, n, &err);
+    vkmm_kv_store_io io = {.src = S, .cache = C, .pos0 = pos0, .n = n, .src2 = S, .cache2 = C2};
+    vkmm_status st = vkmm_op_kv_store_io(c->ops, cmd, &kv, &io, &err);
     vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_BIND_LIMIT, 0);
     CHECK_OK(st, &err, );
     CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+    test_download(c->gpu, C2, got2);
     test_download(c->gpu, C, got);
+    uint64_t pair_diff = 0;
     uint64_t bad = 0, codes_off = 0;
     for (uint64_t i = 0; i < bytes; i++) {
         if (got[i] == want[i])
@@ -256,9 +263,15 @@ static void check_kv_store(ctx *c, vkmm_dtype type, uint32_t d, uint32_t n_kv, u
           d, n_kv, cap, ring, pos0, n, (unsigned long long)bad);
     CHECK(codes_off * 100 <= (uint64_t)n_src, "kv_store q8_0: %llu of %zu codes off by one",
           (unsigned long long)codes_off, n_src);
+    for (uint64_t i = 0; i < bytes; i++) /* the same source: the V cache is the K cache, byte for byte */
+        pair_diff += got2[i] != got[i];
+    CHECK(pair_diff == 0, "kv_store pair %s d=%u kv=%u ring=%u pos0=%u n=%u: V cache differs from K in %llu bytes",
+          type == VKMM_F16 ? "f16" : "q8_0", d, n_kv, ring, pos0, n, (unsigned long long)pair_diff);
     vkmm_cmd_destroy(cmd);
     vkmm_buffer_destroy(bs);
     vkmm_buffer_destroy(bc);
+    vkmm_buffer_destroy(bc2);
+    free(got2);
     free(src);
     free(want);
     free(got);
@@ -292,10 +305,17 @@ static void check_store_then_attend(ctx *c, vkmm_dtype type)
     vkmm_range vsrc = vkmm_range_sub(src, 100 * row * 4, 100 * row * 4);
     for (int chunk = 0; chunk < 2; chunk++) {
         uint32_t pos0 = chunk ? 84 : 60, n = chunk ? 16 : 24;
-        CHECK_OK(vkmm_op_kv_store(c->ops, cmd, &p.kv, vkmm_range_sub(src, pos0 * row * 4, n * row * 4), io.k, pos0, n,
-                                  &err), &err, );
-        CHECK_OK(vkmm_op_kv_store(c->ops, cmd, &p.kv, vkmm_range_sub(vsrc, pos0 * row * 4, n * row * 4), io.v, pos0, n,
-                                  &err), &err, );
+        if (chunk == 0) {
+            CHECK_OK(vkmm_op_kv_store(c->ops, cmd, &p.kv, vkmm_range_sub(src, pos0 * row * 4, n * row * 4), io.k, pos0,
+                                      n, &err), &err, );
+            CHECK_OK(vkmm_op_kv_store(c->ops, cmd, &p.kv, vkmm_range_sub(vsrc, pos0 * row * 4, n * row * 4), io.v, pos0,
+                                      n, &err), &err, );
+        } else { /* K and V in one dispatch, as the graph stores them */
+            vkmm_kv_store_io kvio = {.src = vkmm_range_sub(src, pos0 * row * 4, n * row * 4), .cache = io.k,
+                                     .pos0 = pos0, .n = n, .src2 = vkmm_range_sub(vsrc, pos0 * row * 4, n * row * 4),
+                                     .cache2 = io.v};
+            CHECK_OK(vkmm_op_kv_store_io(c->ops, cmd, &p.kv, &kvio, &err), &err, );
+        }
     }
     CHECK_OK(vkmm_op_attention(c->ops, cmd, &p, &io, &err), &err, );
     CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
