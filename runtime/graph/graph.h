@@ -82,6 +82,7 @@ vkmm_tid vkmm_graph_view(vkmm_graph *g, vkmm_tid t, uint64_t offset, vkmm_dtype 
                          uint32_t ne2, const char *name);
 /* Marks a tensor as a result: its bytes stay valid until the graph ends. */
 void vkmm_graph_keep(vkmm_graph *g, vkmm_tid t);
+/* The pointer is into the tensor table: valid until the next tensor is added (copy what is needed first). */
 const vkmm_gtensor *vkmm_graph_get(const vkmm_graph *g, vkmm_tid t);
 
 /* Appends a node (builders in graph/ops_*.c use this); its label is "<prefix>.<name>" (or the prefix, or op).

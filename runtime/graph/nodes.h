@@ -59,6 +59,9 @@ vkmm_tid vkmm_g_rope(vkmm_graph *g, vkmm_tid x, const vkmm_g_rope_params *p, con
 /* Per-head RMSNorm (weight w over head_dim) then RoPE, in place. */
 vkmm_tid vkmm_g_rms_norm_rope(vkmm_graph *g, vkmm_tid x, const vkmm_g_rope_params *p, vkmm_range w, float eps,
                               const char *name);
+/* The same for q (p->n_heads heads, weight w_q) and k (n_k_heads heads, weight w_k) in one node and dispatch. */
+void vkmm_g_qk_norm_rope(vkmm_graph *g, vkmm_tid q, vkmm_tid k, const vkmm_g_rope_params *p, uint32_t n_k_heads,
+                         vkmm_range w_q, vkmm_range w_k, float eps, const char *name);
 
 /* ---- activations (nodes_act.c) ---- */
 vkmm_tid vkmm_g_act(vkmm_graph *g, vkmm_act act, vkmm_tid x, vkmm_tid out, const char *name);

@@ -69,8 +69,10 @@ vkmm_tid vkmm_g_matmul_glu(vkmm_graph *g, vkmm_act act, const vkmm_weight *gate,
                         gate->rows, gate->k, up->rows, up->k);
         return 0;
     }
-    vkmm_tid out = vkmm_graph_tensor(g, VKMM_F32, gate->rows, tx->ne[1], tx->ne[2], name);
-    vkmm_tid scratch = vkmm_graph_tensor(g, VKMM_F32, up->rows, tx->ne[1], tx->ne[2], "ffn_up");
+    /* (tx points into the tensor table, which the first new tensor may move) */
+    uint32_t rows = tx->ne[1], planes = tx->ne[2];
+    vkmm_tid out = vkmm_graph_tensor(g, VKMM_F32, gate->rows, rows, planes, name);
+    vkmm_tid scratch = vkmm_graph_tensor(g, VKMM_F32, up->rows, rows, planes, "ffn_up");
     vkmm_node *n = vkmm_graph_add(g, "matmul_glu", name, rec_matmul_glu);
     if (!n || !out || !scratch)
         return 0;

@@ -26,7 +26,7 @@ void vkmm_g_moe_route(vkmm_graph *g, vkmm_tid logits, uint32_t k, vkmm_range sca
     const vkmm_gtensor *l = vkmm_graph_get(g, logits);
     if (!l)
         return;
-    uint32_t rows = l->ne[1] * l->ne[2];
+    uint32_t rows = l->ne[1] * l->ne[2], n_expert = l->ne[0]; /* (l may move with the first new tensor) */
     if (l->type != VKMM_F32 || !k || k > l->ne[0] || (scale.size && scale.size < 4ull * l->ne[0])) {
         vkmm_graph_fail(g, VKMM_ERR_INTERNAL, "%s: top %u of %s", name, k, l->name);
         return;
@@ -36,7 +36,7 @@ void vkmm_g_moe_route(vkmm_graph *g, vkmm_tid logits, uint32_t k, vkmm_range sca
     vkmm_node *n = vkmm_graph_add(g, "moe_route", name, rec_route);
     if (!n || !i || !w)
         return;
-    moe_params p = {.n_expert = l->ne[0], .k = k, .scale = scale};
+    moe_params p = {.n_expert = n_expert, .k = k, .scale = scale};
     memcpy(n->params, &p, sizeof p);
     n->in[0] = logits;
     n->out[0] = i;

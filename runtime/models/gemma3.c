@@ -38,9 +38,7 @@ static vkmm_tid forward(const vkmm_text_model *mm, vkmm_graph *g, const vkmm_for
             .positions = fw->positions, .pos0 = fw->pos0,
         };
         rp.n_heads = hp->n_head;
-        vkmm_g_rms_norm_rope(g, q, &rp, L->q_norm, hp->eps, "q_norm_rope");
-        rp.n_heads = hp->n_kv;
-        vkmm_g_rms_norm_rope(g, k, &rp, L->k_norm, hp->eps, "k_norm_rope");
+        vkmm_g_qk_norm_rope(g, q, k, &rp, hp->n_kv, L->q_norm, L->k_norm, hp->eps, "qk_norm_rope");
         vkmm_tid a = vkmm_text_attention(g, hp, fw, il, q, k, v);
         vkmm_tid o = vkmm_g_matmul(g, L->d.attn.wo, a, 0, "attn_output");
         /* x += RMSNorm(o)·post_attention_norm; h = RMSNorm(x)·ffn_norm */

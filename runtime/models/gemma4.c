@@ -69,17 +69,18 @@ static vkmm_tid attention(const gemma4 *m, vkmm_graph *g, const vkmm_forward *fw
     };
     vkmm_tid q = vkmm_g_matmul(g, L->wq, h, 0, "attn_q");
     rp.n_heads = hp->n_head;
-    vkmm_g_rms_norm_rope(g, q, &rp, L->q_norm, hp->eps, "q_norm_rope");
     vkmm_tid k = 0, v = 0;
     if (L->wk) {
         k = vkmm_g_matmul(g, L->wk, h, 0, "attn_k");
-        /* v: RMSNorm per head without weight, of attn_v's projection or of the raw k projection */
+        /* v: RMSNorm per head without weight, of attn_v's projection or of the raw k projection (so before k's
+         * norm and RoPE, which then go with q's in one dispatch) */
         vkmm_tid vsrc = L->wv ? vkmm_g_matmul(g, L->wv, h, 0, "attn_v") : k;
         uint32_t heads = (uint32_t)(vkmm_g_elements(g, vsrc) / rp.head_dim);
         vkmm_tid vh = vkmm_graph_view(g, vsrc, 0, VKMM_F32, rp.head_dim, heads, 1, "v_heads");
         v = vkmm_g_rms_norm(g, vh, (vkmm_range){0}, hp->eps, L->wv ? vh : 0, "v_norm");
-        rp.n_heads = vkmm_layer_n_kv(hp, il);
-        vkmm_g_rms_norm_rope(g, k, &rp, L->k_norm, hp->eps, "k_norm_rope");
+        vkmm_g_qk_norm_rope(g, q, k, &rp, vkmm_layer_n_kv(hp, il), L->q_norm, L->k_norm, hp->eps, "qk_norm_rope");
+    } else {
+        vkmm_g_rms_norm_rope(g, q, &rp, L->q_norm, hp->eps, "q_norm_rope");
     }
     vkmm_tid a = vkmm_text_attention(g, hp, fw, il, q, k, v);
     return vkmm_g_matmul(g, L->wo, a, 0, "attn_output");

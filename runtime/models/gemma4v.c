@@ -84,8 +84,7 @@ static vkmm_tid attention(vkmm_graph *g, const g4v_layer *L, const vkmm_vision_h
     /* first half of each head turns by the patch's column, second half by its row (NEOX within each half) */
     vkmm_g_rope_params rp = {.neox = true, .head_dim = hd, .n_heads = H, .base = ROPE_THETA, .freq_scale = 1.0,
                              .grid_w = gw};
-    vkmm_g_rms_norm_rope(g, q, &rp, L->q_norm, hp->eps, "attn_q_norm_rope");
-    vkmm_g_rms_norm_rope(g, k, &rp, L->k_norm, hp->eps, "attn_k_norm_rope");
+    vkmm_g_qk_norm_rope(g, q, k, &rp, H, L->q_norm, L->k_norm, hp->eps, "attn_qk_norm_rope");
     vkmm_tid vh = vkmm_graph_view(g, v, 0, VKMM_F32, hd, T * H, 1, "v_heads");
     vkmm_g_rms_norm(g, vh, (vkmm_range){0}, hp->eps, vh, "attn_v_norm");
     /* K/V go through cache-layout tensors (f16) so the one fused attention kernel serves here too */

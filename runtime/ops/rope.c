@@ -4,7 +4,7 @@
 
 #include "rope.h"
 
-enum { F_NEOX = 1, F_POS_BUF = 2, F_2D = 4, F_FACTORS = 8 };
+enum { F_NEOX = 1, F_POS_BUF = 2, F_2D = 4, F_FACTORS = 8, F_XB = 16 };
 #define MAX_HEAD_DIM 512
 /* lavapipe silently ends every loop of an invocation after 65535 iterations in all (see softmax.c) */
 #define LOOP_BUDGET 60000u
@@ -20,6 +20,7 @@ typedef struct rope_push {
     uint32_t n_heads_a, wa_off, wb_off;
     float eps;
     uint32_t ff_off;
+    uint32_t xb_off, tokb_stride; /* F_XB: heads from n_heads_a on are rows of a second tensor (k beside q) */
 } rope_push;
 
 /* v as hi + lo floats, ~48 significant bits */
@@ -29,8 +30,11 @@ static void dfloat(double v, float out[2])
     out[1] = (float)(v - (double)out[0]);
 }
 
+/* With xb (size > 0, QK-norm only): rp's heads are x's, and n_heads_b more per token are xb's (rows of n_heads_b
+ * heads), normalised with w[1]: q and k in one dispatch. */
 static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *rp, vkmm_range x, vkmm_range pos,
-                          const vkmm_range *w, uint32_t n_heads_a, float eps, vkmm_error *err)
+                          const vkmm_range *w, uint32_t n_heads_a, float eps, vkmm_range xb, uint32_t n_heads_b,
+                          vkmm_error *err)
 {
     const char *what = w ? "rms_norm_rope" : "rope";
     uint32_t d = rp->head_dim;
@@ -56,6 +60,15 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: %llu bytes of frequency factors for %u pairs (1-D only)", what,
                          (unsigned long long)rp->freq_factors.size, d / 2);
     pc.tok_stride = rp->tok_stride ? rp->tok_stride : rp->n_heads * pc.head_stride;
+    if (xb.size) {
+        uint64_t span_b = (uint64_t)rp->n_tokens * n_heads_b * pc.head_stride;
+        if (!w || !n_heads_b || xb.size / 4 < span_b)
+            return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: %u tokens x %u second heads x %u do not fit (%llu bytes)",
+                             what, rp->n_tokens, n_heads_b, d, (unsigned long long)xb.size);
+        pc.flags |= F_XB;
+        pc.tokb_stride = n_heads_b * pc.head_stride;
+        pc.n_heads = rp->n_heads + n_heads_b;
+    }
     uint64_t span = (uint64_t)(rp->n_tokens - 1) * pc.tok_stride + (uint64_t)(rp->n_heads - 1) * pc.head_stride + d;
     if (x.size / 4 < span || (pos.size && pos.size / 4 < rp->n_tokens))
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: %u tokens x %u heads x %u do not fit x (%llu bytes), or fewer "
@@ -81,34 +94,36 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
         dfloat(scale, pc.sb);
     }
     if (w) {
-        if (n_heads_a > rp->n_heads || (n_heads_a && w[0].size / 4 < d) ||
-            (n_heads_a < rp->n_heads && w[1].size / 4 < d))
+        if (n_heads_a > pc.n_heads || (n_heads_a && w[0].size / 4 < d) ||
+            (n_heads_a < pc.n_heads && w[1].size / 4 < d))
             return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: %u of %u heads use the first weight; a weight of %u floats "
                              "is missing or short", what, n_heads_a, rp->n_heads, d);
         if (!(eps >= 0.0f))
             return vkmm_fail(err, VKMM_ERR_INTERNAL, "%s: eps %g must be >= 0", what, (double)eps);
     }
 
-    vkmm_binding bind[5];
+    vkmm_binding bind[6];
     bind[0] = vkmm_ops_bind(ops, x, true, 4, &pc.x_off);
     bind[1] = vkmm_ops_bind(ops, pos.size ? pos : x, false, 4, &pc.pos_off); /* x: never read as positions */
     uint32_t nb = 2;
     if (w) {
-        vkmm_range wa = n_heads_a ? w[0] : w[1], wb = n_heads_a < rp->n_heads ? w[1] : w[0];
+        vkmm_range wa = n_heads_a ? w[0] : w[1], wb = n_heads_a < pc.n_heads ? w[1] : w[0];
         bind[nb++] = vkmm_ops_bind(ops, wa, false, 4, &pc.wa_off);
         bind[nb++] = vkmm_ops_bind(ops, wb, false, 4, &pc.wb_off);
     }
     /* x stands in when there are no factors: never read */
     bind[nb++] = vkmm_ops_bind(ops, rp->freq_factors.size ? rp->freq_factors : x, false, 4, &pc.ff_off);
+    if (w) /* the second tensor; x stands in when there is none (never touched then) */
+        bind[nb++] = vkmm_ops_bind(ops, xb.size ? xb : x, true, 4, &pc.xb_off);
     uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_ROPE_WORKGROUP);
     bool sg = vkmm_ops_tune(ops, VKMM_TUNE_ROPE_SUBGROUP) &&
               (ops->dev->subgroup_ops & (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC)) ==
                   (VKMM_SUBGROUP_BASIC | VKMM_SUBGROUP_ARITHMETIC);
     uint32_t groups = vkmm_ops_groups_for(ops, rp->n_tokens, 1), per_wg = (d / 2 + wg - 1) / wg;
-    uint64_t per_token = per_wg + (uint64_t)rp->n_heads * (w ? 3 * per_wg + 11 : per_wg) + 1;
+    uint64_t per_token = per_wg + (uint64_t)pc.n_heads * (w ? 3 * per_wg + 11 : per_wg) + 1;
     if (per_wg * 10 + (uint64_t)(rp->n_tokens + groups - 1) / groups * per_token > LOOP_BUDGET)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "%s: %u tokens x %u heads are too many for workgroups of %u", what,
-                         rp->n_tokens, rp->n_heads, wg);
+                         rp->n_tokens, pc.n_heads, wg);
     const char *shader = !w ? "rope_f32" : sg ? "rms_norm_rope_f32" : "rms_norm_rope_f32_nosg";
     vkmm_pipeline_desc pd = {.shader = shader, .spec = {wg}, .n_spec = 1};
     uint32_t grid[3] = {groups, 1, 1};
@@ -118,7 +133,7 @@ static vkmm_status record(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *
 vkmm_status vkmm_op_rope(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *rp, vkmm_range x, vkmm_range pos,
                          vkmm_error *err)
 {
-    return record(ops, cmd, rp, x, pos, NULL, 0, 0.0f, err);
+    return record(ops, cmd, rp, x, pos, NULL, 0, 0.0f, (vkmm_range){0}, 0, err);
 }
 
 vkmm_status vkmm_op_rms_norm_rope(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *rp, vkmm_range x,
@@ -126,5 +141,13 @@ vkmm_status vkmm_op_rms_norm_rope(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_
                                   vkmm_error *err)
 {
     vkmm_range w[2] = {w_a, w_b};
-    return record(ops, cmd, rp, x, pos, w, n_heads_a, eps, err);
+    return record(ops, cmd, rp, x, pos, w, n_heads_a, eps, (vkmm_range){0}, 0, err);
+}
+
+vkmm_status vkmm_op_qk_norm_rope(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *rp, vkmm_range q,
+                                 vkmm_range k, uint32_t n_k_heads, vkmm_range pos, vkmm_range w_q, vkmm_range w_k,
+                                 float eps, vkmm_error *err)
+{
+    vkmm_range w[2] = {w_q, w_k};
+    return record(ops, cmd, rp, q, pos, w, rp->n_heads, eps, k, n_k_heads, err);
 }

@@ -40,5 +40,10 @@ vkmm_status vkmm_op_rope(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *r
 vkmm_status vkmm_op_rms_norm_rope(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *rp, vkmm_range x,
                                   vkmm_range pos, vkmm_range w_a, uint32_t n_heads_a, vkmm_range w_b, float eps,
                                   vkmm_error *err);
+/* The same for q and k in separate tensors, one dispatch: rp describes q (n_heads its heads, tok_stride its rows),
+ * k is rows of n_k_heads heads of the same head_dim and tokens; each is normalised with its own weight. */
+vkmm_status vkmm_op_qk_norm_rope(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_rope_params *rp, vkmm_range q,
+                                 vkmm_range k, uint32_t n_k_heads, vkmm_range pos, vkmm_range w_q, vkmm_range w_k,
+                                 float eps, vkmm_error *err);
 
 #endif

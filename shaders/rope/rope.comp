@@ -15,7 +15,8 @@
 // F_FACTORS: F_i is divided by factors[i] (llama.cpp's rope_freqs: Gemma 4's proportional RoPE leaves most pairs
 // unturned with factors of 1e30).
 // QK_NORM: each head is first RMS-normalised over d with weight wa (heads < n_heads_a) or wb (the rest):
-// Gemma's QK-norm and RoPE on a fused [q heads | k heads] row in one dispatch.
+// Gemma's QK-norm and RoPE on a fused [q heads | k heads] row in one dispatch, or (F_XB) on q rows in x and k rows
+// in xb, also in one dispatch.
 #extension GL_GOOGLE_include_directive : require
 #include "base.glsl"
 #include "precise_math.glsl"
@@ -31,6 +32,7 @@ layout(std430, binding = 1) readonly buffer Pos { int pos[]; };
 layout(std430, binding = 2) readonly buffer WA { float wa[]; };
 layout(std430, binding = 3) readonly buffer WB { float wb[]; };
 layout(std430, binding = 4) readonly buffer FF { float factors[]; };
+layout(std430, binding = 5) buffer XB { float xb[]; }; // F_XB: the heads from n_heads_a on (k beside q)
 #else
 layout(std430, binding = 2) readonly buffer FF { float factors[]; };
 #endif
@@ -39,6 +41,7 @@ layout(std430, binding = 2) readonly buffer FF { float factors[]; };
 #define F_POS_BUF 2u
 #define F_2D 4u
 #define F_FACTORS 8u
+#define F_XB 16u
 
 layout(push_constant) uniform P {
     vec2 f1, sa, sb;           // double-floats (first: 8-byte aligned)
@@ -51,6 +54,7 @@ layout(push_constant) uniform P {
     uint n_heads_a, wa_off, wb_off;
     float eps;
     uint ff_off;
+    uint xb_off, tokb_stride;
 } p;
 
 shared vec2 freq[MAX_PAIRS];   // F_i as double-floats
@@ -93,19 +97,27 @@ void main()
         uint tb = p.x_off + t * p.tok_stride;
 #if QK_NORM
         for (uint h = 0u; h < p.n_heads; h++) {
-            uint hb = tb + h * p.head_stride;
+            bool first = h < p.n_heads_a, inb = !first && (p.flags & F_XB) != 0u; // (uniform: one head at a time)
+            uint hb = inb ? p.xb_off + t * p.tokb_stride + (h - p.n_heads_a) * p.head_stride : tb + h * p.head_stride;
             float sq = 0.0;
-            for (uint i = tid; i < p.head_dim; i += wg)
-                sq += x[hb + i] * x[hb + i];
+            for (uint i = tid; i < p.head_dim; i += wg) {
+                float v = inb ? xb[hb + i] : x[hb + i];
+                sq += v * v;
+            }
             float r = inversesqrt(wg_sum(sq) / float(p.head_dim) + p.eps);
-            bool first = h < p.n_heads_a;
             for (uint i = tid; i < half_d; i += wg) {
                 uint ia, ib;
                 pair_of(i, half_d, neox, two_d, ia, ib);
-                float a = x[hb + ia] * r * (first ? wa[p.wa_off + ia] : wb[p.wb_off + ia]);
-                float b = x[hb + ib] * r * (first ? wa[p.wa_off + ib] : wb[p.wb_off + ib]);
-                x[hb + ia] = a * cs[i].x - b * cs[i].y;
-                x[hb + ib] = a * cs[i].y + b * cs[i].x;
+                float a = (inb ? xb[hb + ia] : x[hb + ia]) * r * (first ? wa[p.wa_off + ia] : wb[p.wb_off + ia]);
+                float b = (inb ? xb[hb + ib] : x[hb + ib]) * r * (first ? wa[p.wa_off + ib] : wb[p.wb_off + ib]);
+                float na = a * cs[i].x - b * cs[i].y, nb = a * cs[i].y + b * cs[i].x;
+                if (inb) {
+                    xb[hb + ia] = na;
+                    xb[hb + ib] = nb;
+                } else {
+                    x[hb + ia] = na;
+                    x[hb + ib] = nb;
+                }
             }
         }
 #else

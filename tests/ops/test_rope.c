@@ -28,6 +28,8 @@ typedef struct rope_case {
     bool qk_norm;
     uint32_t n_heads_a;
     bool factors;             /* per-pair frequency divisors: Gemma 4's proportional rule, and arbitrary ones */
+    bool split;               /* qk_norm: the heads from n_heads_a on come from a tensor of their own (q and k
+                                 apart, vkmm_op_qk_norm_rope); in x they must stay untouched */
 } rope_case;
 
 static void run_case(ctx *c, rope_case rc)
@@ -70,33 +72,50 @@ static void run_case(ctx *c, rope_case rc)
     if (rc.factors)
         p->freq_factors = FF;
     vkmm_range Xh = vkmm_range_sub(X, (uint64_t)rc.lead * d * 4, X.size - (uint64_t)rc.lead * d * 4);
+    uint32_t na = rc.split ? rc.n_heads_a : H, nk = H - na; /* heads rotated in x; the rest from k */
+    float *kx = malloc(((size_t)T * nk * d + 1) * 4);
+    for (uint32_t t = 0; t < T; t++)
+        memcpy(kx + (size_t)t * nk * d, x + (size_t)t * stride + (rc.lead + na) * d, (size_t)nk * d * 4);
+    vkmm_range K = {0};
+    vkmm_buffer *bk = rc.split ? test_upload(c->gpu, kx, (size_t)T * nk * d * 4, 8, &K) : NULL;
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
-    if (rc.qk_norm)
+    if (rc.split) {
+        vkmm_rope_params pq = *p;
+        pq.n_heads = na;
+        CHECK_OK(vkmm_op_qk_norm_rope(c->ops, cmd, &pq, Xh, K, nk, P, WA, WB, 1e-6f, &err), &err, );
+    } else if (rc.qk_norm) {
         CHECK_OK(vkmm_op_rms_norm_rope(c->ops, cmd, p, Xh, P, WA, rc.n_heads_a, WB, 1e-6f, &err), &err, );
-    else
+    } else {
         CHECK_OK(vkmm_op_rope(c->ops, cmd, p, Xh, P, &err), &err, );
+    }
     CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
     vkmm_cmd_destroy(cmd);
     test_download(c->gpu, X, got);
+    float *gotk = malloc(((size_t)T * nk * d + 1) * 4);
+    if (rc.split)
+        test_download(c->gpu, K, gotk);
 
     float *mine = malloc(np * 4);
     size_t changed = 0;
     for (uint32_t t = 0; t < T; t++) {
-        memcpy(mine + (size_t)t * H * d, got + (size_t)t * stride + rc.lead * d, (size_t)H * d * 4);
+        memcpy(mine + (size_t)t * H * d, got + (size_t)t * stride + rc.lead * d, (size_t)na * d * 4);
+        memcpy(mine + ((size_t)t * H + na) * d, gotk + (size_t)t * nk * d, (size_t)nk * d * 4);
         for (uint32_t i = 0; i < stride; i++) {
             size_t k = (size_t)t * stride + i;
-            if ((i < rc.lead * d || i >= (rc.lead + H) * d) && memcmp(&got[k], &x[k], 4) != 0)
+            if ((i < rc.lead * d || i >= (rc.lead + na) * d) && memcmp(&got[k], &x[k], 4) != 0)
                 changed++;
         }
     }
+    vkmm_buffer_destroy(bk);
+    free(kx), free(gotk);
     double e = test_nmse(mine, ref, np), m = test_max_abs_diff(mine, ref, np);
     if (m > c->worst && !rc.qk_norm)
         c->worst = m;
     double mbound = rc.qk_norm ? 2e-6 : 5e-7;
     CHECK(e <= 1e-13 && m <= mbound && changed == 0,
           "[%s] %s %s d=%u T=%u H=%u base=%g scale=%g grid_w=%u max_pos=%d%s: nmse %g, max |err| %g, %zu outside "
-          "elements changed", c->setting, rc.qk_norm ? "rms_norm_rope" : "rope",
+          "elements changed", c->setting, rc.split ? "qk_norm_rope" : rc.qk_norm ? "rms_norm_rope" : "rope",
           p->layout == VKMM_ROPE_NEOX ? "neox" : "norm", d, T, H, p->base, p->freq_scale, p->grid_w, rc.max_pos,
           rc.factors ? " factors" : "", e, m, changed);
     vkmm_buffer_destroy(bx), vkmm_buffer_destroy(bp), vkmm_buffer_destroy(bwa), vkmm_buffer_destroy(bwb);
@@ -148,39 +167,56 @@ int main(void)
         rope_case cases[] = {
             /* Gemma 3 global and local layers, positions up to 128 Ki */
             {{.layout = NEOX, .head_dim = 256, .n_tokens = 7, .n_heads = 8, .base = 1e6, .freq_scale = 0.125},
-             1, 5, 131072, false, 0, false},
-            {{.layout = NEOX, .head_dim = 256, .n_tokens = 33, .n_heads = 4, .base = 1e4}, 0, 0, 1 << 20, false, 0, false},
+             1, 5, 131072, false, 0, false, false},
+            {{.layout = NEOX, .head_dim = 256, .n_tokens = 33, .n_heads = 4, .base = 1e4},
+             0, 0, 1 << 20, false, 0, false, false},
             /* Mistral: fused [q | k | v] rows, positions pos0 + t */
             {{.layout = NORM, .head_dim = 128, .n_tokens = 2, .n_heads = 40, .base = 1e9, .pos0 = 100000},
-             0, 8, 0, false, 0, false},
-            {{.layout = NORM, .head_dim = 128, .n_tokens = 512, .n_heads = 1, .base = 1e9}, 0, 0, 0, false, 0, false},
+             0, 8, 0, false, 0, false, false},
+            {{.layout = NORM, .head_dim = 128, .n_tokens = 512, .n_heads = 1, .base = 1e9},
+             0, 0, 0, false, 0, false, false},
             /* Pixtral 2-D, a 7 x 5 grid, then a random subset of a 110-wide grid */
             {{.layout = NORM, .head_dim = 64, .n_tokens = 35, .n_heads = 16, .base = 1e4, .grid_w = 5},
-             0, 0, 0, false, 0, false},
+             0, 0, 0, false, 0, false, false},
             {{.layout = NORM, .head_dim = 64, .n_tokens = 33, .n_heads = 3, .base = 1e4, .grid_w = 110}, 2, 1, 12100,
-             false, 0, false},
+             false, 0, false, false},
             /* Gemma 4's vision tower: 2-D NEOX halves (theta 100) with the fused q/k norm, heads of 64 and 72, a
              * 6 x 4 grid and a random subset of a 210-wide one */
             {{.layout = NEOX, .head_dim = 72, .n_tokens = 24, .n_heads = 4, .base = 100, .grid_w = 6}, 0, 2, 0,
-             false, 0, false},
+             false, 0, false, false},
             {{.layout = NEOX, .head_dim = 64, .n_tokens = 33, .n_heads = 3, .base = 100, .grid_w = 210}, 1, 0, 44100,
-             true, 3, false},
+             true, 3, false, false},
             {{.layout = NEOX, .head_dim = 72, .n_tokens = 9, .n_heads = 16, .base = 100, .grid_w = 3}, 0, 0, 0, true,
-             16, false},
+             16, false, false},
             /* odd shapes */
-            {{.layout = NEOX, .head_dim = 2, .n_tokens = 1, .n_heads = 1, .base = 1e4, .pos0 = 3}, 0, 0, 0, false, 0, false},
+            {{.layout = NEOX, .head_dim = 2, .n_tokens = 1, .n_heads = 1, .base = 1e4, .pos0 = 3},
+             0, 0, 0, false, 0, false, false},
             {{.layout = NORM, .head_dim = 72, .n_tokens = 7, .n_heads = 3, .base = 5e5, .freq_scale = 4}, 1, 0, 70000,
-             false, 0, false},
-            {{.layout = NEOX, .head_dim = 512, .n_tokens = 2, .n_heads = 2, .base = 1e6}, 0, 0, 1 << 23, false, 0, false},
+             false, 0, false, false},
+            {{.layout = NEOX, .head_dim = 512, .n_tokens = 2, .n_heads = 2, .base = 1e6},
+             0, 0, 1 << 23, false, 0, false, false},
             /* Gemma q/k norm + RoPE over [q (8) | k (4) | v (4)] rows */
             {{.layout = NEOX, .head_dim = 256, .n_tokens = 33, .n_heads = 12, .base = 1e6, .freq_scale = 0.125},
-             0, 4, 131072, true, 8, false},
-            {{.layout = NEOX, .head_dim = 128, .n_tokens = 7, .n_heads = 3, .base = 1e4, .pos0 = 5}, 1, 1, 0, true, 3, false},
-            {{.layout = NORM, .head_dim = 72, .n_tokens = 1, .n_heads = 2, .base = 1e4}, 0, 0, 4096, true, 0, false},
+             0, 4, 131072, true, 8, false, false},
+            {{.layout = NEOX, .head_dim = 128, .n_tokens = 7, .n_heads = 3, .base = 1e4, .pos0 = 5},
+             1, 1, 0, true, 3, false, false},
+            {{.layout = NORM, .head_dim = 72, .n_tokens = 1, .n_heads = 2, .base = 1e4},
+             0, 0, 4096, true, 0, false, false},
             /* Gemma 4's full layers: heads of 512 with rope_freqs factors, plain and fused with the q/k norm */
             {{.layout = NEOX, .head_dim = 512, .n_tokens = 5, .n_heads = 3, .base = 1e6}, 0, 1, 1 << 18, false, 0,
+             true, false},
+            {{.layout = NEOX, .head_dim = 512, .n_tokens = 9, .n_heads = 6, .base = 1e6},
+             0, 2, 262144, true, 4, true, false},
+            /* the same with q and k in tensors of their own (one dispatch): Gemma 3, Gemma 4 full layers, the
+             * Gemma 4 vision tower's 2-D halves */
+            {{.layout = NEOX, .head_dim = 256, .n_tokens = 33, .n_heads = 12, .base = 1e6, .freq_scale = 0.125},
+             0, 4, 131072, true, 8, false, true},
+            {{.layout = NEOX, .head_dim = 512, .n_tokens = 9, .n_heads = 6, .base = 1e6}, 1, 2, 262144, true, 4, true,
              true},
-            {{.layout = NEOX, .head_dim = 512, .n_tokens = 9, .n_heads = 6, .base = 1e6}, 0, 2, 262144, true, 4, true},
+            {{.layout = NEOX, .head_dim = 72, .n_tokens = 9, .n_heads = 32, .base = 100, .grid_w = 3}, 0, 0, 0, true,
+             16, false, true},
+            {{.layout = NEOX, .head_dim = 64, .n_tokens = 1, .n_heads = 3, .base = 1e4}, 0, 0, 4096, true, 2, false,
+             true},
         };
         for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
             run_case(&c, cases[i]);
