@@ -148,6 +148,8 @@ uint32_t vkmm_op_attention_splits(const vkmm_ops *ops, const vkmm_attention_para
 
 uint64_t vkmm_op_attention_scratch_bytes(const vkmm_ops *ops, const vkmm_attention_params *p)
 {
+    if (vkmm_attn_mm_applies(ops, p))
+        return vkmm_attn_mm_scratch_bytes(p);
     uint32_t ns = vkmm_op_attention_splits(ops, p);
     return ns > 1 ? (uint64_t)p->n_q * p->n_head * ns * (p->kv.head_dim + 4) * 4 : 0;
 }
@@ -211,6 +213,8 @@ vkmm_status vkmm_op_attention(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_attention
                          (unsigned long long)(p->n_q * sizeof(vkmm_kv_seq)), (unsigned long long)io->seqs.size);
     if (p->kv.page_size && io->pages.size < 4)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "attention: a paged cache needs its page tables");
+    if (!io->step.size && vkmm_attn_mm_applies(ops, p))
+        return vkmm_attn_mm(ops, cmd, p, io, err);
     attn_plan pl;
     plan_tiles(ops, p, &pl);
     pl.n_split = choose_splits(ops, p, &pl);

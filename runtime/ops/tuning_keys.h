@@ -52,6 +52,7 @@
     X(ATTENTION_SPLIT_MIN_KEYS, "attention", "split_min_keys")                                                    \
     X(ATTENTION_SHARED_LIMIT, "attention", "shared_limit")                                                        \
     X(ATTENTION_BIND_LIMIT, "attention", "bind_limit")                                                            \
+    X(ATTENTION_MATMUL_ROWS, "attention", "matmul_rows")                                                          \
     X(ATTENTION_MERGE_WORKGROUP, "attention_merge", "workgroup")                                                  \
     X(ATTENTION_MERGE_COLS, "attention_merge", "cols")                                                            \
     X(KV_STORE_WORKGROUP, "kv_store", "workgroup")                                                                \

@@ -29,6 +29,7 @@ typedef struct acase {
     bool vs_unsplit;      /* also run with one split and compare the two */
     bool inplace;         /* o is the q range */
     uint32_t bind_limit;  /* cut dispatches by this many bytes per binding */
+    bool mm;              /* as two mat-muls and a softmax per head (attention.matmul_rows forced on) */
 } acase;
 
 /* A specialization setting: the device's tuning, or small odd tiles in a 16 KiB shared-memory budget (and a
@@ -149,6 +150,9 @@ static void check_case(ctx *c, const acase *t)
 
     if (t->bind_limit)
         vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_BIND_LIMIT, t->bind_limit);
+    int64_t mm_rows = vkmm_ops_tune(c->ops, VKMM_TUNE_ATTENTION_MATMUL_ROWS);
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_MATMUL_ROWS, t->mm ? 8 : 0);
+    CHECK(vkmm_op_attention_scratch_bytes(c->ops, &p) > 0 || !t->mm, "%s: the mat-mul path does not apply", t->name);
     for (size_t si = 0; si < c->n_settings; si++) {
         const setting *set = &c->settings[si];
         apply_setting(c->ops, set);
@@ -171,6 +175,7 @@ static void check_case(ctx *c, const acase *t)
         }
     }
     vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_BIND_LIMIT, 0);
+    vkmm_ops_set_tune(c->ops, VKMM_TUNE_ATTENTION_MATMUL_ROWS, mm_rows);
     apply_setting(c->ops, &c->settings[0]);
     free(q);
     free(ref);
@@ -633,6 +638,10 @@ static const acase cases[] = {
     /* vision encoders: fully bidirectional */
     {C("d72 bidirectional", 72, 3, 1, 300, 300, 0), .bidir = true},
     {C("d64 bidirectional", 64, 1, 2, 130, 130, 0), .bidir = true},
+    /* ... as two mat-muls and a softmax per head (lavapipe's path for long rows): GQA, o over q */
+    {C("d72 bidirectional mm", 72, 2, 2, 256, 256, 0), .bidir = true, .mm = true},
+    {C("d64 bidirectional mm in place", 64, 1, 4, 136, 136, 0), .bidir = true, .mm = true, .inplace = true},
+    {C("d128 bidirectional mm", 128, 3, 1, 64, 64, 0), .bidir = true, .mm = true},
     /* soft-capping */
     {C("d128 softcap", 128, 1, 2, 33, 300, -1), .softcap = 1.5f},
     {C("d256 softcap decode split", 256, 1, 2, 1, 1100, -1), .softcap = 2.0f, .split = 4},
