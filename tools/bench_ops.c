@@ -320,14 +320,15 @@ static vkmm_status bench_glu(bench *b, const char *name, vkmm_dtype type, uint32
 
 typedef struct pe_ctx {
     vkmm_weight w;
-    vkmm_range bias, img, out;
+    vkmm_range bias, img, out, scratch;
     uint32_t size, patch;
 } pe_ctx;
 
 static vkmm_status rec_pe(bench *b, vkmm_cmd *cmd, void *p, vkmm_error *err)
 {
     pe_ctx *c = p;
-    return vkmm_op_patch_embed(b->ops, cmd, &c->w, c->bias, c->img, 3, c->size, c->size, c->patch, c->out, err);
+    return vkmm_op_patch_embed(b->ops, cmd, &c->w, c->bias, c->img, 3, c->size, c->size, c->patch, c->out,
+                               c->scratch, err);
 }
 
 static vkmm_status bench_patch(bench *b, uint32_t size, uint32_t patch, uint32_t width, vkmm_error *err)
@@ -335,7 +336,7 @@ static vkmm_status bench_patch(bench *b, uint32_t size, uint32_t patch, uint32_t
     if (b->filter && !strstr("patch_embed", b->filter))
         return VKMM_OK;
     uint32_t k = 3 * patch * patch, tokens = (size / patch) * (size / patch);
-    vkmm_buffer *bw = NULL, *bb = NULL, *bi = NULL, *bo = NULL;
+    vkmm_buffer *bw = NULL, *bb = NULL, *bi = NULL, *bo = NULL, *bs = NULL;
     vkmm_status s = make_buffer(b, 4ull * k * width, true, "w", &bw, err);
     if (!s) s = make_buffer(b, 4ull * width, true, "bias", &bb, err);
     if (!s) s = make_buffer(b, 4ull * 3 * size * size, true, "img", &bi, err);
@@ -347,6 +348,10 @@ static vkmm_status bench_patch(bench *b, uint32_t size, uint32_t patch, uint32_t
         c.out = vkmm_range_whole(bo);
         s = vkmm_weight_view(b->ops, vkmm_range_whole(bw), VKMM_F32, k, width, &c.w, err);
     }
+    /* the scratch the model's graph gives it (the patches as columns, where the device wants that) */
+    uint64_t cols = s ? 0 : vkmm_op_patch_embed_scratch_bytes(b->ops, &c.w, size, size, patch);
+    if (cols && !(s = make_buffer(b, cols, false, "columns", &bs, err)))
+        c.scratch = vkmm_range_whole(bs);
     double ms = 0;
     if (!s)
         s = time_op(b, rec_pe, &c, &ms, err);
@@ -360,6 +365,7 @@ static vkmm_status bench_patch(bench *b, uint32_t size, uint32_t patch, uint32_t
     vkmm_buffer_destroy(bb);
     vkmm_buffer_destroy(bi);
     vkmm_buffer_destroy(bo);
+    vkmm_buffer_destroy(bs);
     return s;
 }
 

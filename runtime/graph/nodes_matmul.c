@@ -102,8 +102,9 @@ static vkmm_status rec_patch(vkmm_graph_exec *ex, const vkmm_node *n, vkmm_error
 {
     const pe_params *p = (const void *)n->params;
     vkmm_range bias = n->in[1] ? vkmm_graph_range(ex, n->in[1]) : (vkmm_range){0};
+    vkmm_range scratch = n->out[1] ? vkmm_graph_range(ex, n->out[1]) : (vkmm_range){0};
     return vkmm_op_patch_embed(ex->ops, ex->cmd, n->ref, bias, vkmm_graph_range(ex, n->in[0]), p->channels,
-                               p->height, p->width, p->patch, vkmm_graph_range(ex, n->out[0]), err);
+                               p->height, p->width, p->patch, vkmm_graph_range(ex, n->out[0]), scratch, err);
 }
 
 vkmm_tid vkmm_g_patch_embed(vkmm_graph *g, const vkmm_weight *w, vkmm_tid bias, vkmm_tid image, uint32_t channels,
@@ -115,13 +116,16 @@ vkmm_tid vkmm_g_patch_embed(vkmm_graph *g, const vkmm_weight *w, vkmm_tid bias, 
         return 0;
     }
     uint32_t tokens = (height / patch) * (width / patch);
+    uint64_t cols = g->ops ? vkmm_op_patch_embed_scratch_bytes(g->ops, w, height, width, patch) : 0;
     vkmm_tid out = vkmm_graph_tensor(g, VKMM_F32, w->rows, tokens, 1, name);
+    vkmm_tid tmp = cols ? vkmm_graph_tensor(g, VKMM_F32, w->k, tokens, 1, "patch_columns") : 0;
     vkmm_node *n = vkmm_graph_add(g, "patch_embed", name, rec_patch);
-    if (!n || !out)
+    if (!n || !out || (cols && !tmp))
         return 0;
     n->in[0] = image;
     n->in[1] = bias;
     n->out[0] = out;
+    n->out[1] = tmp;
     n->ref = w;
     pe_params p = {channels, height, width, patch};
     memcpy(n->params, &p, sizeof p);

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "dtype_table.h"
+#include "elementwise.h"
+#include "layout.h"
 #include "matmul.h"
 
 bool vkmm_matmul_supports(vkmm_dtype type)
@@ -185,6 +187,8 @@ static bool lanes_type(vkmm_dtype type, uint32_t k)
         return true;
     case VKMM_F16:
         return k % 8 == 0; /* rows of whole texels */
+    case VKMM_F32:
+        return k % 4 == 0;
     default:
         return false;
     }
@@ -214,12 +218,13 @@ static void merge_pieces(const vkmm_ops *ops, vkmm_weight *w)
     w->n_pieces = n;
 }
 
-/* Whether F16 weights take their own lanes setting `key` (matvec.f16_cols, f16_lane_rows): set, and a matrix of at
- * least 2^20 weights (a vision tower's), where fewer, larger workgroups still keep every core busy (the demo
- * model's 128 x 256 matrices ran their prompt at half speed with them). */
-static bool f16_wide(const vkmm_ops *ops, const vkmm_weight *w, vkmm_tune key)
+/* Whether float weights (F16, F32) take their own lanes setting `key` (matvec.float_cols, float_lane_rows): set,
+ * and a matrix of at least 2^19 weights (a vision tower's, its patch embedding included), where fewer, larger
+ * workgroups still keep every core busy (the demo model's 128 x 256 matrices ran their prompt at half speed). */
+static bool float_wide(const vkmm_ops *ops, const vkmm_weight *w, vkmm_tune key)
 {
-    return w->type == VKMM_F16 && vkmm_ops_tune(ops, key) > 0 && (uint64_t)w->rows * w->k >= (1u << 20);
+    return (w->type == VKMM_F16 || w->type == VKMM_F32) && vkmm_ops_tune(ops, key) > 0 &&
+           (uint64_t)w->rows * w->k >= (1u << 19);
 }
 
 /* Records the lanes mat-vec of w (and with up, the gated unit act(w·x) · (up·x), up shaped and split like w) in
@@ -252,7 +257,7 @@ static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
         return VKMM_OK;
     for (uint32_t i = 0; i < w->n_pieces; i++) {
         if (!vkmm_ops_bind_texels(ops, w->piece[i].range, &bw[i], &w_byte[i]) ||
-            (w->type == VKMM_F16 && w_byte[i] % 16)) /* F16 reads whole texels of rows starting on one */
+            (vkmm_dtype_get(w->type)->block == 1 && w_byte[i] % 16)) /* F16, F32: whole texels, rows on one */
             return VKMM_OK;
         if (up && (up->piece[i].rows != w->piece[i].rows ||
                    !vkmm_ops_bind_texels(ops, up->piece[i].range, &bu[i], &u_byte[i]) || u_byte[i] != w_byte[i]))
@@ -263,8 +268,8 @@ static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
     snprintf(shader, sizeof shader, "matvec_lanes_%s%s", up ? "glu_" : "", tname);
     uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_MATVEC_WORKGROUP) / 8 * 8;
     uint32_t rpl = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANE_ROWS);
-    if (f16_wide(ops, w, VKMM_TUNE_MATVEC_F16_LANE_ROWS))
-        rpl = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_F16_LANE_ROWS);
+    if (float_wide(ops, w, VKMM_TUNE_MATVEC_FLOAT_LANE_ROWS))
+        rpl = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_FLOAT_LANE_ROWS);
     rpl = pow2_floor(rpl);
     if (rpl > 4)
         rpl = 4;
@@ -303,13 +308,13 @@ static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
     return VKMM_OK;
 }
 
-/* Column chunks for the mat-vec: at most matvec.max_cols (large F16 matrices: f16_cols where set; and 8) each, as
- * equal as they come. */
+/* Column chunks for the mat-vec: at most matvec.max_cols (large float matrices: float_cols where set; and 8) each,
+ * as equal as they come. */
 static uint32_t matvec_chunk(const vkmm_ops *ops, const vkmm_weight *w, uint32_t n_cols)
 {
     uint32_t max_vec = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_MAX_COLS);
-    if (f16_wide(ops, w, VKMM_TUNE_MATVEC_F16_COLS))
-        max_vec = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_F16_COLS);
+    if (float_wide(ops, w, VKMM_TUNE_MATVEC_FLOAT_COLS))
+        max_vec = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_FLOAT_COLS);
     if (max_vec > 8)
         max_vec = 8;
     if (max_vec == 0)
@@ -568,9 +573,22 @@ vkmm_status vkmm_op_matmul_id(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w
     return matmul_id(ops, cmd, w, rows_e, n_expert, x, x_stride, x_div, groups, n_pairs, y, y_stride, err);
 }
 
+uint64_t vkmm_op_patch_embed_scratch_bytes(const vkmm_ops *ops, const vkmm_weight *w, uint32_t height, uint32_t width,
+                                          uint32_t patch)
+{
+    /* the lanes mat-vec takes every column count on such devices (chunked_cols), and reads x as quads */
+    if (!vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANES) || !lanes_type(w->type, w->k) || w->k % 4 || !patch ||
+        height % patch || width % patch)
+        return 0;
+    uint64_t tokens = (uint64_t)(height / patch) * (width / patch);
+    if (tokens > (uint64_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_CHUNKED_COLS))
+        return 0;
+    return tokens * w->k * 4;
+}
+
 vkmm_status vkmm_op_patch_embed(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range bias, vkmm_range image,
                                 uint32_t channels, uint32_t height, uint32_t width, uint32_t patch, vkmm_range out,
-                                vkmm_error *err)
+                                vkmm_range scratch, vkmm_error *err)
 {
     if (w->type != VKMM_F32 && w->type != VKMM_F16)
         return vkmm_fail(err, VKMM_ERR_UNSUPPORTED, "patch embedding weights must be F32 or F16, not %s",
@@ -583,6 +601,21 @@ vkmm_status vkmm_op_patch_embed(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
     if (image.size < (uint64_t)channels * height * width * 4 || out.size < (uint64_t)tokens * w->rows * 4 ||
         (bias.size && bias.size < w->rows * 4ull))
         return vkmm_fail(err, VKMM_ERR_INTERNAL, "patch embedding: a range is too small");
+    uint64_t cols_bytes = vkmm_op_patch_embed_scratch_bytes(ops, w, height, width, patch);
+    if (cols_bytes && scratch.size >= cols_bytes) {
+        /* X[t][c·P·P + ky·P + kx] = img[c][py·P + ky][px·P + kx] (one strided copy), then W · X and the bias */
+        uint32_t gh = height / patch;
+        vkmm_copy_shape sh = {.n_dims = 5, .ne = {patch, patch, channels, gw, gh},
+                              .in_stride = {1, width, height * width, patch, patch * width},
+                              .out_stride = {1, patch, patch * patch, w->k, gw * w->k}};
+        vkmm_range cols = vkmm_range_sub(scratch, 0, cols_bytes);
+        vkmm_status s = vkmm_op_copy(ops, cmd, &sh, image, VKMM_F32, cols, VKMM_F32, err);
+        if (!s)
+            s = vkmm_op_matmul(ops, cmd, w, cols, w->k, out, w->rows, tokens, err);
+        if (!s && bias.size)
+            s = vkmm_op_add(ops, cmd, out, bias, out, tokens * w->rows, w->rows, err);
+        return s;
+    }
     mm_push base = {.y_stride = w->rows, .psize = patch, .grid_w = gw, .img_w = width, .img_h = height,
                     .has_bias = bias.size ? 1 : 0};
     return tiled(ops, cmd, w->type == VKMM_F32 ? "patch_embed_f32" : "patch_embed_f16", w, image, bias, out, base,

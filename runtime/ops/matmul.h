@@ -59,7 +59,11 @@ vkmm_status vkmm_op_matmul_id(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w
  * in row-major order. W is a weight of k = channels·P·P (F32 or F16); bias may have size 0. */
 vkmm_status vkmm_op_patch_embed(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight *w, vkmm_range bias, vkmm_range image,
                                 uint32_t channels, uint32_t height, uint32_t width, uint32_t patch, vkmm_range out,
-                                vkmm_error *err);
+                                vkmm_range scratch, vkmm_error *err);
+/* Scratch bytes vkmm_op_patch_embed can use on this device (0: none; with less it runs its tiles): where the
+ * mat-vec kernel outruns the tiles (lavapipe), the patches are first laid out as columns (im2col). */
+uint64_t vkmm_op_patch_embed_scratch_bytes(const vkmm_ops *ops, const vkmm_weight *w, uint32_t height, uint32_t width,
+                                          uint32_t patch);
 
 /* Copies bytes (a multiple of 16) with a plain shader: the bandwidth yardstick for benchmarks. */
 vkmm_status vkmm_op_copy_bytes(vkmm_ops *ops, vkmm_cmd *cmd, vkmm_range src, vkmm_range dst, uint64_t bytes,

@@ -18,8 +18,8 @@
     X(MATVEC_GENERIC, "matvec", "generic")                                                                        \
     X(MATVEC_LANES, "matvec", "lanes")                                                                            \
     X(MATVEC_LANE_ROWS, "matvec", "lane_rows")                                                                    \
-    X(MATVEC_F16_COLS, "matvec", "f16_cols")                                                                      \
-    X(MATVEC_F16_LANE_ROWS, "matvec", "f16_lane_rows")                                                            \
+    X(MATVEC_FLOAT_COLS, "matvec", "float_cols")                                                                  \
+    X(MATVEC_FLOAT_LANE_ROWS, "matvec", "float_lane_rows")                                                        \
     X(MATMUL_BM, "matmul", "bm")                                                                                  \
     X(MATMUL_BN, "matmul", "bn")                                                                                  \
     X(MATMUL_TM, "matmul", "tm")                                                                                  \

@@ -210,3 +210,35 @@ void row_dot(uint rb[RPL])
     }
 }
 #endif
+
+#if defined(DQ_TYPE_F32)
+// floats; 32 elements are 8 texels (rows of whole texels: the host takes this kernel for F32 only when k is a
+// multiple of 4). As F16, by x component first; a last block shorter than 32 fetches only its own texels.
+void f32_block(uint rb[RPL], uint b, uint n, vec4 xv[NCOLS])
+{
+    [[unroll]] for (uint j = 0u; j < RPL; j++) {
+        uvec4 t[8];
+        [[unroll]] for (uint l = 0u; l < 8u; l++)
+            t[l] = 4u * l < n ? wfetch(j, (rb[j] >> 4) + 8u * b + l) : uvec4(0u);
+        [[unroll]] for (uint c = 0u; c < 4u; c++)
+            [[unroll]] for (uint l = 0u; l < 8u; l++) {
+                uint e = 4u * l + c;
+                mac(j, e < n ? uintBitsToFloat(t[l][c]) : 0.0, e, xv);
+            }
+    }
+}
+void row_dot(uint rb[RPL])
+{
+    uint nb = p.k / 32u;
+    for (uint b = 0u; b < nb; b++) {
+        vec4 xv[NCOLS];
+        fetch_x(b, xv);
+        f32_block(rb, b, 32u, xv);
+    }
+    if (p.k % 32u != 0u) {
+        vec4 xv[NCOLS];
+        fetch_x_tail(nb, xv);
+        f32_block(rb, nb, p.k % 32u, xv);
+    }
+}
+#endif

@@ -174,15 +174,27 @@ static void patch_embed(ctx *c, uint32_t type, bool with_bias)
     CHECK_OK(vkmm_weight_view(c->ops, Wr, type, K, NO, &wt, &err), &err, );
     vkmm_cmd *cmd;
     CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
-    vkmm_range nob = {0};
-    CHECK_OK(vkmm_op_patch_embed(c->ops, cmd, &wt, with_bias ? B : nob, I, C, H, Wd, P, O, &err), &err, );
-    CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
-    test_download(c->gpu, O, out);
+    vkmm_range nob = {0}, S;
     ref_patch_embed(wf, with_bias ? bias : NULL, NO, img, C, H, Wd, P, ref);
-    double e = test_nmse(out, ref, (size_t)T * NO);
-    CHECK(e < 1e-10, "patch embed %s bias=%d: nmse %g", vkmm_dtype_get(type)->name, with_bias, e);
+    /* the tiles, then (where the device has it) im2col into scratch and the mat-vec kernel */
+    uint64_t cols = vkmm_op_patch_embed_scratch_bytes(c->ops, &wt, H, Wd, P);
+    vkmm_buffer *bs = test_upload(c->gpu, NULL, cols ? cols : 16, 16, &S);
+    for (int pass = 0; pass < (cols ? 2 : 1); pass++) {
+        vkmm_range sc = pass ? S : nob;
+        if (pass) {
+            vkmm_cmd_destroy(cmd);
+            CHECK_OK(vkmm_cmd_create(c->gpu, 0, &cmd, &err), &err, );
+        }
+        CHECK_OK(vkmm_op_patch_embed(c->ops, cmd, &wt, with_bias ? B : nob, I, C, H, Wd, P, O, sc, &err), &err, );
+        CHECK_OK(vkmm_cmd_submit(cmd, &err), &err, );
+        test_download(c->gpu, O, out);
+        double e = test_nmse(out, ref, (size_t)T * NO);
+        CHECK(e < 1e-10, "patch embed %s bias=%d %s: nmse %g", vkmm_dtype_get(type)->name, with_bias,
+              pass ? "im2col + mat-vec" : "tiles", e);
+    }
+    vkmm_buffer_destroy(bs);
     /* a bad geometry is refused, not run */
-    vkmm_status s = vkmm_op_patch_embed(c->ops, cmd, &wt, nob, I, C, H + 1, Wd, P, O, &err);
+    vkmm_status s = vkmm_op_patch_embed(c->ops, cmd, &wt, nob, I, C, H + 1, Wd, P, O, nob, &err);
     CHECK(s == VKMM_ERR_INVALID_ARG, "image height not a multiple of the patch accepted");
     vkmm_cmd_destroy(cmd);
     vkmm_buffer_destroy(bw);
