@@ -179,7 +179,7 @@ void row_dot(uint rb[RPL])
 #elif defined(DQ_TYPE_F16)
 // halves; 32 elements are 4 texels (rows start on texels: the host takes this kernel for F16 only then). A last
 // block shorter than 32 zeroes both x and the weights past the row's end (what follows may be anything).
-void f16_block(uint rb[RPL], uint b, uint n, vec4 xv[NCOLS])
+void plain_block(uint rb[RPL], uint b, uint n, vec4 xv[NCOLS])
 {
     [[unroll]] for (uint j = 0u; j < RPL; j++) {
         uvec4 h[4];
@@ -195,26 +195,12 @@ void f16_block(uint rb[RPL], uint b, uint n, vec4 xv[NCOLS])
             }
     }
 }
-void row_dot(uint rb[RPL])
-{
-    uint nb = p.k / 32u;
-    for (uint b = 0u; b < nb; b++) {
-        vec4 xv[NCOLS];
-        fetch_x(b, xv);
-        f16_block(rb, b, 32u, xv);
-    }
-    if (p.k % 32u != 0u) {
-        vec4 xv[NCOLS];
-        fetch_x_tail(nb, xv);
-        f16_block(rb, nb, p.k % 32u, xv);
-    }
-}
 #endif
 
 #if defined(DQ_TYPE_F32)
 // floats; 32 elements are 8 texels (rows of whole texels: the host takes this kernel for F32 only when k is a
 // multiple of 4). As F16, by x component first; a last block shorter than 32 fetches only its own texels.
-void f32_block(uint rb[RPL], uint b, uint n, vec4 xv[NCOLS])
+void plain_block(uint rb[RPL], uint b, uint n, vec4 xv[NCOLS])
 {
     [[unroll]] for (uint j = 0u; j < RPL; j++) {
         uvec4 t[8];
@@ -227,18 +213,22 @@ void f32_block(uint rb[RPL], uint b, uint n, vec4 xv[NCOLS])
             }
     }
 }
+#endif
+
+#if defined(DQ_TYPE_F16) || defined(DQ_TYPE_F32)
+// blocks of 32 elements of a plain type (plain_block above), the last one short where k is not a multiple of 32
 void row_dot(uint rb[RPL])
 {
     uint nb = p.k / 32u;
     for (uint b = 0u; b < nb; b++) {
         vec4 xv[NCOLS];
         fetch_x(b, xv);
-        f32_block(rb, b, 32u, xv);
+        plain_block(rb, b, 32u, xv);
     }
     if (p.k % 32u != 0u) {
         vec4 xv[NCOLS];
         fetch_x_tail(nb, xv);
-        f32_block(rb, nb, p.k % 32u, xv);
+        plain_block(rb, nb, p.k % 32u, xv);
     }
 }
 #endif
