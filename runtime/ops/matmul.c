@@ -268,7 +268,8 @@ static vkmm_status matvec_lanes(vkmm_ops *ops, vkmm_cmd *cmd, const vkmm_weight 
     snprintf(shader, sizeof shader, "matvec_lanes_%s%s", up ? "glu_" : "", tname);
     uint32_t wg = vkmm_ops_workgroup(ops, VKMM_TUNE_MATVEC_WORKGROUP) / 8 * 8;
     uint32_t rpl = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANE_ROWS);
-    if (float_wide(ops, w, VKMM_TUNE_MATVEC_FLOAT_LANE_ROWS))
+    /* (only for chunks at the float width: a decode's single column ran 2.5x slower at 2 rows a lane, 256 x 262144) */
+    if (float_wide(ops, w, VKMM_TUNE_MATVEC_FLOAT_LANE_ROWS) && per >= vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_FLOAT_COLS))
         rpl = (uint32_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_FLOAT_LANE_ROWS);
     rpl = pow2_floor(rpl);
     if (rpl > 4)
