@@ -147,8 +147,8 @@ struct vkmm_gpu {
     uint32_t use_seq;
     char warm_path[1100];        /* the prewarm list of this gpu's model ("": none) */
     char *warm_loaded;           /* its text as read, to write it back only when it changed */
-    pthread_t warm_thread;
-    bool warm_running, warm_stop;
+    bool warm_running;           /* its job is queued or running on the prewarm worker (under that worker's lock) */
+    bool warm_stop;              /* (under pipe_lock) */
 
     PFN_vkCmdBeginDebugUtilsLabelEXT begin_label;
     PFN_vkCmdEndDebugUtilsLabelEXT end_label;
