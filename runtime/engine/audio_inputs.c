@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
 #include "audio.h"
 #include "audio_encode.h"
 #include "batch.h"
@@ -21,14 +22,6 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Keyed apart from images' hashes (same scheme, another seed), so a clip is encoded once per session. */
-static uint64_t fnv1a(const void *data, size_t n, uint64_t h)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
 
 static vkmm_status decode_input(const vkmm_audio_input *in, const char *name, uint32_t rate, vkmm_audio *a,
                                 uint64_t *hash, vkmm_error *err)
@@ -39,14 +32,14 @@ static vkmm_status decode_input(const vkmm_audio_input *in, const char *name, ui
     if (kinds != 1)
         return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: an audio input needs exactly one of a path, encoded data or "
                          "samples (it has %d)", name, kinds);
-    uint64_t h = 0x6a09e667f3bcc908ull;
+    uint64_t h = 0x6a09e667f3bcc908ull; /* a seed of its own: keyed apart from images' hashes */
     if (in->samples) {
         uint32_t ch = in->channels ? in->channels : 1;
         if (!in->sample_rate)
             return vkmm_fail(err, VKMM_ERR_INVALID_ARG, "%s: samples without a sample rate", name);
         vkmm_status st = vkmm_audio_from_pcm(in->samples, in->n_frames, ch, in->sample_rate, name, &opt, a, err);
         if (!st)
-            *hash = fnv1a(in->samples, (size_t)(in->n_frames * ch * sizeof(float)), h) ^
+            *hash = vkmm_fnv1a64(in->samples, (size_t)(in->n_frames * ch * sizeof(float)), h) ^
                     ((uint64_t)in->sample_rate << 8 | ch);
         return st;
     }
@@ -59,23 +52,10 @@ static vkmm_status decode_input(const vkmm_audio_input *in, const char *name, ui
             return st;
         data = bytes;
     }
-    *hash = fnv1a(data, len, h);
+    *hash = vkmm_fnv1a64(data, len, h);
     vkmm_status st = vkmm_audio_load_memory(data, len, name, &opt, a, err);
     free(bytes);
     return st;
-}
-
-static vkmm_status grow_entries(vkmm_session *s, vkmm_error *err)
-{
-    if (s->n_images < s->cap_images)
-        return VKMM_OK;
-    uint32_t cap = s->cap_images ? s->cap_images * 2 : 8;
-    vkmm_image_entry *v = realloc(s->images, cap * sizeof *v);
-    if (!v)
-        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
-    s->images = v;
-    s->cap_images = cap;
-    return VKMM_OK;
 }
 
 static vkmm_status encode(vkmm_session *s, const vkmm_audio *a, uint64_t hash, const char *name, int32_t *index,
@@ -87,7 +67,7 @@ static vkmm_status encode(vkmm_session *s, const vkmm_audio *a, uint64_t hash, c
             *index = (int32_t)i;
             return VKMM_OK;
         }
-    vkmm_status st = grow_entries(s, err);
+    vkmm_status st = vkmm_session_grow_media(s, err);
     if (st)
         return st;
     vkmm_audio_encoding enc;

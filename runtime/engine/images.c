@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
 #include "batch.h"
 #include "image.h"
 #include "nodes.h"
@@ -17,14 +18,6 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static uint64_t fnv1a(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
 }
 
 static vkmm_status run_encoder(vkmm_session *s, const vkmm_image_tensor *t, vkmm_image_entry *e, vkmm_error *err)
@@ -67,6 +60,19 @@ static vkmm_status run_encoder(vkmm_session *s, const vkmm_image_tensor *t, vkmm
     return st;
 }
 
+vkmm_status vkmm_session_grow_media(vkmm_session *s, vkmm_error *err)
+{
+    if (s->n_images < s->cap_images)
+        return VKMM_OK;
+    uint32_t cap = s->cap_images ? s->cap_images * 2 : 8;
+    vkmm_image_entry *v = realloc(s->images, cap * sizeof *v);
+    if (!v)
+        return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
+    s->images = v;
+    s->cap_images = cap;
+    return VKMM_OK;
+}
+
 static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash, const char *name, int32_t *index,
                           vkmm_error *err)
 {
@@ -85,15 +91,9 @@ static vkmm_status encode(vkmm_session *s, const vkmm_image *img, uint64_t hash,
     vkmm_status st = vkmm_image_preprocess(img, &prep, &t, err);
     if (st)
         return vkmm_error_prefix(err, st, "%s", name);
-    if (s->n_images == s->cap_images) {
-        uint32_t cap = s->cap_images ? s->cap_images * 2 : 8;
-        vkmm_image_entry *v = realloc(s->images, cap * sizeof *v);
-        if (!v) {
-            vkmm_image_tensor_free(&t);
-            return vkmm_fail(err, VKMM_ERR_HOST_MEMORY, "out of host memory");
-        }
-        s->images = v;
-        s->cap_images = cap;
+    if ((st = vkmm_session_grow_media(s, err))) {
+        vkmm_image_tensor_free(&t);
+        return st;
     }
     vkmm_image_entry *e = &s->images[s->n_images];
     memset(e, 0, sizeof *e);
@@ -126,7 +126,7 @@ static vkmm_status decode_input(const vkmm_image_input *in, const char *name, vk
     if (in->pixels) {
         vkmm_status st = vkmm_image_from_pixels(in->pixels, in->width, in->height, in->channels, name, &opt, img, err);
         if (!st)
-            *hash = fnv1a(in->pixels, (size_t)in->width * in->height * in->channels) ^
+            *hash = vkmm_fnv1a64(in->pixels, (size_t)in->width * in->height * in->channels, VKMM_FNV1A64_INIT) ^
                     ((uint64_t)in->width << 40 | (uint64_t)in->height << 8 | in->channels);
         return st;
     }
@@ -139,7 +139,7 @@ static vkmm_status decode_input(const vkmm_image_input *in, const char *name, vk
             return st;
         data = bytes;
     }
-    *hash = fnv1a(data, len);
+    *hash = vkmm_fnv1a64(data, len, VKMM_FNV1A64_INIT);
     vkmm_status st = vkmm_image_load_memory(data, len, name, &opt, img, err);
     free(bytes);
     return st;

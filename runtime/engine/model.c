@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <string.h>
 
+#include "hash.h"
 #include "vocab_gguf.h"
 #include "log.h"
 #include "batch.h"
@@ -167,17 +168,14 @@ static uint64_t hash_file(uint64_t h, const char *path)
         v[0] = (uint64_t)st.st_size;
         v[1] = (uint64_t)st.st_mtime;
     }
-    for (const char *c = name; *c; c++)
-        h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ (uint8_t)(v[i / 8] >> (8 * (i % 8)))) * 0x100000001b3ull;
-    return h;
+    h = vkmm_fnv1a64(name, strlen(name), h);
+    return vkmm_fnv1a64(v, sizeof v, h);
 }
 
 /* Compiles what this model (and projector) used last time on a background thread, while the caller goes on. */
 static void prewarm(vkmm_gpu *gpu, const vkmm_model_params *p)
 {
-    uint64_t h = hash_file(0xcbf29ce484222325ull, p->model_path);
+    uint64_t h = hash_file(VKMM_FNV1A64_INIT, p->model_path);
     if (p->mmproj_path)
         h = hash_file(h, p->mmproj_path);
     char tag[32];

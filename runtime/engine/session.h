@@ -135,6 +135,8 @@ vkmm_status vkmm_session_prefill(vkmm_session *s, uint32_t top_k, bool want_full
 /* images.c: loads, preprocesses and encodes an image (a file, encoded bytes or pixels), or finds it encoded
  * already; returns its index. */
 vkmm_status vkmm_session_encode_input(vkmm_session *s, const vkmm_image_input *in, int32_t *index, vkmm_error *err);
+/* Room for one more entry in s->images (encoded pictures and clips alike). */
+vkmm_status vkmm_session_grow_media(vkmm_session *s, vkmm_error *err);
 /* audio_inputs.c: decodes and encodes an audio clip (ordinal names it in messages when it has no name), or finds
  * it encoded already; returns its index among the session's encoded media (s->images). */
 vkmm_status vkmm_session_encode_audio(vkmm_session *s, const vkmm_audio_input *in, uint32_t ordinal, int32_t *index,

@@ -8,20 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "gpu_internal.h"
 #include "log.h"
 
 #define MAGIC "VKMMPC01"
 #define HEADER_BYTES (8 + 4 * 3 + 16 + 8 + 8)
 #define MAX_FILE_BYTES (1ull << 30)
-
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
 
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -53,7 +46,7 @@ static const char *check_file(const vkmm_device_info *i, const uint8_t *buf, siz
     if (size != n - HEADER_BYTES)
         return "length does not match its header (truncated?)";
     const uint8_t *d = buf + HEADER_BYTES;
-    if (fnv1a64(d, size) != get64(buf + 44))
+    if (vkmm_fnv1a64(d, size, VKMM_FNV1A64_INIT) != get64(buf + 44))
         return "checksum mismatch (corrupt)";
     /* The driver's VkPipelineCacheHeaderVersionOne, checked too: never hand a driver a foreign blob. */
     if (size < 32 || get32(d) < 32 || get32(d) > size || get32(d + 4) != VK_PIPELINE_CACHE_HEADER_VERSION_ONE ||
@@ -166,7 +159,7 @@ vkmm_status vkmm_gpu_save_pipeline_cache(vkmm_gpu *gpu, vkmm_error *err)
         free(buf);
         return vkmm_vk_fail(gpu, r, err, "vkGetPipelineCacheData");
     }
-    write_header(&gpu->info, size, fnv1a64(buf + HEADER_BYTES, size), buf);
+    write_header(&gpu->info, size, vkmm_fnv1a64(buf + HEADER_BYTES, size, VKMM_FNV1A64_INIT), buf);
 
     char dir[1024], tmp[1100];
     snprintf(dir, sizeof dir, "%s", gpu->cache_path);

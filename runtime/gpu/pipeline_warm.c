@@ -63,13 +63,16 @@ static bool parse_line(char *line, vkmm_pipeline_desc *d, char name[64])
 
 static void parse_list(char *text, warm_list *l)
 {
-    l->d = calloc(MAX_ENTRIES, sizeof *l->d);
-    l->names = calloc(MAX_ENTRIES, sizeof *l->names);
+    uint32_t lines = 1; /* (sized by the text: a model's list is tens of lines, not MAX_ENTRIES) */
+    for (const char *c = text; *c && lines < MAX_ENTRIES; c++)
+        lines += *c == '\n';
+    l->d = calloc(lines, sizeof *l->d);
+    l->names = calloc(lines, sizeof *l->names);
     l->n = 0;
     if (!l->d || !l->names)
         return;
     uint32_t bad = 0;
-    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line && l->n < MAX_ENTRIES;
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line && l->n < lines;
          line = strtok_r(NULL, "\n", &save)) {
         if (parse_line(line, &l->d[l->n], l->names[l->n]))
             l->n++;

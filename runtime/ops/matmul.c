@@ -578,8 +578,8 @@ uint64_t vkmm_op_patch_embed_scratch_bytes(const vkmm_ops *ops, const vkmm_weigh
                                           uint32_t patch)
 {
     /* the lanes mat-vec takes every column count on such devices (chunked_cols), and reads x as quads */
-    if (!vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANES) || !lanes_type(w->type, w->k) || w->k % 4 || !patch ||
-        height % patch || width % patch)
+    if (!vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_LANES) || !lanes_type(w->type, w->k) || !patch || height % patch ||
+        width % patch) /* (lanes_type's rows are whole quads of x too) */
         return 0;
     uint64_t tokens = (uint64_t)(height / patch) * (width / patch);
     if (tokens > (uint64_t)vkmm_ops_tune(ops, VKMM_TUNE_MATVEC_CHUNKED_COLS))
