@@ -10,7 +10,7 @@ import numbers
 import os
 
 from . import _lib
-from ._media import fill_file, is_numpy as _is_numpy
+from ._media import MediaList, is_numpy as _is_numpy
 
 # input_audio formats vkmm decodes (libsndfile): OpenAI's "wav" and "mp3", and the other containers it reads
 AUDIO_FORMATS = ("wav", "mp3", "flac", "ogg", "opus", "aiff")
@@ -60,30 +60,20 @@ def _samples(arr, rate, what):
     return arr, int(arr.shape[0]), channels, int(rate)
 
 
-class AudioList:
+class AudioList(MediaList):
     """A list of vkmm_audio_input built from Python objects; it keeps the memory they point to alive."""
 
+    struct, keyword, things, noun = _lib.AudioInput, "audio", "clips", "an audio file"
+
     def __init__(self, items, label="audio"):
-        if isinstance(items, (str, bytes, os.PathLike)) or _is_numpy(items) or (
-                isinstance(items, tuple) and len(items) == 2 and _is_numpy(items[0])):
-            raise TypeError(f"audio must be a list of clips, not a single {type(items).__name__}; write audio=[x]")
-        items = list(items)
-        self._keep = []
-        self.array = (_lib.AudioInput * max(1, len(items)))()
-        self.n = len(items)
-        for i, item in enumerate(items):
-            self._fill(self.array[i], item, f"{label} {i + 1}")
+        super().__init__(items, label)
 
-    def _fill(self, inp, item, what):
-        inp.struct_size = ctypes.sizeof(inp)  # array elements skip Sized.__init__
-        name = fill_file(inp, item, what, "an audio file", self._keep)
-        if name is None:
-            name = what.encode()
-            self._fill_samples(inp, item, what)
-        self._keep.append(name)
-        inp.name = name
+    @staticmethod
+    def _is_single(items):
+        return isinstance(items, (str, bytes, os.PathLike)) or _is_numpy(items) or (
+            isinstance(items, tuple) and len(items) == 2 and _is_numpy(items[0]))
 
-    def _fill_samples(self, inp, item, what):
+    def _fill_data(self, inp, item, what):
         if isinstance(item, (tuple, list)) and len(item) == 2 and _is_numpy(item[0]):
             arr, frames, channels, rate = _samples(item[0], item[1], what)
             self._keep.append(arr)

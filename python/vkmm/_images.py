@@ -8,7 +8,7 @@ import os
 import urllib.parse
 
 from . import _lib
-from ._media import fill_file, is_numpy as _is_numpy
+from ._media import MediaList, is_numpy as _is_numpy
 
 
 
@@ -77,30 +77,19 @@ def from_url(url, what, allow_paths=True):
     raise ValueError(f"{what}: image_url must be a data: URI")
 
 
-class ImageList:
+class ImageList(MediaList):
     """A list of vkmm_image_input built from Python objects; it keeps the memory they point to alive."""
 
+    struct, keyword, things, noun = _lib.ImageInput, "images", "images", "an image"
+
     def __init__(self, items, label="image"):
-        if isinstance(items, (str, bytes, os.PathLike)) or _is_numpy(items) or _is_pil(items):
-            raise TypeError(f"images must be a list of images, not a single {type(items).__name__}; "
-                            "write images=[x]")
-        items = list(items)
-        self._keep = []
-        self.array = (_lib.ImageInput * max(1, len(items)))()
-        self.n = len(items)
-        for i, item in enumerate(items):
-            self._fill(self.array[i], item, f"{label} {i + 1}")
+        super().__init__(items, label)
 
-    def _fill(self, inp, item, what):
-        inp.struct_size = ctypes.sizeof(inp)  # array elements skip Sized.__init__
-        name = fill_file(inp, item, what, "an image", self._keep)
-        if name is None:
-            name = what.encode()
-            self._fill_pixels(inp, item, what)
-        self._keep.append(name)
-        inp.name = name
+    @staticmethod
+    def _is_single(items):
+        return isinstance(items, (str, bytes, os.PathLike)) or _is_numpy(items) or _is_pil(items)
 
-    def _fill_pixels(self, inp, item, what):
+    def _fill_data(self, inp, item, what):
         if _is_numpy(item):
             arr, w, h, c = _numpy_pixels(item, what)
             self._keep.append(arr)
